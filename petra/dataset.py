@@ -1,0 +1,253 @@
+"""The dataset contract: a folder of CSV files, loaded and validated once.
+
+Files (names and columns are a public contract):
+
+markets.csv  region, commodity, production, consumption, price, supply_elasticity, demand_elasticity
+    Quantities in the commodity's unit (e.g. 1000 t), price in currency per unit (e.g. USD/t), > 0.
+    supply_elasticity >= 0, demand_elasticity <= 0 (point elasticities at the observed point).
+routes.csv   exporter, importer, commodity, flow, transport_cost, tariff, expansion_elasticity,
+             new_flow_slope [, cost_adjustment]
+    One row per allowed route. flow: previous-period (base-year) quantity >= 0. transport_cost and
+    tariff: currency per unit, >= 0 (tariff is specific; convert ad-valorem rates at base prices).
+    expansion_elasticity: > 0, empty = infinitely elastic (constant marginal cost).
+    new_flow_slope: currency per unit per unit of flow, >= 0, empty = 0.
+    cost_adjustment (optional, written by calibration): an additive per-unit cost, any sign, not
+    scaled by the expansion factor; empty or absent = 0.
+regions.csv (optional)      region, name
+commodities.csv (optional)  commodity, name, unit
+dataset.toml (optional)     title, base_year, units, sources, ...
+observed_markets.csv (optional)  year, region, commodity, production, consumption, price
+    Later observed years (validation and elasticity fitting), same units as markets.csv; price may be
+    empty where not observed.
+observed_flows.csv (optional)    year, exporter, importer, commodity, flow
+    Later observed bilateral net flows. A route absent for a year means zero flow that year.
+intensities.csv (optional)  region, commodity, period, indicator, value, unit [, source]
+    Resource use per tonne of product of the producing region (e.g. land ha/t, water_blue m3/t,
+    nitrogen kg/t, n2o kg/t, ch4 kg/t). An empty value marks a known-missing intensity (never 0).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tomli_w
+
+from petra.errors import InputError
+from petra.tables import Column, read_table, source_line, validate_text_frame
+
+MARKET_COLUMNS = [
+    Column("region", "str"),
+    Column("commodity", "str"),
+    Column("production", lower=0.0),
+    Column("consumption", lower=0.0),
+    Column("price", lower=0.0, lower_open=True),
+    Column("supply_elasticity", lower=0.0),
+    Column("demand_elasticity", upper=0.0),
+]
+
+ROUTE_COLUMNS = [
+    Column("exporter", "str"),
+    Column("importer", "str"),
+    Column("commodity", "str"),
+    Column("flow", lower=0.0),
+    Column("transport_cost", lower=0.0),
+    Column("tariff", lower=0.0),
+    Column("expansion_elasticity", blank=math.inf, lower=0.0, lower_open=True),
+    Column("new_flow_slope", blank=0.0, lower=0.0),
+    Column("cost_adjustment", required=False, blank=0.0),
+]
+
+OBSERVED_MARKET_COLUMNS = [
+    Column("year", lower=0.0),
+    Column("region", "str"),
+    Column("commodity", "str"),
+    Column("production", lower=0.0),
+    Column("consumption", lower=0.0),
+    Column("price", required=False, blank=math.nan, lower=0.0, lower_open=True),
+]
+
+OBSERVED_FLOW_COLUMNS = [
+    Column("year", lower=0.0),
+    Column("exporter", "str"),
+    Column("importer", "str"),
+    Column("commodity", "str"),
+    Column("flow", lower=0.0),
+]
+
+INTENSITY_COLUMNS = [
+    Column("region", "str"),
+    Column("commodity", "str"),
+    Column("period", lower=0.0),
+    Column("indicator", "str"),
+    Column("value", blank=math.nan, lower=0.0),
+    Column("unit", "str"),
+    Column("source", "str", required=False, blank=""),
+]
+
+REGION_COLUMNS = [Column("region", "str"), Column("name", "str", required=False, blank="")]
+COMMODITY_COLUMNS = [Column("commodity", "str"), Column("name", "str", required=False, blank=""),
+                     Column("unit", "str", required=False, blank="")]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated dataset. Frames have exactly the contract's columns (optional ones filled).
+
+    `expansion_elasticity` is +inf where the file left it empty; `new_flow_slope` and
+    `cost_adjustment` are 0 where empty.
+    """
+
+    markets: pd.DataFrame
+    routes: pd.DataFrame
+    regions: pd.DataFrame | None = None
+    commodities: pd.DataFrame | None = None
+    metadata: dict = field(default_factory=dict)
+    path: Path | None = None
+    observed_markets: pd.DataFrame | None = None
+    observed_flows: pd.DataFrame | None = None
+    intensities: pd.DataFrame | None = None
+
+    @property
+    def market_keys(self) -> pd.MultiIndex:
+        return pd.MultiIndex.from_frame(self.markets[["region", "commodity"]])
+
+    def replace(self, **changes) -> Dataset:
+        """A copy with some frames replaced (validated again)."""
+        kw = dict(markets=self.markets, routes=self.routes, regions=self.regions,
+                  commodities=self.commodities, metadata=self.metadata, path=self.path,
+                  observed_markets=self.observed_markets, observed_flows=self.observed_flows,
+                  intensities=self.intensities)
+        kw.update(changes)
+        return from_frames(**kw)
+
+
+def _check_routes(markets: pd.DataFrame, routes: pd.DataFrame, file: str) -> None:
+    """Cross-file checks: self-routes, unknown regions, commodities and markets."""
+    same = (routes["exporter"] == routes["importer"]).to_numpy()
+    if same.any():
+        i = int(np.argmax(same))
+        raise InputError(f"self-route: exporter and importer are both '{routes['exporter'].iloc[i]}'",
+                         file=file, row=source_line(routes, i), column="importer")
+    regions = set(markets["region"])
+    commodities = set(markets["commodity"])
+    market_set = set(zip(markets["region"], markets["commodity"], strict=True))
+    for col in ("commodity", "exporter", "importer"):
+        known = commodities if col == "commodity" else regions
+        unknown = ~routes[col].isin(known).to_numpy()
+        if unknown.any():
+            i = int(np.argmax(unknown))
+            what = "commodity" if col == "commodity" else "region"
+            raise InputError(f"{what} '{routes[col].iloc[i]}' is not in markets.csv", file=file,
+                             row=source_line(routes, i), column=col)
+    for col in ("exporter", "importer"):
+        keys = list(zip(routes[col], routes["commodity"], strict=True))
+        missing = np.array([k not in market_set for k in keys], dtype=bool)
+        if missing.any():
+            i = int(np.argmax(missing))
+            raise InputError(f"market ({keys[i][0]}, {keys[i][1]}) is not in markets.csv", file=file,
+                             row=source_line(routes, i), column=col)
+
+
+def _as_text(df: pd.DataFrame, cols: list[Column]) -> pd.DataFrame:
+    """Render a frame's contract columns as CSV-like text cells (empty for blank-able NaN/+inf)."""
+    out = {}
+    for c in cols:
+        if c.name not in df.columns:
+            continue
+        v = df[c.name]
+        if c.kind == "str":
+            out[c.name] = v.astype(str)
+            continue
+        x = pd.to_numeric(v, errors="coerce").to_numpy(dtype=float)
+        text = np.array([repr(float(t)) for t in x], dtype=object)
+        if c.blank is not None:
+            blank = np.isnan(x) | ((x == math.inf) if c.blank == math.inf else False)
+            text[blank] = ""
+        out[c.name] = text
+    return pd.DataFrame(out)
+
+
+def from_frames(markets: pd.DataFrame, routes: pd.DataFrame, regions: pd.DataFrame | None = None,
+                commodities: pd.DataFrame | None = None, metadata: dict | None = None,
+                path: Path | None = None, observed_markets: pd.DataFrame | None = None,
+                observed_flows: pd.DataFrame | None = None,
+                intensities: pd.DataFrame | None = None) -> Dataset:
+    """Build a Dataset from in-memory frames with the same checks (and messages) as `load_dataset`."""
+    m = validate_text_frame(_as_text(markets, MARKET_COLUMNS), MARKET_COLUMNS,
+                            key=["region", "commodity"], label="markets.csv")
+    r = validate_text_frame(_as_text(routes, ROUTE_COLUMNS), ROUTE_COLUMNS,
+                            key=["exporter", "importer", "commodity"], label="routes.csv")
+    _check_routes(m, r, "routes.csv")
+    optional = {}
+    for attr, frame in (("observed_markets", observed_markets), ("observed_flows", observed_flows),
+                        ("intensities", intensities)):
+        if frame is not None:
+            cols, key, name = _OPTIONAL_TABLES[attr]
+            optional[attr] = validate_text_frame(_as_text(frame, cols), cols, key=key, label=name)
+    return Dataset(markets=m, routes=r, regions=regions, commodities=commodities,
+                   metadata=dict(metadata or {}), path=path, **optional)
+
+
+_OPTIONAL_TABLES = {
+    "observed_markets": (OBSERVED_MARKET_COLUMNS, ["year", "region", "commodity"], "observed_markets.csv"),
+    "observed_flows": (OBSERVED_FLOW_COLUMNS, ["year", "exporter", "importer", "commodity"],
+                       "observed_flows.csv"),
+    "intensities": (INTENSITY_COLUMNS, ["region", "commodity", "period", "indicator"], "intensities.csv"),
+}
+
+
+def load_dataset(folder: str | Path) -> Dataset:
+    """Load and validate a dataset folder. Raises InputError (one line, file/line/column) on bad input."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("dataset folder not found", file=str(folder))
+    markets = read_table(folder / "markets.csv", MARKET_COLUMNS, key=["region", "commodity"])
+    routes = read_table(folder / "routes.csv", ROUTE_COLUMNS, key=["exporter", "importer", "commodity"])
+    _check_routes(markets, routes, str(folder / "routes.csv"))
+    regions = commodities = None
+    if (folder / "regions.csv").is_file():
+        regions = read_table(folder / "regions.csv", REGION_COLUMNS, key=["region"])
+    if (folder / "commodities.csv").is_file():
+        commodities = read_table(folder / "commodities.csv", COMMODITY_COLUMNS, key=["commodity"])
+    optional = {}
+    for attr, (cols, key, name) in _OPTIONAL_TABLES.items():
+        if (folder / name).is_file():
+            optional[attr] = read_table(folder / name, cols, key=key)
+    metadata = {}
+    if (folder / "dataset.toml").is_file():
+        try:
+            metadata = tomllib.loads((folder / "dataset.toml").read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"invalid TOML ({exc})", file=str(folder / "dataset.toml")) from exc
+    return Dataset(markets=markets, routes=routes, regions=regions, commodities=commodities,
+                   metadata=metadata, path=folder, **optional)
+
+
+def write_dataset(dataset: Dataset, folder: str | Path) -> None:
+    """Write a dataset in the contract's format (empty cells for infinite elasticities).
+
+    Writes into `folder` directly; callers wanting all-or-nothing wrap it in `atomic_output_dir`.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    m = dataset.markets[[c.name for c in MARKET_COLUMNS]]
+    m.to_csv(folder / "markets.csv", index=False, float_format="%.17g")
+    r = dataset.routes[[c.name for c in ROUTE_COLUMNS]].copy().astype(object)
+    e = dataset.routes["expansion_elasticity"].to_numpy(dtype=float)
+    r["expansion_elasticity"] = [None if math.isinf(x) else x for x in e]
+    r.to_csv(folder / "routes.csv", index=False, float_format="%.17g")
+    if dataset.regions is not None:
+        dataset.regions.to_csv(folder / "regions.csv", index=False)
+    if dataset.commodities is not None:
+        dataset.commodities.to_csv(folder / "commodities.csv", index=False)
+    for attr, (cols, _key, name) in _OPTIONAL_TABLES.items():
+        frame = getattr(dataset, attr)
+        if frame is not None:
+            frame[[c.name for c in cols]].to_csv(folder / name, index=False, float_format="%.17g")
+    if dataset.metadata:
+        (folder / "dataset.toml").write_text(tomli_w.dumps(dataset.metadata), encoding="utf-8")
