@@ -276,14 +276,14 @@ def check_flows(flows: pd.DataFrame, label: str = "flows", value: str = "flow") 
 
 def embodied_flows(flows: pd.DataFrame, intensities: pd.DataFrame, flow_units: Mapping[str, str] | str, *,
                    carry_forward: bool = True, indicators: list[str] | None = None,
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   keep: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Direct embodied flows ``flow * I[exporter, commodity, period, indicator]`` for routes with flow > 0.
 
     `flow_units` maps commodity -> unit of its flows (or one unit for all). Returns ``(embodied, missing)``:
     embodied has EMBODIED_COLUMNS (value NaN where the intensity is missing; units ``ha``, ``m3`` or ``t``)
     plus ``flow``, ``flow_unit``, ``intensity``, ``intensity_unit``, ``intensity_period``, ``status``;
     missing lists each (region, commodity, period, indicator) whose intensity is missing for a positive
-    flow, with the reason and the flow affected.
+    flow, with the reason and the flow affected. Columns named in `keep` are carried through (and sorted on).
     """
     flows = check_flows(flows)
     intensities = check_intensities(intensities)
@@ -293,7 +293,7 @@ def embodied_flows(flows: pd.DataFrame, intensities: pd.DataFrame, flow_units: M
     out_units = indicator_units(intensities)
     keys = flows.rename(columns={"exporter": "region"})[["region", "commodity", "period"]]
     matched = match_intensities(keys, intensities, carry_forward=carry_forward)
-    df = flows[[*ROUTE_KEY, "flow"]].merge(matched.rename(columns={"region": "exporter"}),
+    df = flows[[*ROUTE_KEY, *keep, "flow"]].merge(matched.rename(columns={"region": "exporter"}),
                                            on=["exporter", "commodity", "period"], how="inner")
     df["flow_unit"] = _flow_unit_series(df["commodity"], flow_units)
     ok = df["status"].to_numpy() == "ok"
@@ -308,14 +308,14 @@ def embodied_flows(flows: pd.DataFrame, intensities: pd.DataFrame, flow_units: M
     df = df.rename(columns={"unit": "intensity_unit", "value": "intensity"})
     df["value"] = df["flow"].to_numpy() * df["intensity"].to_numpy() * fac
     df["unit"] = unit_out
-    df = df.sort_values([*ROUTE_KEY, "indicator"], kind="stable").reset_index(drop=True)
+    df = df.sort_values([*ROUTE_KEY, *keep, "indicator"], kind="stable").reset_index(drop=True)
     miss = df[df["status"] != "ok"]
     missing = (miss.groupby(["exporter", "commodity", "period", "indicator", "status", "flow_unit"],
                             sort=True)["flow"].sum().reset_index()
                .rename(columns={"exporter": "region", "status": "reason"}))
     missing["reason"] = missing["reason"].map(_REASONS)
-    embodied = df[[*EMBODIED_COLUMNS, "flow", "flow_unit", "intensity", "intensity_unit", "intensity_period",
-                   "status"]]
+    embodied = df[[*EMBODIED_COLUMNS, *keep, "flow", "flow_unit", "intensity", "intensity_unit",
+                   "intensity_period", "status"]]
     return embodied, missing[MISSING_COLUMNS].reset_index(drop=True)
 
 

@@ -1,0 +1,76 @@
+"""Deforestation emissions embodied in trade: top-down allocation to expanding products (pure functions).
+
+For cropland (and the pasture analogue for ruminant products):
+
+    Virtual_defor[R->C,P,T] = Defor[R,T] * dArea+[R,P,T] / sum_P dArea+[R,P,T]
+                              * VirtualArea[R->C,P,T] / Area[R,P,T]
+
+with ``dArea+ = max(Area[T] - Area[T_prev], 0)``: only products whose area expanded carry deforestation, and
+a region-period without any expansion allocates nothing. ``Defor`` (t CO2) is a user input; without it
+there is no output at all (absent, never zero). A product whose area change is unknown (first period, no
+earlier area) gets NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+AREA_KEY = ["region", "commodity", "land_type"]
+
+
+def area_change(area: pd.DataFrame) -> pd.DataFrame:
+    """Add ``d_area`` = area minus the area of the previous period present for the same (region, commodity,
+    land_type); NaN for the first period. Input: region, commodity, period, land_type, area."""
+    df = area.sort_values([*AREA_KEY, "period"], kind="stable").reset_index(drop=True)
+    df["d_area"] = df.groupby(AREA_KEY, sort=False)["area"].diff()
+    return df
+
+
+def expansion_shares(area: pd.DataFrame) -> pd.DataFrame:
+    """Share of each product in the region's positive area expansion per (region, period, land_type).
+
+    Input has ``d_area`` (see `area_change`). Returns the input plus ``expansion`` (= max(d_area, 0), NaN if
+    unknown) and ``share`` (0 when the region did not expand at all; NaN if any product's change is
+    unknown).
+    """
+    df = area.copy()
+    d = df["d_area"].to_numpy(dtype=float)
+    df["expansion"] = np.where(np.isnan(d), np.nan, np.maximum(d, 0.0))
+    g = df.groupby(["region", "period", "land_type"], sort=False)["expansion"]
+    total = g.transform("sum")
+    unknown = g.transform(lambda s: s.isna().any()).astype(bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total.to_numpy() > 0, df["expansion"].to_numpy() / total.to_numpy(), 0.0)
+    share[unknown.to_numpy()] = np.nan
+    df["share"] = share
+    return df
+
+
+def allocate_deforestation(area: pd.DataFrame, emissions: pd.DataFrame,
+                           virtual_area: pd.DataFrame) -> pd.DataFrame:
+    """Deforestation CO2 embodied in each route.
+
+    area          region, commodity, period, land_type, area [, d_area]   (ha; d_area computed if absent)
+    emissions     region, period, land_type, value                        (t CO2)
+    virtual_area  exporter, importer, commodity, period, land_type, value (ha embodied in the route)
+
+    Returns exporter, importer, commodity, period, land_type, value (t CO2), only for (exporter, period,
+    land_type) present in `emissions`. Value NaN where the area change or the area is unknown, or the
+    virtual area is NaN.
+    """
+    a = area if "d_area" in area.columns else area_change(area)
+    a = expansion_shares(a)
+    e = emissions.rename(columns={"value": "defor"})
+    va = virtual_area.rename(columns={"exporter": "region", "value": "virtual_area"})
+    m = va.merge(e, on=["region", "period", "land_type"], how="inner")
+    m = m.merge(a[["region", "commodity", "period", "land_type", "area", "share"]],
+                on=["region", "commodity", "period", "land_type"], how="left")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(m["area"].to_numpy(dtype=float) > 0,
+                         m["virtual_area"].to_numpy(dtype=float) / m["area"].to_numpy(dtype=float), np.nan)
+    m["value"] = m["defor"].to_numpy(dtype=float) * m["share"].to_numpy(dtype=float) * ratio
+    # no expansion of this product: exactly zero, whatever else is unknown about the route
+    m.loc[m["share"].to_numpy(dtype=float) == 0, "value"] = 0.0
+    out = m.rename(columns={"region": "exporter"})
+    return out[["exporter", "importer", "commodity", "period", "land_type", "value"]].reset_index(drop=True)
