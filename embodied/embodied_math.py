@@ -71,6 +71,7 @@ def check_intensities(intensities: pd.DataFrame, label: str = "intensities") -> 
         if col not in intensities.columns:
             raise InputError("missing column", file=label, column=col)
     df = intensities.copy()
+    df.attrs = {}  # read_table's line numbers (arrays) would break pandas' attrs comparison in concat
     if "source" not in df.columns:
         df["source"] = ""
     df["source"] = df["source"].fillna("").astype(str)
@@ -263,6 +264,7 @@ def check_flows(flows: pd.DataFrame, label: str = "flows", value: str = "flow") 
         if col not in flows.columns:
             raise InputError("missing column", file=label, column=col)
     df = flows.copy()
+    df.attrs = {}
     v = pd.to_numeric(df[value], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(v) | (v < 0)
     if bad.any():
@@ -435,11 +437,9 @@ def accounts(production: pd.DataFrame, flows: pd.DataFrame, intensities: pd.Data
         parts.append(_components(tr_e, "importer", "consumption_traced"))
         parts.append(_components(tr_e[tr_e["exporter"] != tr_e["importer"]], "importer", "imports_traced"))
     long = pd.concat(parts, ignore_index=True)
-    wide = long.pivot_table(index=["region", "commodity", "period", "indicator"], columns="component",
-                            values="value", aggfunc="first", dropna=False)
-    present = long.assign(_one=1).pivot_table(index=["region", "commodity", "period", "indicator"],
-                                              columns="component", values="_one", aggfunc="first")
-    present = present.reindex(index=wide.index, columns=wide.columns)
+    idx = ["region", "commodity", "period", "indicator", "component"]
+    wide = long.set_index(idx)["value"].unstack("component")
+    present = long.assign(_one=1.0).set_index(idx)["_one"].unstack("component")
     wide = wide.where(present.notna(), 0.0)  # absent component = 0; a NaN value (missing) stays NaN
     for col in ["production_based", "exports", "imports"] + (
             ["consumption_traced", "imports_traced"] if traced is not None else []):

@@ -78,6 +78,12 @@ def _convert(df: pd.DataFrame, value: str, to: str, what: str) -> pd.Series:
     return pd.Series(out, index=df.index)
 
 
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    df.attrs = {}
+    return df
+
+
 def _periods(df: pd.DataFrame) -> pd.DataFrame:
     p = df["period"].to_numpy(dtype=float)
     bad = np.isfinite(p) & (np.round(p) != p)
@@ -94,7 +100,7 @@ def read_deforestation(path: str | Path) -> pd.DataFrame:
     _check_choice(df, "land_type", DEFOR_LAND_TYPES)
     df["value"] = _convert(df, "value", "t", "a mass")
     df["period"] = df["period"].astype(np.int64)
-    return df[["region", "period", "land_type", "value"]]
+    return _plain(df[["region", "period", "land_type", "value"]])
 
 
 def read_areas(path: str | Path) -> pd.DataFrame:
@@ -103,27 +109,27 @@ def read_areas(path: str | Path) -> pd.DataFrame:
     _check_choice(df, "land_type", DEFOR_LAND_TYPES)
     df["area"] = _convert(df, "area", "ha", "an area")
     df["period"] = df["period"].astype(np.int64)
-    return df[["region", "commodity", "period", "land_type", "area"]]
+    return _plain(df[["region", "commodity", "period", "land_type", "area"]])
 
 
 def read_feed(path: str | Path) -> pd.DataFrame:
     """region ('' = every region), product, feed, value (t feed per t product)."""
     df = read_table(path, FEED_COLUMNS, key=["region", "product", "feed"])
     df["value"] = _convert(df, "value", "dimensionless", "a mass ratio (t/t)")
-    return df[["region", "product", "feed", "value"]]
+    return _plain(df[["region", "product", "feed", "value"]])
 
 
 def read_joint(path: str | Path) -> pd.DataFrame:
     """system, product, output, protein, price."""
     df = read_table(path, JOINT_COLUMNS, key=["system", "product"])
-    return df[["system", "product", "output", "protein", "price"]]
+    return _plain(df[["system", "product", "output", "protein", "price"]])
 
 
 def read_water_cap(path: str | Path) -> pd.DataFrame:
     """region, period (NaN = every period), value (m3)."""
     df = _periods(read_table(path, WATER_CAP_COLUMNS, key=["region", "period"]))
     df["value"] = _convert(df, "value", "m3", "a volume")
-    return df[["region", "period", "value"]]
+    return _plain(df[["region", "period", "value"]])
 
 
 def read_footprint(path: str | Path) -> pd.DataFrame:
@@ -131,5 +137,5 @@ def read_footprint(path: str | Path) -> pd.DataFrame:
     df = _periods(read_table(path, FOOTPRINT_COLUMNS, key=["region", "period", "land_type"]))
     _check_choice(df, "land_type", FOOTPRINT_LAND_TYPES)
     df["period"] = df["period"].astype(np.int64)
-    return df[["region", "period", "land_type", "footprint", "biocapacity", "unit", "yield_factor",
-               "equivalence_factor"]]
+    return _plain(df[["region", "period", "land_type", "footprint", "biocapacity", "unit", "yield_factor",
+               "equivalence_factor"]])
