@@ -1,0 +1,73 @@
+"""Resource intensities per tonne of product, by region, commodity and year.
+
+Pure functions over country-level frames (FAO area codes already mapped to `region`):
+  land        ha/t   harvested area / production (crops)
+  water_green m3/t   Mekonnen & Hoekstra (2011) national green footprints, production-weighted
+  water_blue  m3/t   same, blue
+  nitrogen    kg/t   IFA (Heffer 2009) N applied 2007/08 per t of 2007/08 production
+  n2o         kg/t   nitrogen * 0.01 kg N2O-N/kg N (IPCC 2006 EF1) * 44/28
+  ch4         kg/t   no source in the raw data: rows with empty value and the reason
+Values are per t of the model commodity's unit (rice: milled equivalent; sugar: raw sugar).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+EF1 = 0.01
+N2O_PER_N = 44.0 / 28.0
+UNITS = {"land": "ha/t", "water_green": "m3/t", "water_blue": "m3/t", "nitrogen": "kg/t", "n2o": "kg/t",
+         "ch4": "kg/t"}
+
+
+def ratio_by_region(num: pd.DataFrame, den: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """sum(num.value) / sum(den.value) by keys over the areas present in both. Returns keys + value."""
+    common = num.merge(den, on=keys + ["area"], suffixes=("_n", "_d"))
+    common = common[common["value_d"] > 0]
+    g = common.groupby(keys)[["value_n", "value_d"]].sum()
+    return (g["value_n"] / g["value_d"]).rename("value").reset_index()
+
+
+def weighted_by_region(per_t: pd.DataFrame, prod: pd.DataFrame, keys: list[str],
+                       fallback: pd.Series | None = None) -> pd.DataFrame:
+    """Production-weighted mean of country intensities (per_t: area, commodity[, ...], value).
+
+    Countries producing but without an intensity use `fallback[commodity]` (e.g. a global average)
+    when given, else are left out. Returns keys + value.
+    """
+    on = [k for k in per_t.columns if k not in ("value",)]
+    m = prod.merge(per_t, on=on, how="left", suffixes=("_q", ""))
+    if fallback is not None:
+        m["value"] = m["value"].fillna(m["commodity"].map(fallback))
+    m = m.dropna(subset=["value"])
+    m = m[m["value_q"] > 0]
+    m["vq"] = m["value"] * m["value_q"]
+    g = m.groupby(keys)[["vq", "value_q"]].sum()
+    return (g["vq"] / g["value_q"]).rename("value").reset_index()
+
+
+def n2o_from_nitrogen(nitrogen: pd.DataFrame) -> pd.DataFrame:
+    """Direct N2O (kg N2O per t) from synthetic N (kg N per t): N * EF1 * 44/28."""
+    out = nitrogen.copy()
+    out["value"] = out["value"] * EF1 * N2O_PER_N
+    return out
+
+
+def complete(values: pd.DataFrame, regions: list[str], commodities: list[str], periods: list[int],
+             indicator: str, source: str, missing_reason) -> pd.DataFrame:
+    """Full region x commodity x period grid for one indicator; gaps get an empty value + reason.
+
+    values: region, commodity, period, value. missing_reason(commodity, period) -> str.
+    """
+    idx = pd.MultiIndex.from_product([regions, commodities, periods], names=["region", "commodity", "period"])
+    v = values.set_index(["region", "commodity", "period"])["value"] if len(values) else pd.Series(
+        dtype=float, index=pd.MultiIndex.from_arrays([[], [], []], names=idx.names))
+    full = v.reindex(idx).rename("value").reset_index()
+    full["indicator"] = indicator
+    full["unit"] = UNITS[indicator]
+    ok = full["value"].notna() & np.isfinite(full["value"])
+    full["source"] = np.where(ok, source, [missing_reason(c, p) for c, p in
+                                           zip(full["commodity"], full["period"], strict=True)])
+    full.loc[~ok, "value"] = np.nan
+    return full[["region", "commodity", "period", "indicator", "value", "unit", "source"]]
