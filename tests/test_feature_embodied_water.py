@@ -1,0 +1,59 @@
+"""Virtual water indicators: content, trade volumes, stress against a cap, normalised pressure, impact."""
+
+import pandas as pd
+import pytest
+from petra.embodied import water_indicators as wi
+
+YEARS = [2010, 2011, 2012]
+# CN imports 50, 65, 80 kt soy from BR and exports 1, 1, 2 kt to JP; CN produces 10 kt each year.
+FLOWS = pd.DataFrame({
+    "exporter": ["BR"] * 3 + ["CN"] * 3, "importer": ["CN"] * 3 + ["JP"] * 3, "commodity": "soy",
+    "period": YEARS * 2, "flow": [50.0, 65.0, 80.0, 1.0, 1.0, 2.0]})
+PROD = pd.DataFrame({"region": "CN", "commodity": "soy", "period": YEARS, "production": 10.0})
+INTS = pd.DataFrame({"region": ["CN", "BR"], "commodity": "soy", "period": 2010, "indicator": "water_blue",
+                     "value": [500.0, 10.0], "unit": "m3/t"})
+CAP = pd.DataFrame({"region": ["CN"], "period": [float("nan")], "value": [700e9]})  # 700 billion m3
+
+
+def test_virtual_water_content():
+    # D = W / Y: 4000 m3/ha / 2 t/ha = 2000 m3/t
+    assert wi.virtual_water_content(4000.0, 2.0) == pytest.approx(2000.0)
+
+
+def test_trade_stress_pressure_and_impact_by_hand():
+    t = wi.water_indicators(FLOWS, PROD, INTS, "kt", cap=CAP)
+    cn = t[(t["region"] == "CN") & (t["commodity"] == "soy")].set_index("period")
+    # content is CN's own: V_i 2010 = 500 m3/t x 50,000 t = 2.5e7 m3; W = 500 x 10,000 = 5e6 m3
+    assert cn.loc[2010, "V_i"] == pytest.approx(2.5e7)
+    assert cn.loc[2010, "W"] == pytest.approx(5e6)
+    # V_e 2012 = 500 x 2,000 = 1e6; V_n 2012 = 500 x 80,000 - 1e6 = 3.9e7
+    assert cn.loc[2012, "V_e"] == pytest.approx(1e6)
+    assert cn.loc[2012, "V_n"] == pytest.approx(3.9e7)
+    # MWSI_i 2010 = 2.5e7 / 7e11 x 100 = 0.0035714 %; MWSI_f = 5e6 / 7e11 x 100
+    assert cn.loc[2010, "MWSI_i"] == pytest.approx(2.5e7 / 7e11 * 100)
+    assert cn.loc[2010, "MWSI_f"] == pytest.approx(5e6 / 7e11 * 100)
+    # P_i = MWSI_i / MWSI_f = 5, 6.5, 8; impact index of imports = V_i / W = same
+    assert list(cn["P_i"]) == pytest.approx([5.0, 6.5, 8.0])
+    assert list(cn["impact_imports"]) == pytest.approx([5.0, 6.5, 8.0])
+    # imports reversed min-max: (8 - P) / 3 = 1, 0.5, 0 -> high, medium, low
+    assert list(cn["I_i"]) == pytest.approx([1.0, 0.5, 0.0])
+    assert list(cn["grade_i"]) == ["high", "medium", "low"]
+    # exports: P_e = 0.1, 0.1, 0.2 -> (P - 0.1) / 0.1 = 0, 0, 1
+    assert list(cn["I_e"]) == pytest.approx([0.0, 0.0, 1.0])
+    assert list(cn["grade_e"]) == ["low", "low", "high"]
+    # net: P_n = 4.9, 6.4, 7.8 -> (7.8 - P) / 2.9 = 1, 0.48276, 0
+    assert list(cn["I_n"]) == pytest.approx([1.0, 1.4 / 2.9, 0.0])
+    assert list(cn["grade_n"]) == ["high", "medium", "low"]
+    # (all) row sums the crops (one crop here)
+    tot = t[(t["region"] == "CN") & (t["commodity"] == wi.ALL)].set_index("period")
+    assert tot.loc[2011, "V_i"] == pytest.approx(500 * 65000.0)
+    # BR has no production row: W = 0, so P and MWSI_f undefined; no cap for BR
+    br = t[(t["region"] == "BR") & (t["commodity"] == "soy")]
+    assert br["P_e"].isna().all() and br["LQ"].isna().all()
+    # BR exports valued at BR's own content: 10 m3/t x 50,000 t
+    assert br.set_index("period").loc[2010, "V_e"] == pytest.approx(5e5)
+
+
+def test_grade_thresholds_are_configurable():
+    assert list(wi.grade([0.1, 0.5, 0.9], (0.2, 0.8))) == ["low", "medium", "high"]
+    assert wi.normalise_pressure([3.0, 3.0], "imports") == pytest.approx([float("nan")] * 2, nan_ok=True)
