@@ -192,6 +192,7 @@ def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped) -> pd
     # land: harvested area / production
     area = with_region(ct["area"], scheme, amap, unmapped)
     land = inten.ratio_by_region(area[["area"] + keys + ["value"]], prod[["area"] + keys + ["value"]], keys)
+    land = land[land["value"] > 0]  # production without harvested area: inconsistent, left missing
     out.append(("land", land, "QCL-area/QCL-production",
                 lambda c, p: ("missing: livestock land (no source)" if c in LIVESTOCK else
                               "missing: area harvested extract ends 2019")))
@@ -207,6 +208,8 @@ def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped) -> pd
             for item, product in zip(split_codes(c.production_items) if c.fbs_item else
                                      split_codes(c.area_items), c.water_products.split(";"), strict=True):
                 wf = w[(w["product"] == product) & (w["water"] == kind)].set_index("area")["value"]
+                if kind == "green":  # a zero green footprint means "not grown in 1996-2005": no data
+                    wf = wf[wf > 0]
                 glob = wf.get(999, np.nan)
                 cr = crop[(crop["commodity"] == c.commodity) & (crop["item_code"] == item)]
                 v = cr["value"].to_numpy() * cr["area"].map(wf).fillna(glob).to_numpy()
@@ -343,13 +346,13 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path) -> dict:
     }
     cm = com[["commodity", "name", "unit"]]
     with atomic_output_dir(out_dir) as tmp:
-        markets.to_csv(tmp / "markets.csv", index=False, float_format="%.6g")
-        routes.to_csv(tmp / "routes.csv", index=False, float_format="%.6g")
+        markets.to_csv(tmp / "markets.csv", index=False, float_format="%.12g")
+        routes.to_csv(tmp / "routes.csv", index=False, float_format="%.12g")
         rnames.to_csv(tmp / "regions.csv", index=False)
         cm.to_csv(tmp / "commodities.csv", index=False)
-        obs_markets.to_csv(tmp / "observed_markets.csv", index=False, float_format="%.6g")
-        obs_flows.to_csv(tmp / "observed_flows.csv", index=False, float_format="%.6g")
-        ints.to_csv(tmp / "intensities.csv", index=False, float_format="%.6g")
+        obs_markets.to_csv(tmp / "observed_markets.csv", index=False, float_format="%.12g")
+        obs_flows.to_csv(tmp / "observed_flows.csv", index=False, float_format="%.12g")
+        ints.to_csv(tmp / "intensities.csv", index=False, float_format="%.12g")
         basis[basis["price_basis"].str.startswith("FILLED")].to_csv(tmp / "price_fills.csv", index=False)
         import tomli_w
         (tmp / "dataset.toml").write_text(tomli_w.dumps(meta), encoding="utf-8")
