@@ -1,0 +1,42 @@
+"""Name the markets or routes behind an infeasible or unbounded equilibrium problem."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from petra.model.equilibrium_math import inverse_demand_coefficients, inverse_supply_coefficients
+from petra.model.problem import CONSTANT, NEW, Problem
+from scipy.optimize import linprog
+
+
+def infeasible_markets(p: Problem, rel_tol: float = 1e-9) -> list[int]:
+    """Markets that cannot balance: a phase-one LP with slacks on every balance row (HiGHS via
+    scipy), minimising total slack; the markets left with slack are returned (empty if feasible)."""
+    n, m = p.n_markets, p.n_routes
+    _, _, fix_s = inverse_supply_coefficients(p)
+    _, _, fix_d = inverse_demand_coefficients(p)
+    rows = np.arange(n)
+    r = np.arange(m)
+    # columns: S (n), D (n), X (m), slack+ (n), slack- (n)
+    A = sp.hstack([
+        sp.identity(n), -sp.identity(n),
+        sp.csr_matrix((np.ones(m), (p.importer, r)), shape=(n, m))
+        - sp.csr_matrix((np.ones(m), (p.exporter, r)), shape=(n, m)),
+        sp.identity(n), -sp.identity(n)], format="csr")
+    bounds = ([(s, s) if f else (0, None) for s, f in zip(p.S0, fix_s, strict=True)]
+              + [(d, d) if f else (0, None) for d, f in zip(p.D0, fix_d, strict=True)]
+              + [(0, None)] * m + [(0, None)] * (2 * n))
+    cost = np.concatenate([np.zeros(2 * n + m), np.ones(2 * n)])
+    res = linprog(cost, A_eq=A, b_eq=np.zeros(n), bounds=bounds, method="highs")
+    if res.status != 0:
+        return []
+    slack = res.x[2 * n + m:2 * n + m + n] + res.x[2 * n + m + n:]
+    scale = np.maximum(np.maximum(p.S0, p.D0), 1.0)
+    return rows[slack > rel_tol * scale].tolist()
+
+
+def unbounded_routes(p: Problem) -> list[int]:
+    """Routes whose marginal cost is negative and does not rise with flow (constant routes, and new
+    routes with zero slope): trade around a cycle of them makes welfare unbounded."""
+    flat = (p.kind == CONSTANT) | ((p.kind == NEW) & (p.slope == 0))
+    return np.flatnonzero(flat & (p.adjustment + p.tau < 0)).tolist()

@@ -1,0 +1,168 @@
+"""Pure functions of the spatial price equilibrium: curves, route costs, welfare.
+
+Units: quantities in the commodity unit (e.g. kt), prices and per-unit costs in currency per
+commodity unit (e.g. USD/t), welfare in price x quantity (e.g. 1000 USD for USD/t and kt).
+
+Linear curves through the observed point (P0, S0) and (P0, D0) with point elasticities es, ed:
+    S(p) = S0 + es*S0/P0*(p - P0)          D(p) = D0 + ed*D0/P0*(p - P0)
+A curve with zero slope (elasticity 0, or zero observed quantity) is a fixed quantity.
+Route marginal cost with tau = transport_cost + tariff and a = cost_adjustment:
+    isoelastic (traded last period, finite e):  a + tau*(X/X_prev)^(1/e)
+    constant (traded last period, e = inf):     a + tau
+    new (no trade last period):                 a + tau + slope*X
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from petra.model.problem import CONSTANT, ISOELASTIC, NEW, Problem
+
+
+def supply_slope(p: Problem) -> np.ndarray:
+    """dS/dp = es*S0/P0 (quantity per price unit); 0 means fixed supply."""
+    return p.es * p.S0 / p.P0
+
+
+def demand_slope(p: Problem) -> np.ndarray:
+    """-dD/dp = -ed*D0/P0 >= 0 (quantity per price unit); 0 means fixed demand."""
+    return -p.ed * p.D0 / p.P0
+
+
+def supply_at(p: Problem, price: np.ndarray) -> np.ndarray:
+    """Supply on the curve at `price`, floored at zero (a curve below zero supplies nothing)."""
+    return np.maximum(p.S0 + supply_slope(p) * (price - p.P0), 0.0)
+
+
+def demand_at(p: Problem, price: np.ndarray) -> np.ndarray:
+    """Demand on the curve at `price`, floored at zero."""
+    return np.maximum(p.D0 - demand_slope(p) * (price - p.P0), 0.0)
+
+
+def inverse_supply_coefficients(p: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(intercept, slope, fixed) of the inverse supply P_s(S) = intercept + slope*S.
+
+    Where `fixed` is True the supply is the constant S0 and intercept/slope are 0.
+    """
+    k = supply_slope(p)
+    fixed = k <= 0
+    slope = np.where(fixed, 0.0, 1.0 / np.where(fixed, 1.0, k))
+    intercept = np.where(fixed, 0.0, p.P0 - slope * p.S0)
+    return intercept, slope, fixed
+
+
+def inverse_demand_coefficients(p: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(intercept, slope, fixed) of the inverse demand P_d(D) = intercept - slope*D (slope >= 0)."""
+    k = demand_slope(p)
+    fixed = k <= 0
+    slope = np.where(fixed, 0.0, 1.0 / np.where(fixed, 1.0, k))
+    intercept = np.where(fixed, 0.0, p.P0 + slope * p.D0)
+    return intercept, slope, fixed
+
+
+def flat_cost_routes(p: Problem) -> np.ndarray:
+    """Routes whose marginal cost does not rise with flow (constant routes, new routes with zero
+    slope, isoelastic routes with zero tau): their flow is not a function of the price gap."""
+    return ((p.kind == CONSTANT) | ((p.kind == NEW) & (p.slope <= 0))
+            | ((p.kind == ISOELASTIC) & (p.tau <= 0)))
+
+
+def route_response(p: Problem, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flow at which each rising-cost route's marginal cost equals the price `gap`, and its
+    derivative d(flow)/d(gap): the inverse marginal cost (0 on flat-cost routes).
+
+    Isoelastic: X = X_prev * ((gap - a)/tau)^e for gap > a; new: X = (gap - a - tau)/slope.
+    """
+    iso = (p.kind == ISOELASTIC) & (p.tau > 0)
+    new = (p.kind == NEW) & (p.slope > 0)
+    tau = np.where(iso, p.tau, 1.0)
+    e = np.where(iso, p.elasticity, 1.0)
+    z = np.maximum((gap - p.adjustment) / tau, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_iso = p.flow_prev * z ** e
+        d_iso = np.where(z > 0, p.flow_prev * e / tau * z ** (e - 1.0), 0.0)
+    slope = np.where(new, p.slope, 1.0)
+    x_new = np.maximum(gap - p.adjustment - p.tau, 0.0) / slope
+    d_new = np.where(gap - p.adjustment - p.tau > 0, 1.0 / slope, 0.0)
+    X = np.where(iso, x_iso, np.where(new, x_new, 0.0))
+    dX = np.where(iso, d_iso, np.where(new, d_new, 0.0))
+    return X, dX
+
+
+def _iso_ratio(p: Problem, X: np.ndarray) -> np.ndarray:
+    """X/X_prev on isoelastic routes (1 elsewhere, to keep the arithmetic finite)."""
+    iso = p.kind == ISOELASTIC
+    return np.where(iso, np.maximum(X, 0.0) / np.where(iso, p.flow_prev, 1.0), 1.0)
+
+
+def _inv_e(p: Problem) -> np.ndarray:
+    iso = p.kind == ISOELASTIC
+    return np.where(iso, 1.0 / np.where(iso, p.elasticity, 1.0), 0.0)
+
+
+def route_marginal_cost(p: Problem, X: np.ndarray) -> np.ndarray:
+    """Marginal cost of each route at flow X (currency per unit)."""
+    iso = p.kind == ISOELASTIC
+    mc = p.adjustment + p.tau
+    mc = np.where(iso, p.adjustment + p.tau * _iso_ratio(p, X) ** _inv_e(p), mc)
+    return np.where(p.kind == NEW, mc + p.slope * X, mc)
+
+
+def route_marginal_cost_derivative(p: Problem, X: np.ndarray) -> np.ndarray:
+    """d(marginal cost)/dX (currency per unit per unit); +inf at X = 0 on isoelastic routes, e > 1."""
+    iso = p.kind == ISOELASTIC
+    inv_e = _inv_e(p)
+    with np.errstate(divide="ignore"):
+        d_iso = p.tau * inv_e / np.where(iso, p.flow_prev, 1.0) * _iso_ratio(p, X) ** (inv_e - 1.0)
+    d = np.where(iso, d_iso, 0.0)
+    return np.where(p.kind == NEW, p.slope, d)
+
+
+def route_total_cost(p: Problem, X: np.ndarray) -> np.ndarray:
+    """Total cost of each route at flow X (price x quantity); the integral of the marginal cost.
+
+    Isoelastic: a*X + e/(1+e) * tau / X_prev^(1/e) * X^(1/e+1).
+    """
+    iso = p.kind == ISOELASTIC
+    inv_e = _inv_e(p)
+    base = (p.adjustment + np.where(iso, 0.0, p.tau)) * X
+    iso_part = np.where(iso, p.tau * p.flow_prev / (1.0 + inv_e) * _iso_ratio(p, X) ** (1.0 + inv_e), 0.0)
+    new_part = np.where(p.kind == NEW, 0.5 * p.slope * X * X, 0.0)
+    return base + iso_part + new_part
+
+
+def welfare(p: Problem, S: np.ndarray, D: np.ndarray, X: np.ndarray) -> float:
+    """Consumer minus producer surplus areas minus trade cost (price x quantity).
+
+    Sum over markets of the area under inverse demand up to D minus the area under inverse supply
+    up to S (fixed curves contribute nothing: their quantity cannot move), minus route total costs.
+    """
+    a_s, b_s, fix_s = inverse_supply_coefficients(p)
+    a_d, b_d, fix_d = inverse_demand_coefficients(p)
+    cs = np.where(fix_d, 0.0, a_d * D - 0.5 * b_d * D * D)
+    ps = np.where(fix_s, 0.0, a_s * S + 0.5 * b_s * S * S)
+    return float(cs.sum() - ps.sum() - route_total_cost(p, X).sum())
+
+
+def quadratic_route_model(p: Problem, X: np.ndarray, floor: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
+    """Linear marginal-cost model mc(X) ~ c + h*X of each route around the point X.
+
+    Exact for constant and new routes. On isoelastic routes the model always passes through the true
+    marginal cost at X (so the quadratic model's gradient equals the true one there); its slope is
+    the tangent's where X >= floor*X_prev, and below that the secant from X to floor*X_prev, which
+    stays finite at X = 0 (where the tangent is vertical for e > 1) and, for e > 1, lies below the
+    true marginal cost so that a route with a positive price gap is never locked out at zero flow.
+    Returns (c, h): per-unit cost and its slope (h >= 0).
+    """
+    iso = p.kind == ISOELASTIC
+    X = np.maximum(X, 0.0)
+    mc = route_marginal_cost(p, X)
+    Xf = floor * p.flow_prev
+    low = iso & (X < Xf)
+    h = route_marginal_cost_derivative(p, np.where(low, Xf, X))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        secant = (route_marginal_cost(p, Xf) - mc) / (Xf - X)
+    h = np.where(low, secant, h)
+    c = mc - h * X
+    c = np.where(p.kind == CONSTANT, p.adjustment + p.tau, c)
+    c = np.where(p.kind == NEW, p.adjustment + p.tau, c)
+    return c, np.where(iso, h, np.where(p.kind == NEW, p.slope, 0.0))

@@ -1,0 +1,183 @@
+"""A persistent HiGHS model of the Pyomo formulation, with the objective set from arrays.
+
+The Pyomo model's variables, bounds and balance constraints are loaded once through Pyomo's
+persistent HiGHS interface (`pyomo.contrib.solver`, `SolverFactory("highs")`). The separable
+quadratic objective is then set directly on the underlying `highspy.Highs` object from numpy arrays,
+because it changes at every successive-quadratic iteration and every period, and Pyomo's quadratic
+objective processing costs several times the solve. HiGHS minimises the negative welfare, so the
+balance row duals are the (scaled) market prices.
+
+The interior-point solver HiPO (`solver="hipo"`, from highspy-extras) is used by default: HiGHS's
+active-set QP solver fails on models of this shape from ~50k variables.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+from petra.model.formulation import (
+    build_pyomo_model,
+    market_scales,
+    scaled_market_coefficients,
+    scaled_route_coefficients,
+)
+from petra.model.problem import Problem
+from pyomo.contrib.solver.common.factory import SolverFactory
+
+DEFAULT_HIGHS_OPTIONS = {
+    "solver": "hipo",
+    "output_flag": False,
+    "ipm_optimality_tolerance": 1e-10,
+    "primal_feasibility_tolerance": 1e-9,
+    "dual_feasibility_tolerance": 1e-9,
+}
+
+
+@dataclass(frozen=True)
+class QPSolution:
+    """One HiGHS solve in data units: quantities, prices (currency/unit), status and counters."""
+
+    S: np.ndarray
+    D: np.ndarray
+    X: np.ndarray
+    price: np.ndarray
+    status: str
+    optimal: bool
+    ipm_iterations: int
+    qp_iterations: int
+    simplex_iterations: int
+    seconds: float
+
+
+class HighsBackend:
+    """Holds the loaded model; `solve(route_c, route_h)` re-solves with a new route cost model."""
+
+    def __init__(self, problem: Problem, options: dict | None = None, loader: str = "pyomo"):
+        """loader: "pyomo" loads the Pyomo model through Pyomo's persistent HiGHS interface (so
+        constraints a modeller adds to `self.model` before loading are honoured); "direct" passes
+        the same model to HiGHS from arrays, skipping Pyomo's per-term expression processing."""
+        if loader not in ("pyomo", "direct"):
+            raise ValueError(f"loader must be 'pyomo' or 'direct', not {loader!r}")
+        t0 = time.perf_counter()
+        self.problem = problem
+        self.loader = loader
+        self.options = {**DEFAULT_HIGHS_OPTIONS, **(options or {})}
+        if loader == "pyomo":
+            self.model = build_pyomo_model(problem, objective=False)
+            t1 = time.perf_counter()
+            self._pyomo = SolverFactory("highs")
+            self._pyomo.set_instance(self.model)
+            self.highs: highspy.Highs = self._pyomo._solver_model
+            var_map = self._pyomo._pyomo_var_to_solver_var_map
+            con_map = self._pyomo._pyomo_con_to_solver_con_map
+            m = self.model
+            self.col_S = np.fromiter((var_map[id(m.S[i])] for i in m.MARKETS), dtype=np.int32)
+            self.col_D = np.fromiter((var_map[id(m.D[i])] for i in m.MARKETS), dtype=np.int32)
+            self.col_X = np.fromiter((var_map[id(m.X[r])] for r in m.ROUTES), dtype=np.int32)
+            self.row_balance = np.fromiter((con_map[m.balance[i]] for i in m.MARKETS), dtype=np.int32)
+        else:
+            self.model = None
+            t1 = time.perf_counter()
+            self.highs = highspy.Highs()
+            self._pass_direct(problem)
+        self.n_cols = self.highs.getNumCol()
+        for key, value in self.options.items():
+            self.highs.setOptionValue(key, value)
+        self.highs.changeObjectiveSense(highspy.ObjSense.kMinimize)
+        coef = scaled_market_coefficients(problem)
+        free_s = ~np.isfinite(coef.S_fixed)
+        free_d = ~np.isfinite(coef.D_fixed)
+        # minimise -welfare: +a_s S + b_s/2 S^2 - a_d D + b_d/2 D^2 + c X + h/2 X^2
+        self._cost = np.zeros(self.n_cols)
+        self._hess = np.zeros(self.n_cols)
+        self._cost[self.col_S] = np.where(free_s, coef.a_s, 0.0)
+        self._hess[self.col_S] = np.where(free_s, coef.b_s, 0.0)
+        self._cost[self.col_D] = np.where(free_d, -coef.a_d, 0.0)
+        self._hess[self.col_D] = np.where(free_d, coef.b_d, 0.0)
+        self._q, self._p = market_scales(problem)
+        t2 = time.perf_counter()
+        self.build_seconds = t1 - t0
+        self.load_seconds = t2 - t1
+
+    def _pass_direct(self, p: Problem) -> None:
+        """Pass the formulation's variables, bounds and balance rows to HiGHS from arrays.
+
+        Columns: S (n), D (n), X (m); rows: market balance S + imports - exports - D = 0.
+        """
+        n, m = p.n_markets, p.n_routes
+        coef = scaled_market_coefficients(p)
+        self.col_S = np.arange(n, dtype=np.int32)
+        self.col_D = np.arange(n, 2 * n, dtype=np.int32)
+        self.col_X = np.arange(2 * n, 2 * n + m, dtype=np.int32)
+        self.row_balance = np.arange(n, dtype=np.int32)
+        inf = highspy.kHighsInf
+        lower = np.concatenate([np.nan_to_num(coef.S_fixed, nan=0.0), np.nan_to_num(coef.D_fixed, nan=0.0),
+                                np.zeros(m)])
+        upper = np.concatenate([np.where(np.isfinite(coef.S_fixed), coef.S_fixed, inf),
+                                np.where(np.isfinite(coef.D_fixed), coef.D_fixed, inf), np.full(m, inf)])
+        # CSC: S_i -> +1 in row i; D_i -> -1 in row i; X_r -> -1 in exporter row, +1 in importer row
+        starts = np.concatenate([np.arange(2 * n), 2 * n + 2 * np.arange(m + 1)]).astype(np.int32)
+        rows = np.concatenate([np.arange(n), np.arange(n),
+                               np.column_stack([p.exporter, p.importer]).ravel()]).astype(np.int32)
+        vals = np.concatenate([np.ones(n), -np.ones(n), np.tile([-1.0, 1.0], m)])
+        lp = highspy.HighsLp()
+        lp.num_col_ = 2 * n + m
+        lp.num_row_ = n
+        lp.col_cost_ = np.zeros(2 * n + m)
+        lp.col_lower_ = lower
+        lp.col_upper_ = upper
+        lp.row_lower_ = np.zeros(n)
+        lp.row_upper_ = np.zeros(n)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = starts
+        lp.a_matrix_.index_ = rows
+        lp.a_matrix_.value_ = vals
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(lp)
+
+    def _set_objective(self, route_c: np.ndarray, route_h: np.ndarray) -> None:
+        c, h = scaled_route_coefficients(self.problem, route_c, route_h)
+        self._cost[self.col_X] = c
+        self._hess[self.col_X] = h
+        n = self.n_cols
+        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), self._cost)
+        nz = np.flatnonzero(self._hess > 0).astype(np.int32)
+        start = np.searchsorted(nz, np.arange(n, dtype=np.int32)).astype(np.int32)
+        self.highs.passHessian(n, int(nz.size), highspy.HessianFormat.kTriangular, start, nz,
+                               self._hess[nz])
+
+    def set_route_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Bounds on route flows (data units; upper may be +inf)."""
+        q = self._q[self.problem.exporter]
+        up = np.where(np.isfinite(upper), upper / q, highspy.kHighsInf)
+        self.highs.changeColsBounds(len(self.col_X), self.col_X, lower / q, up)
+
+    def solve(self, route_c: np.ndarray, route_h: np.ndarray) -> QPSolution:
+        """Solve the QP with route marginal cost model c + h*X (data units)."""
+        self._set_objective(route_c, route_h)
+        t0 = time.perf_counter()
+        self.highs.run()
+        seconds = time.perf_counter() - t0
+        status = self.highs.getModelStatus()
+        info = self.highs.getInfo()
+        sol = self.highs.getSolution()
+        x = np.asarray(sol.col_value)
+        y = np.asarray(sol.row_dual)
+        p = self.problem
+        qx = self._q[p.exporter]
+        has = x.size == self.n_cols
+        return QPSolution(
+            S=x[self.col_S] * self._q if has else np.full(p.n_markets, np.nan),
+            D=x[self.col_D] * self._q if has else np.full(p.n_markets, np.nan),
+            X=np.maximum(x[self.col_X], 0.0) * qx if has else np.full(p.n_routes, np.nan),
+            price=y[self.row_balance] * self._p if y.size else np.full(p.n_markets, np.nan),
+            status=self.highs.modelStatusToString(status),
+            optimal=status == highspy.HighsModelStatus.kOptimal,
+            ipm_iterations=int(info.ipm_iteration_count),
+            qp_iterations=int(info.qp_iteration_count),
+            simplex_iterations=int(info.simplex_iteration_count),
+            seconds=seconds,
+        )

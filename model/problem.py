@@ -1,0 +1,127 @@
+"""The equilibrium problem as flat numpy arrays, built once from a validated Dataset.
+
+Markets are (region, commodity) pairs indexed 0..n-1; routes 0..m-1 link an exporter market to an
+importer market of the same commodity. Units are the dataset's: quantities in the commodity unit
+(e.g. kt), prices and costs in currency per commodity unit (e.g. USD/t; with kt quantities,
+price x quantity is in 1000 USD).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from petra.dataset import Dataset
+
+ISOELASTIC, CONSTANT, NEW = 0, 1, 2
+ROUTE_KIND_NAMES = {ISOELASTIC: "isoelastic", CONSTANT: "constant", NEW: "new"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Arrays of one equilibrium problem (one period).
+
+    Markets (length n): `region`, `commodity` (labels), `commodity_index` (int), `S0`, `D0`, `P0`
+    (observed supply, demand, price), `es` (>= 0), `ed` (<= 0).
+    Routes (length m): `exporter`, `importer` (market indices), `tau` = transport_cost + tariff,
+    `flow_prev` (previous-period flow), `elasticity` (expansion elasticity, +inf = constant cost),
+    `slope` (new-flow slope), `adjustment` (additive per-unit cost), `kind` (ISOELASTIC, CONSTANT,
+    NEW, decided by flow_prev > 0 and a finite elasticity).
+    Scales per commodity (`q_scale`, `p_scale`) make the numerical problem well conditioned.
+    """
+
+    region: np.ndarray
+    commodity: np.ndarray
+    commodity_index: np.ndarray
+    commodities: np.ndarray
+    S0: np.ndarray
+    D0: np.ndarray
+    P0: np.ndarray
+    es: np.ndarray
+    ed: np.ndarray
+    exporter: np.ndarray
+    importer: np.ndarray
+    tau: np.ndarray
+    flow_prev: np.ndarray
+    elasticity: np.ndarray
+    slope: np.ndarray
+    adjustment: np.ndarray
+    kind: np.ndarray
+    q_scale: np.ndarray
+    p_scale: np.ndarray
+
+    @property
+    def n_markets(self) -> int:
+        return len(self.S0)
+
+    @property
+    def n_routes(self) -> int:
+        return len(self.tau)
+
+    def market_label(self, i: int) -> str:
+        return f"({self.region[i]}, {self.commodity[i]})"
+
+    def route_label(self, r: int) -> str:
+        return (f"{self.region[self.exporter[r]]} -> {self.region[self.importer[r]]} "
+                f"({self.commodity[self.exporter[r]]})")
+
+    def with_routes(self, **arrays: np.ndarray) -> Problem:
+        """A copy with some route arrays replaced (e.g. a new flow_prev); `kind` is recomputed."""
+        fields = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        fields.update({k: np.asarray(v, dtype=float) for k, v in arrays.items()})
+        fields["kind"] = route_kind(fields["flow_prev"], fields["elasticity"])
+        return Problem(**fields)
+
+
+def route_kind(flow_prev: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
+    """ISOELASTIC where the route traded last period with a finite elasticity, CONSTANT where it
+    traded with an infinite one, NEW where it did not trade."""
+    return np.where(flow_prev > 0, np.where(np.isfinite(elasticity), ISOELASTIC, CONSTANT), NEW)
+
+
+def _commodity_scale(values: np.ndarray, index: np.ndarray, k: int) -> np.ndarray:
+    """Per-commodity mean of the positive entries (1 where none), length k."""
+    pos = values > 0
+    total = np.bincount(index, weights=np.where(pos, values, 0.0), minlength=k)
+    count = np.bincount(index, weights=pos.astype(float), minlength=k)
+    return np.where(count > 0, total / np.maximum(count, 1), 1.0)
+
+
+def build_problem(dataset: Dataset) -> Problem:
+    """Flatten a Dataset into a Problem (markets in file order, routes in file order)."""
+    m = dataset.markets
+    r = dataset.routes
+    commodities, commodity_index = np.unique(m["commodity"].to_numpy(dtype=str), return_inverse=True)
+    market_index = pd.Series(np.arange(len(m)),
+                             index=pd.MultiIndex.from_frame(m[["region", "commodity"]]))
+    exporter = market_index.reindex(pd.MultiIndex.from_frame(r[["exporter", "commodity"]])).to_numpy()
+    importer = market_index.reindex(pd.MultiIndex.from_frame(r[["importer", "commodity"]])).to_numpy()
+    S0 = m["production"].to_numpy(dtype=float)
+    D0 = m["consumption"].to_numpy(dtype=float)
+    P0 = m["price"].to_numpy(dtype=float)
+    k = len(commodities)
+    q_scale = _commodity_scale(np.maximum(S0, D0), commodity_index, k)
+    p_scale = _commodity_scale(P0, commodity_index, k)
+    flow_prev = r["flow"].to_numpy(dtype=float)
+    elasticity = r["expansion_elasticity"].to_numpy(dtype=float)
+    return Problem(
+        region=m["region"].to_numpy(dtype=object),
+        commodity=m["commodity"].to_numpy(dtype=object),
+        commodity_index=commodity_index.astype(np.int64),
+        commodities=commodities.astype(object),
+        S0=S0, D0=D0, P0=P0,
+        es=m["supply_elasticity"].to_numpy(dtype=float),
+        ed=m["demand_elasticity"].to_numpy(dtype=float),
+        exporter=exporter.astype(np.int64),
+        importer=importer.astype(np.int64),
+        tau=(r["transport_cost"] + r["tariff"]).to_numpy(dtype=float),
+        flow_prev=flow_prev,
+        elasticity=elasticity,
+        slope=r["new_flow_slope"].to_numpy(dtype=float),
+        adjustment=r["cost_adjustment"].to_numpy(dtype=float),
+        kind=route_kind(flow_prev, elasticity),
+        q_scale=q_scale,
+        p_scale=p_scale,
+    )

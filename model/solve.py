@@ -1,0 +1,144 @@
+"""Solve one period: Dataset -> Problem -> HiGHS (successive quadratic) -> SolveResult with tables."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from petra.model.diagnostics import infeasible_markets, unbounded_routes
+from petra.model.equilibrium_math import welfare
+from petra.model.highs_backend import HighsBackend
+from petra.model.problem import Problem, build_problem
+from petra.model.sqp import SQPResult, solve_sqp
+
+from petra.dataset import Dataset, load_dataset
+from petra.errors import InfeasibleMarketError, SolveError
+
+DEFAULT_TOLERANCE = 1e-6
+
+
+@dataclass
+class SolveResult:
+    """A solved period.
+
+    flows: exporter, importer, commodity, flow (commodity unit), one row per route.
+    markets: region, commodity, price (currency/unit), production, consumption (commodity unit).
+    objective: welfare, consumer minus producer surplus areas minus trade cost (price x quantity).
+    certificate: maximum relative violations of the equilibrium conditions (see certificate.py).
+    """
+
+    flows: pd.DataFrame
+    markets: pd.DataFrame
+    status: str
+    optimal: bool
+    converged: bool
+    tolerance: float
+    objective: float
+    certificate: dict
+    iterations: dict
+    timings: dict
+    solver: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.optimal and self.converged
+
+    def summary(self) -> dict:
+        """The JSON-able record written as solve.json."""
+        return {"status": self.status, "optimal": self.optimal, "converged": self.converged,
+                "tolerance": self.tolerance, "objective": self.objective,
+                "certificate": self.certificate, "iterations": self.iterations,
+                "timings": self.timings, "solver": self.solver}
+
+
+def result_tables(p: Problem, routes: pd.DataFrame, markets: pd.DataFrame, sol: SQPResult
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The flows and markets tables of a solution, in the dataset's row order."""
+    flows = routes[["exporter", "importer", "commodity"]].copy()
+    flows["flow"] = sol.X
+    mk = markets[["region", "commodity"]].copy()
+    mk["price"] = sol.price
+    mk["production"] = sol.S
+    mk["consumption"] = sol.D
+    return flows.reset_index(drop=True), mk.reset_index(drop=True)
+
+
+def _raise_for_failure(p: Problem, status: str) -> None:
+    bad = infeasible_markets(p)
+    if bad:
+        names = ", ".join(p.market_label(i) for i in bad[:8])
+        more = f" and {len(bad) - 8} more" if len(bad) > 8 else ""
+        raise InfeasibleMarketError(f"infeasible: markets {names}{more} cannot balance (fixed supply and "
+                                    f"demand that trade routes cannot reconcile)")
+    loops = unbounded_routes(p)
+    if loops:
+        names = ", ".join(p.route_label(r) for r in loops[:8])
+        raise InfeasibleMarketError(f"unbounded: routes {names} have a negative marginal cost that does "
+                                    f"not rise with flow (HiGHS status: {status})")
+    raise SolveError(f"HiGHS did not reach optimality (status: {status})")
+
+
+def solve_problem(p: Problem, *, tol: float = DEFAULT_TOLERANCE, highs_options: dict | None = None,
+                  max_iter: int = 40, backend: HighsBackend | None = None, loader: str = "direct"
+                  ) -> tuple[SQPResult, dict]:
+    """Solve a Problem; returns the SQP result and timings. Raises InfeasibleMarketError for
+    infeasible or unbounded problems, SolveError when HiGHS fails otherwise."""
+    t0 = time.perf_counter()
+    if backend is None:
+        backend = HighsBackend(p, highs_options, loader=loader)
+    t1 = time.perf_counter()
+    sol = solve_sqp(p, backend, tol=tol, max_iter=max_iter)
+    t2 = time.perf_counter()
+    if not sol.optimal:
+        _raise_for_failure(p, sol.status)
+    timings = {"build_seconds": backend.build_seconds, "load_seconds": backend.load_seconds,
+               "highs_seconds": float(np.sum(sol.trace.highs_seconds)),
+               "iterate_seconds": t2 - t1, "setup_seconds": t1 - t0}
+    return sol, timings
+
+
+def solve(dataset: Dataset | str | Path, *, tol: float = DEFAULT_TOLERANCE,
+          highs_options: dict | None = None, max_iter: int = 40, loader: str = "direct") -> SolveResult:
+    """Solve the spatial price equilibrium of a dataset (a Dataset or a folder).
+
+    tol: certificate tolerance (maximum relative violation), default 1e-6.
+    highs_options: HiGHS options overriding petra's defaults (solver "hipo", tight tolerances).
+    loader: how the formulation reaches HiGHS: "direct" (from arrays, fast) or "pyomo" (through
+        Pyomo's persistent HiGHS interface); both give the same model (tested).
+    The result's `ok` is False when HiGHS was not optimal or the certificate exceeds `tol`.
+    """
+    t0 = time.perf_counter()
+    if not isinstance(dataset, Dataset):
+        dataset = load_dataset(dataset)
+    p = build_problem(dataset)
+    t1 = time.perf_counter()
+    sol, timings = solve_problem(p, tol=tol, highs_options=highs_options, max_iter=max_iter,
+                                 loader=loader)
+    flows, markets = result_tables(p, dataset.routes, dataset.markets, sol)
+    objective = welfare(p, sol.S, sol.D, sol.X)
+    t2 = time.perf_counter()
+    timings = {"read_seconds": t1 - t0, **timings, "total_seconds": t2 - t0}
+    tr = sol.trace
+    options = {**(highs_options or {})}
+    return SolveResult(
+        flows=flows, markets=markets, status=sol.status, optimal=sol.optimal, converged=sol.converged,
+        tolerance=tol, objective=objective,
+        certificate=sol.certificate.as_dict() if sol.certificate else {},
+        iterations={"qp_solves": len(tr.highs_seconds), "ipm": tr.ipm_iterations, "qp": tr.qp_iterations,
+                    "certificate_by_iteration": tr.certificates, "price_steps": tr.steps,
+                    "refined": tr.refined, "refine_newton_steps": tr.refine_steps},
+        timings=timings,
+        solver={"name": "highs", "version": _highs_version(), "options": options, "loader": loader,
+                "ipm_iterations_total": int(np.sum(tr.ipm_iterations)),
+                "qp_iterations_total": int(np.sum(tr.qp_iterations))},
+    )
+
+
+def _highs_version() -> str:
+    import highspy
+
+    h = highspy.Highs()
+    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"

@@ -1,0 +1,158 @@
+"""Successive quadratic approximation of the isoelastic trade-expansion cost, solved with HiGHS.
+
+The welfare problem is concave but not quadratic on isoelastic routes. Each iteration replaces
+every isoelastic route's marginal cost by a line and solves the resulting QP with HiGHS:
+
+1. First QP: the tangent of the marginal cost at the previous-period flow (where it equals tau, so a
+   calibrated base year is solved exactly at once).
+2. Later QPs: the line through the point of the true marginal-cost curve at the current price gap,
+   (X(gap), gap), with the curve's slope there: a Newton step on the market prices (the QP's
+   optimality conditions are the price equations with each route's flow response linearised). A
+   route whose response is flat at the current gap (no flow, or a tangent too steep to carry in a
+   QP) has its flow held at X(gap) for that QP.
+   The prices are damped by an exact line search on the convex dual function
+   Phi(p) = sum_i [consumer surplus_i(p) + producer surplus_i(p)] + sum_r route profit_r(gap_r),
+   whose gradient is the excess supply; a Newton direction is a descent direction, so the
+   iteration converges globally, and quadratically near the solution.
+After each QP the equilibrium certificate is evaluated with the true marginal costs; if it is not
+yet within tolerance, a Newton refinement on the active set HiGHS found (`petra.model.refine`) is
+tried, which removes the interior-point solver's accuracy floor on very small markets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from petra.model.certificate import Certificate, certificate
+from petra.model.equilibrium_math import (
+    demand_at,
+    quadratic_route_model,
+    route_response,
+    supply_at,
+)
+from petra.model.formulation import route_scales
+from petra.model.highs_backend import HighsBackend, QPSolution
+from petra.model.problem import ISOELASTIC, Problem
+from petra.model.refine import refine
+from scipy.optimize import brentq
+
+MAX_SCALED_SLOPE = 1e6  # a route model steeper than this (scaled units) is held at its flow instead
+
+
+@dataclass
+class SQPTrace:
+    """What each iteration did: certificate, price step, HiGHS counters and time."""
+
+    certificates: list[float] = field(default_factory=list)
+    steps: list[float] = field(default_factory=list)
+    ipm_iterations: list[int] = field(default_factory=list)
+    qp_iterations: list[int] = field(default_factory=list)
+    highs_seconds: list[float] = field(default_factory=list)
+    refined: bool = False
+    refine_steps: int = 0
+
+
+@dataclass(frozen=True)
+class SQPResult:
+    S: np.ndarray
+    D: np.ndarray
+    X: np.ndarray
+    price: np.ndarray
+    certificate: Certificate | None
+    converged: bool
+    status: str
+    optimal: bool
+    trace: SQPTrace
+
+
+def dual_derivative(p: Problem, price: np.ndarray, direction: np.ndarray, alpha: float) -> float:
+    """d/d(alpha) of the dual function Phi at price + alpha*direction (excess supply . direction).
+
+    Flat-cost routes contribute nothing: on the segment between two dual-feasible price vectors
+    their gap never exceeds their cost, where their profit is zero.
+    """
+    x = price + alpha * direction
+    gap = x[p.importer] - x[p.exporter]
+    dgap = direction[p.importer] - direction[p.exporter]
+    X, _ = route_response(p, gap)
+    return float(((supply_at(p, x) - demand_at(p, x)) * direction).sum() + (X * dgap).sum())
+
+
+def price_line_search(p: Problem, price: np.ndarray, target: np.ndarray) -> float:
+    """Step in (0, 1] minimising the dual function from `price` towards `target`."""
+    d = target - price
+    if dual_derivative(p, price, d, 1.0) <= 0.0 or dual_derivative(p, price, d, 0.0) >= 0.0:
+        return 1.0
+    return float(brentq(lambda a: dual_derivative(p, price, d, a), 0.0, 1.0, xtol=1e-12))
+
+
+def dual_point_model(p: Problem, price: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Route marginal-cost lines c + h*X through the curve point at the current price gap.
+
+    Returns (c, h, hold): `hold` marks isoelastic routes to be held at X(gap) in the next QP
+    (flat response, or a line too steep for the QP). Non-isoelastic routes keep their exact model.
+    """
+    iso = p.kind == ISOELASTIC
+    c, h = quadratic_route_model(p, p.flow_prev)
+    gap = price[p.importer] - price[p.exporter]
+    Xg, dX = route_response(p, gap)
+    q, pr = route_scales(p)
+    with np.errstate(divide="ignore"):
+        slope = np.where(dX > 0, 1.0 / np.where(dX > 0, dX, 1.0), np.inf)
+    hold = iso & ((slope * q / pr) > MAX_SCALED_SLOPE)
+    line = iso & ~hold
+    h = np.where(line, slope, np.where(iso, 0.0, h))
+    c = np.where(line, gap - slope * Xg, np.where(iso, 0.0, c))
+    return c, h, np.where(hold, Xg, np.nan)
+
+
+def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter: int = 40,
+              refine_solution: bool = True) -> SQPResult:
+    """Iterate QP solves (and refinements) until the certificate is <= tol, HiGHS fails or max_iter."""
+    trace = SQPTrace()
+    has_iso = bool((p.kind == ISOELASTIC).any())
+    c, h = quadratic_route_model(p, p.flow_prev)
+    zero, inf = np.zeros(p.n_routes), np.full(p.n_routes, np.inf)
+    backend.set_route_bounds(zero, inf)
+    price_lin = None
+    sol: QPSolution | None = None
+    best = None
+    for _ in range(max_iter):
+        sol = backend.solve(c, h)
+        trace.ipm_iterations.append(sol.ipm_iterations)
+        trace.qp_iterations.append(sol.qp_iterations)
+        trace.highs_seconds.append(sol.seconds)
+        if not sol.optimal:
+            break
+        cert = certificate(p, sol.S, sol.D, sol.X, sol.price)
+        trace.certificates.append(cert.max_violation)
+        best = (sol.S, sol.D, sol.X, sol.price, cert)
+        if cert.max_violation <= tol:
+            break
+        if refine_solution:
+            ref = refine(p, sol.price, sol.X, tol=tol)
+            if ref is not None:
+                trace.refined, trace.refine_steps = True, ref.steps
+                best = (ref.S, ref.D, ref.X, ref.price, ref.certificate)
+                trace.certificates.append(ref.certificate.max_violation)
+                break
+        if not has_iso:
+            break
+        if price_lin is None:
+            alpha, price_lin = 1.0, sol.price
+        else:
+            alpha = price_line_search(p, price_lin, sol.price)
+            price_lin = price_lin + alpha * (sol.price - price_lin)
+        trace.steps.append(alpha)
+        c, h, held = dual_point_model(p, price_lin)
+        hold = np.isfinite(held)
+        backend.set_route_bounds(np.where(hold, held, 0.0), np.where(hold, held, np.inf))
+    assert sol is not None
+    if best is None:
+        return SQPResult(S=sol.S, D=sol.D, X=sol.X, price=sol.price, certificate=None, converged=False,
+                         status=sol.status, optimal=sol.optimal, trace=trace)
+    S, D, X, price, cert = best
+    return SQPResult(S=S, D=D, X=X, price=price, certificate=cert,
+                     converged=cert.max_violation <= tol, status=sol.status, optimal=sol.optimal,
+                     trace=trace)
