@@ -80,7 +80,8 @@ def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_step
     pr_link = pr[e_used]
     S, D, Xall, dX, bal, link = _state(p, price, xc, flat_used)
     norm = _scaled_norm(bal, link, q, pr_link)
-    for steps in range(1, max_steps + 1):
+    for _ in range(max_steps):
+        steps += 1
         k_curve = np.where(S > 0, supply_slope(p), 0.0) + np.where(D > 0, demand_slope(p), 0.0)
         L = sp.coo_matrix((np.concatenate([dX, dX, -dX, -dX]),
                            (np.concatenate([p.importer, p.exporter, p.importer, p.exporter]),
