@@ -144,8 +144,8 @@ def derive_ghg(intensities: pd.DataFrame, *, n2o_indirect: bool = False,
        where a (region, commodity, period) has sources but no total; NaN if any source is NaN.
     2. Crop fertiliser N2O from ``nitrogen`` (`n2o_from_nitrogen`) for commodities with no ``n2o`` row in any
        region; commodities whose name contains "rice" use the flooded-rice EF1.
-    3. Rice CH4 from the ``land`` intensity (yield = 1 / land) when `rice_season_days` is given and a rice
-       commodity has no ``ch4`` row in any region.
+    3. Rice CH4 from the ``land`` intensity (yield = 1 / land) when `rice_season_days` is given, where a
+       rice commodity's ``ch4`` is absent or given as missing (empty).
     Derived rows carry a ``source`` saying how they were computed.
     """
     df = check_intensities(intensities)
@@ -178,9 +178,13 @@ def derive_ghg(intensities: pd.DataFrame, *, n2o_indirect: bool = False,
                                     source="derived: IPCC 2006 Tier 1 fertiliser N2O from nitrogen"
                                            + (" (direct+indirect)" if n2o_indirect else " (direct)")))
     if rice_season_days is not None:
-        has_ch4 = set(df.loc[df["indicator"] == "ch4", "commodity"])
-        land = df[(df["indicator"] == "land") & df["commodity"].str.contains("rice", case=False)
-                  & ~df["commodity"].isin(has_ch4)]
+        # asked for explicitly: fills rice CH4 that is absent or given as missing (NaN), never a given value
+        given = df[(df["indicator"] == "ch4") & df["value"].notna()][keys]
+        land = df[(df["indicator"] == "land") & df["commodity"].str.contains("rice", case=False)]
+        land = land.merge(given.assign(_given=True), on=keys, how="left")
+        land = land[land["_given"].isna()].drop(columns="_given")
+        df = df.merge(land[keys].assign(_drop=True), on=keys, how="left")
+        df = df[~(df["_drop"].notna() & (df["indicator"] == "ch4"))].drop(columns="_drop")
         if not land.empty:
             ha_per_t = land["value"].to_numpy() * np.array([units.factor(u, "ha/t") for u in land["unit"]])
             with np.errstate(divide="ignore", invalid="ignore"):

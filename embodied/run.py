@@ -89,6 +89,13 @@ class Options:
     thresholds: tuple[float, float] = (1 / 3, 2 / 3)
 
 
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy without read_table's attrs (line-number arrays break pandas' attrs comparison in concat)."""
+    df = df.copy()
+    df.attrs = {}
+    return df
+
+
 def _default_period(dataset: Dataset) -> int:
     by = dataset.metadata.get("base_year")
     if by is not None:
@@ -115,6 +122,8 @@ def flow_units_of(dataset: Dataset, default: str | None = None) -> dict[str, str
             fallback = meta
         elif isinstance(meta, dict):
             fallback = meta.get("quantity") or meta.get("quantities")
+    if isinstance(fallback, str) and not units.is_mass(fallback) and fallback.split():
+        fallback = fallback.split()[0]  # "kt (1000 t, primary equivalent)" -> "kt"
     out = {}
     for c in com:
         u = given.get(c, fallback)
@@ -142,8 +151,8 @@ def load_source(source: str | Path, *, observed_years: bool = False, flow_unit: 
         if not ds_path.is_absolute():
             ds_path = (source / ds_path).resolve()
         dataset = load_dataset(ds_path)
-        flows = read_table(source / "flows.csv", RUN_FLOW_COLUMNS)
-        markets = read_table(source / "markets.csv", RUN_MARKET_COLUMNS)
+        flows = _plain(read_table(source / "flows.csv", RUN_FLOW_COLUMNS))
+        markets = _plain(read_table(source / "markets.csv", RUN_MARKET_COLUMNS))
         has_period = not flows["period"].isna().all()
         if not has_period:
             per = _default_period(dataset)
@@ -156,14 +165,14 @@ def load_source(source: str | Path, *, observed_years: bool = False, flow_unit: 
     elif source.is_dir():
         dataset = load_dataset(source)
         per = _default_period(dataset)
-        flows = dataset.routes[["exporter", "importer", "commodity", "flow"]].assign(period=per)
-        production = dataset.markets[["region", "commodity", "production"]].assign(period=per)
+        flows = _plain(dataset.routes[["exporter", "importer", "commodity", "flow"]]).assign(period=per)
+        production = _plain(dataset.markets[["region", "commodity", "production"]]).assign(period=per)
         if observed_years:
             if dataset.observed_flows is not None:
-                of = dataset.observed_flows.rename(columns={"year": "period"})
+                of = _plain(dataset.observed_flows).rename(columns={"year": "period"})
                 flows = pd.concat([flows, of[flows.columns]], ignore_index=True)
             if dataset.observed_markets is not None:
-                om = dataset.observed_markets.rename(columns={"year": "period"})
+                om = _plain(dataset.observed_markets).rename(columns={"year": "period"})
                 production = pd.concat([production, om[production.columns]], ignore_index=True)
         history = _dataset_production(dataset)
         kind = "dataset"
@@ -182,9 +191,9 @@ def _dataset_production(dataset: Dataset) -> pd.DataFrame:
     parts = []
     by = dataset.metadata.get("base_year")
     if by is not None:
-        parts.append(dataset.markets[["region", "commodity", "production"]].assign(period=int(by)))
+        parts.append(_plain(dataset.markets[["region", "commodity", "production"]]).assign(period=int(by)))
     if dataset.observed_markets is not None:
-        parts.append(dataset.observed_markets.rename(columns={"year": "period"})[
+        parts.append(_plain(dataset.observed_markets).rename(columns={"year": "period"})[
             ["region", "commodity", "production", "period"]])
     if not parts:
         return pd.DataFrame(columns=["region", "commodity", "production", "period"])

@@ -145,3 +145,13 @@ def test_accounts_and_iamc_co2e():
     assert iamc.variable_name("water_blue") == "Embodied Water|Blue"
     assert iamc.variable_name("feed_land") == "Embodied Land|Cropland|Feed"
     assert iamc.variable_name("ch4_enteric") == "Embodied Emissions|CH4|Enteric"
+
+
+def test_rice_ch4_derived_only_when_asked_and_never_over_a_given_value():
+    ints = _ints([("A", "rice", 2010, "land", 0.2, "ha/t"), ("A", "rice", 2010, "ch4", np.nan, "kg/t"),
+                  ("B", "rice", 2010, "land", 0.25, "ha/t"), ("B", "rice", 2010, "ch4", 100.0, "kg/t")])
+    assert math.isnan(em.derive_ghg(ints).set_index(["region", "indicator"]).loc[("A", "ch4"), "value"])
+    d = em.derive_ghg(ints, rice_season_days=120).set_index(["region", "indicator"])
+    # A: yield 1 / 0.2 = 5 t/ha; 1.30 kg/ha/day x 120 days / 5 t/ha = 31.2 kg CH4/t
+    assert d.loc[("A", "ch4"), "value"] == pytest.approx(31.2)
+    assert d.loc[("B", "ch4"), "value"] == 100.0
