@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from petra.embodied.run import Options, run_embodied
+
+from petra.errors import PetraError
 
 
 class JointKey(StrEnum):
@@ -53,13 +54,23 @@ def embodied_command(
                                                                "season length where not given")] = None,
     plots: Annotated[bool, typer.Option(help="Write plots")] = True,
 ) -> None:
-    """Embodied land, water, nitrogen, GHG (and deforestation, feed) in bilateral flows."""
+    """Embodied land, water, nitrogen, GHG (and deforestation, feed) in bilateral flows.
+
+    Writes DIR/embodied.csv (exporter, importer, commodity, period, indicator, value, unit),
+    the indicator tables and plots. Exit codes: 0 done; 2 bad input (nothing written).
+    """
+    from petra.embodied.run import Options, run_embodied
+
     opts = Options(deforestation=deforestation, areas=areas, feed=feed, joint=joint,
                    joint_key=joint_key.value,
                    feed_origin=feed_origin.value, water_cap=water_cap, footprint=footprint,
                    carry_forward=carry_forward, observed_years=observed_years, flow_unit=flow_unit,
                    n2o_indirect=n2o_indirect, rice_season_days=rice_season_days, plots=plots)
-    summary = run_embodied(source, out, opts)
+    try:
+        summary = run_embodied(source, out, opts)
+    except PetraError as exc:
+        typer.echo(f"petra: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from exc
     typer.echo(f"wrote {out}: {len(summary['indicators'])} indicators, periods {summary['periods']}, "
                f"{summary['missing_intensities']} missing intensities (see missing.csv)")
 

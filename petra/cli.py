@@ -62,6 +62,12 @@ def solve(
                f"-> {out}")
 
 
+# `petra embodied SOURCE --out DIR` (the embodied-resource post-processor; maths in petra.embodied)
+from petra.embodied.cli import embodied_command  # noqa: E402
+
+app.command("embodied")(embodied_command)
+
+
 def run() -> None:  # pragma: no cover - console entry point
     app()
 
