@@ -10,7 +10,8 @@ Columns: model, scenario, region, variable, unit, year, value. Variables are
   (``ch4_enteric``) -> ``Embodied Emissions|CH4|Enteric``; feed (``feed_land``) -> base + ``|Feed``;
 * account: ``Imports``, ``Exports``, ``Net Exports`` (direct, exporter-average intensities),
   ``Production`` (territorial), ``Consumption`` (footprint: traced through re-exports where computed, else
-  direct), ``Imports|Traced`` (consumption from other origins, traced).
+  direct), ``Imports|Traced`` (consumption from other origins, traced);
+* per commodity, the same variables suffixed ``|<commodity>``.
 
 Gases stay separate; ``Embodied Emissions|Kyoto Gases (AR6-GWP100)`` adds CH4, N2O and deforestation CO2
 with IPCC AR6 WG1 Table 7.15 GWP100: CH4 non-fossil (biogenic, agricultural) 27.0, N2O 273, CO2 1.
@@ -83,10 +84,20 @@ def iamc_unit(indicator: str, unit: str) -> tuple[float, str]:
 
 
 def iamc_table(accounts: pd.DataFrame, *, model: str = "petra", scenario: str = "observed",
-               gwp: dict[str, float] | None = None) -> pd.DataFrame:
+               gwp: dict[str, float] | None = None, by_commodity: bool = True) -> pd.DataFrame:
     """Long IAMC frame from `embodied_math.accounts` output (summed over commodities; NaN if any part is
-    missing). Adds the CO2-equivalent total of the direct gases with `gwp` (default AR6 GWP100)."""
+    missing). Adds the CO2-equivalent total of the direct gases with `gwp` (default AR6 GWP100). With
+    `by_commodity`, also each commodity's variables, suffixed ``|<commodity>`` (e.g.
+    ``Embodied Land|Cropland|Imports|soybeans``), so a total made missing by one product still has its
+    known parts."""
     gwp = GWP_AR6_100 if gwp is None else gwp
+    if by_commodity:
+        total = iamc_table(accounts, model=model, scenario=scenario, gwp=gwp, by_commodity=False)
+        parts = [iamc_table(a.assign(commodity="*"), model=model, scenario=scenario, gwp=gwp,
+                            by_commodity=False).assign(variable=lambda d, c=c: d["variable"] + "|" + c)
+                 for c, a in accounts.groupby("commodity", sort=True)]
+        return pd.concat([total, *parts], ignore_index=True).sort_values(
+            ["region", "variable", "year"]).reset_index(drop=True)
     acc = accounts.copy()
     cons = "consumption_traced" if "consumption_traced" in acc.columns else "consumption_direct"
     cols = {**{k: v for k, v in ACCOUNTS.items() if k in acc.columns}, cons: "Consumption"}

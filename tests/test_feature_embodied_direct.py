@@ -138,6 +138,8 @@ def test_accounts_and_iamc_co2e():
     t = iamc.iamc_table(acc.reset_index()).set_index(["region", "variable"])
     assert t.loc[("B", "Embodied Emissions|CH4|Imports"), "value"] == pytest.approx(200.0 / 1e6)  # Mt
     assert t.loc[("B", "Embodied Emissions|CH4|Imports"), "unit"] == "Mt CH4/yr"
+    # the same per commodity (one commodity here)
+    assert t.loc[("B", "Embodied Emissions|CH4|Imports|rice"), "value"] == pytest.approx(200.0 / 1e6)
     # B imports: 200 t CH4 x 27 + 2 t N2O (2,000 t x 1 kg/t) x 273 = 5,400 + 546 = 5,946 t CO2e
     assert t.loc[("B", "Embodied Emissions|Kyoto Gases (AR6-GWP100)|Imports"), "value"] == pytest.approx(
         5946.0 / 1e6)
