@@ -55,6 +55,7 @@ RUN_MARKET_COLUMNS = [Column("region", "str"), Column("commodity", "str"), Colum
 PLOT_INDICATORS = ("land", "pasture", "water_blue", "water_green", "nitrogen", "n2o", "ch4",
                    "deforestation_co2")
 LAND_TYPES = {"land": "cropland", "pasture": "pasture"}
+FLOW_ZERO_TOL = 1e-9  # flows below this fraction of the commodity's largest flow are zero
 
 
 @dataclass
@@ -179,6 +180,9 @@ def load_source(source: str | Path, *, observed_years: bool = False, flow_unit: 
     else:
         raise InputError("not a dataset folder nor a run directory", file=str(source))
     flows = em.check_flows(flows[["exporter", "importer", "commodity", "period", "flow"]], str(source))
+    # solver round-off (e.g. 2e-10 kt on an unused route) is a zero flow, not trade to account for
+    biggest = flows.groupby(["commodity", "period"])["flow"].transform("max")
+    flows.loc[flows["flow"] <= FLOW_ZERO_TOL * biggest, "flow"] = 0.0
     production = production.assign(period=production["period"].astype(np.int64))
     production.attrs = {}
     fu = flow_units_of(dataset, flow_unit)
