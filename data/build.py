@@ -15,14 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from petra.atomic import atomic_output_dir
 from petra.data import intensities as inten
 from petra.data import mirror, transport
 from petra.data.commodities import MAPPINGS, load_commodities, load_item_map, split_codes, to_primary
 from petra.data.faostat import read_text_csv, read_wide
 from petra.data.netviz import read_netviz
 from petra.data.regions import SCHEMES, load_area_map, map_areas, region_names
-
-from petra.atomic import atomic_output_dir
 from petra.dataset import load_dataset
 
 BASE_YEAR = 2010

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from petra.data.faostat import parse_codes, parse_values, read_text_csv
 
+from petra.data.faostat import parse_codes, parse_values, read_text_csv
 from petra.errors import InputError
 
 COLUMNS = ["o_code", "d_code", "year", "item", "weight"]

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from petra.embodied import units
 
+from petra.embodied import units
 from petra.errors import InputError
 
 INTENSITY_KEY = ["region", "commodity", "period", "indicator"]

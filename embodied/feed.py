@@ -25,9 +25,9 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+
 from petra.embodied import units
 from petra.embodied.embodied_math import EMBODIED_COLUMNS, check_flows, embodied_flows, strict_sum
-
 from petra.errors import InputError
 
 JOINT_KEYS = ("protein", "mass", "value")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from petra.embodied import units
 
 # IPCC AR6 WG1 Chapter 7, Table 7.15 (GWP100): CH4 non-fossil 27.0 (fossil 29.8), N2O 273.

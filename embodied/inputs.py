@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from petra.embodied import units
 
+from petra.embodied import units
 from petra.errors import InputError
 from petra.tables import Column, read_table, source_line
 

@@ -35,6 +35,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from petra.atomic import atomic_output_dir
+from petra.dataset import Dataset, load_dataset
 from petra.embodied import deficit as deficit_mod
 from petra.embodied import embodied_math as em
 from petra.embodied import feed as feed_mod
@@ -42,9 +45,6 @@ from petra.embodied import iamc as iamc_mod
 from petra.embodied import inputs, units
 from petra.embodied import water_indicators as water_mod
 from petra.embodied.deforestation import allocate_deforestation
-
-from petra.atomic import atomic_output_dir
-from petra.dataset import Dataset, load_dataset
 from petra.errors import InputError
 from petra.tables import Column, read_table
 

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+
 from petra.embodied import units
 from petra.embodied.embodied_math import check_flows, check_intensities, match_intensities
 

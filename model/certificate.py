@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from petra.model.equilibrium_math import demand_at, route_marginal_cost, supply_at
 from petra.model.problem import Problem
 

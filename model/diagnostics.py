@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.optimize import linprog
+
 from petra.model.equilibrium_math import inverse_demand_coefficients, inverse_supply_coefficients
 from petra.model.problem import CONSTANT, NEW, Problem
-from scipy.optimize import linprog
 
 
 def infeasible_markets(p: Problem, rel_tol: float = 1e-9) -> list[int]:

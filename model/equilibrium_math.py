@@ -15,17 +15,22 @@ Route marginal cost with tau = transport_cost + tariff and a = cost_adjustment:
 from __future__ import annotations
 
 import numpy as np
+
 from petra.model.problem import CONSTANT, ISOELASTIC, NEW, Problem
+
+MIN_ELASTICITY = 1e-6  # |elasticity| below this is a fixed quantity: it moves the quantity by less
+# than 1e-6 relative per 100% price change, below the certificate tolerance, and its inverse curve
+# would make the QP numerically singular
 
 
 def supply_slope(p: Problem) -> np.ndarray:
     """dS/dp = es*S0/P0 (quantity per price unit); 0 means fixed supply."""
-    return p.es * p.S0 / p.P0
+    return np.where(p.es >= MIN_ELASTICITY, p.es, 0.0) * p.S0 / p.P0
 
 
 def demand_slope(p: Problem) -> np.ndarray:
     """-dD/dp = -ed*D0/P0 >= 0 (quantity per price unit); 0 means fixed demand."""
-    return -p.ed * p.D0 / p.P0
+    return np.where(-p.ed >= MIN_ELASTICITY, -p.ed, 0.0) * p.D0 / p.P0
 
 
 def supply_at(p: Problem, price: np.ndarray) -> np.ndarray:
@@ -59,11 +64,17 @@ def inverse_demand_coefficients(p: Problem) -> tuple[np.ndarray, np.ndarray, np.
     return intercept, slope, fixed
 
 
+def rising_isoelastic(p: Problem) -> np.ndarray:
+    """Isoelastic routes whose marginal cost really rises: tau above 1e-12 of the commodity's price
+    scale (below that the route is numerically a constant-cost route)."""
+    return (p.kind == ISOELASTIC) & (p.tau > 1e-12 * p.p_scale[p.commodity_index[p.exporter]])
+
+
 def flat_cost_routes(p: Problem) -> np.ndarray:
     """Routes whose marginal cost does not rise with flow (constant routes, new routes with zero
     slope, isoelastic routes with zero tau): their flow is not a function of the price gap."""
     return ((p.kind == CONSTANT) | ((p.kind == NEW) & (p.slope <= 0))
-            | ((p.kind == ISOELASTIC) & (p.tau <= 0)))
+            | ((p.kind == ISOELASTIC) & ~rising_isoelastic(p)))
 
 
 def route_response(p: Problem, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -72,7 +83,7 @@ def route_response(p: Problem, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
     Isoelastic: X = X_prev * ((gap - a)/tau)^e for gap > a; new: X = (gap - a - tau)/slope.
     """
-    iso = (p.kind == ISOELASTIC) & (p.tau > 0)
+    iso = rising_isoelastic(p)
     new = (p.kind == NEW) & (p.slope > 0)
     tau = np.where(iso, p.tau, 1.0)
     e = np.where(iso, p.elasticity, 1.0)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
+
 from petra.model.equilibrium_math import inverse_demand_coefficients, inverse_supply_coefficients
 from petra.model.problem import Problem
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
+from pyomo.contrib.solver.common.factory import SolverFactory
+
 from petra.model.formulation import (
     build_pyomo_model,
     market_scales,
@@ -25,7 +27,6 @@ from petra.model.formulation import (
     scaled_route_coefficients,
 )
 from petra.model.problem import Problem
-from pyomo.contrib.solver.common.factory import SolverFactory
 
 DEFAULT_HIGHS_OPTIONS = {
     "solver": "hipo",
@@ -34,6 +35,9 @@ DEFAULT_HIGHS_OPTIONS = {
     "primal_feasibility_tolerance": 1e-9,
     "dual_feasibility_tolerance": 1e-9,
 }
+
+
+ACTIVE_SET_FALLBACK_MAX_COLUMNS = 20_000
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class QPSolution:
     qp_iterations: int
     simplex_iterations: int
     seconds: float
+    solver: str = "hipo"
 
 
 class HighsBackend:
@@ -160,8 +165,18 @@ class HighsBackend:
         self._set_objective(route_c, route_h)
         t0 = time.perf_counter()
         self.highs.run()
-        seconds = time.perf_counter() - t0
+        solver = self.options["solver"]
         status = self.highs.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal and solver == "hipo" \
+                and self.n_cols <= ACTIVE_SET_FALLBACK_MAX_COLUMNS:
+            # HiPO can stall on badly scaled small models; HiGHS's active-set QP solver is robust
+            # there (and only there: it fails on models of this shape from ~50k variables)
+            self.highs.setOptionValue("solver", "qpasm")
+            self.highs.run()
+            self.highs.setOptionValue("solver", solver)
+            solver = "qpasm"
+            status = self.highs.getModelStatus()
+        seconds = time.perf_counter() - t0
         info = self.highs.getInfo()
         sol = self.highs.getSolution()
         x = np.asarray(sol.col_value)
@@ -180,4 +195,5 @@ class HighsBackend:
             qp_iterations=int(info.qp_iteration_count),
             simplex_iterations=int(info.simplex_iteration_count),
             seconds=seconds,
+            solver=solver,
         )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+
 from petra.model.certificate import Certificate, certificate
 from petra.model.equilibrium_math import (
     demand_at,

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from petra.dataset import Dataset, load_dataset
+from petra.errors import InfeasibleMarketError, SolveError
 from petra.model.diagnostics import infeasible_markets, unbounded_routes
 from petra.model.equilibrium_math import welfare
 from petra.model.highs_backend import HighsBackend
 from petra.model.problem import Problem, build_problem
 from petra.model.sqp import SQPResult, solve_sqp
-
-from petra.dataset import Dataset, load_dataset
-from petra.errors import InfeasibleMarketError, SolveError
 
 DEFAULT_TOLERANCE = 1e-6
 
@@ -132,6 +132,7 @@ def solve(dataset: Dataset | str | Path, *, tol: float = DEFAULT_TOLERANCE,
                     "refined": tr.refined, "refine_newton_steps": tr.refine_steps},
         timings=timings,
         solver={"name": "highs", "version": _highs_version(), "options": options, "loader": loader,
+                "qp_solver_by_solve": tr.solvers,
                 "ipm_iterations_total": int(np.sum(tr.ipm_iterations)),
                 "qp_iterations_total": int(np.sum(tr.qp_iterations))},
     )

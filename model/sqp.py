@@ -24,10 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import brentq
+
 from petra.model.certificate import Certificate, certificate
 from petra.model.equilibrium_math import (
     demand_at,
     quadratic_route_model,
+    rising_isoelastic,
     route_response,
     supply_at,
 )
@@ -35,7 +38,6 @@ from petra.model.formulation import route_scales
 from petra.model.highs_backend import HighsBackend, QPSolution
 from petra.model.problem import ISOELASTIC, Problem
 from petra.model.refine import refine
-from scipy.optimize import brentq
 
 MAX_SCALED_SLOPE = 1e6  # a route model steeper than this (scaled units) is held at its flow instead
 
@@ -49,6 +51,7 @@ class SQPTrace:
     ipm_iterations: list[int] = field(default_factory=list)
     qp_iterations: list[int] = field(default_factory=list)
     highs_seconds: list[float] = field(default_factory=list)
+    solvers: list[str] = field(default_factory=list)
     refined: bool = False
     refine_steps: int = 0
 
@@ -87,14 +90,21 @@ def price_line_search(p: Problem, price: np.ndarray, target: np.ndarray) -> floa
     return float(brentq(lambda a: dual_derivative(p, price, d, a), 0.0, 1.0, xtol=1e-12))
 
 
-def dual_point_model(p: Problem, price: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Route marginal-cost lines c + h*X through the curve point at the current price gap.
+def dual_point_model(p: Problem, price: np.ndarray, X: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Route marginal-cost lines c + h*X for the next QP.
 
-    Returns (c, h, hold): `hold` marks isoelastic routes to be held at X(gap) in the next QP
-    (flat response, or a line too steep for the QP). Non-isoelastic routes keep their exact model.
+    Isoelastic routes with e >= 1 (concave marginal cost, convex flow response): the line through the
+    curve point at the current price gap, (X(gap), gap); `hold` gives X(gap) for routes to be held
+    there in the next QP (flat response, or a line too steep for the QP). Isoelastic routes with
+    e < 1 (convex marginal cost, whose flow response is vertical at zero): the tangent of the
+    marginal cost at the last QP flow X. Other routes keep their exact model.
+    Returns (c, h, hold) with hold NaN where the route is free.
     """
-    iso = p.kind == ISOELASTIC
-    c, h = quadratic_route_model(p, p.flow_prev)
+    iso = rising_isoelastic(p)
+    primal = iso & (p.elasticity < 1.0)
+    c0, h0 = quadratic_route_model(p, X)
+    iso = iso & ~primal
     gap = price[p.importer] - price[p.exporter]
     Xg, dX = route_response(p, gap)
     q, pr = route_scales(p)
@@ -102,8 +112,9 @@ def dual_point_model(p: Problem, price: np.ndarray) -> tuple[np.ndarray, np.ndar
         slope = np.where(dX > 0, 1.0 / np.where(dX > 0, dX, 1.0), np.inf)
     hold = iso & ((slope * q / pr) > MAX_SCALED_SLOPE)
     line = iso & ~hold
-    h = np.where(line, slope, np.where(iso, 0.0, h))
-    c = np.where(line, gap - slope * Xg, np.where(iso, 0.0, c))
+    slope = np.where(line, slope, 0.0)
+    h = np.where(line, slope, np.where(iso, 0.0, h0))
+    c = np.where(line, gap - slope * Xg, np.where(iso, 0.0, c0))
     return c, h, np.where(hold, Xg, np.nan)
 
 
@@ -123,6 +134,7 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
         trace.ipm_iterations.append(sol.ipm_iterations)
         trace.qp_iterations.append(sol.qp_iterations)
         trace.highs_seconds.append(sol.seconds)
+        trace.solvers.append(sol.solver)
         if not sol.optimal:
             break
         cert = certificate(p, sol.S, sol.D, sol.X, sol.price)
@@ -145,7 +157,7 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
             alpha = price_line_search(p, price_lin, sol.price)
             price_lin = price_lin + alpha * (sol.price - price_lin)
         trace.steps.append(alpha)
-        c, h, held = dual_point_model(p, price_lin)
+        c, h, held = dual_point_model(p, price_lin, best[2])
         hold = np.isfinite(held)
         backend.set_route_bounds(np.where(hold, held, 0.0), np.where(hold, held, np.inf))
     assert sol is not None

@@ -6,11 +6,11 @@ import gzip
 
 import pandas as pd
 import pytest
+
 from petra.data.commodities import load_item_map, to_primary
 from petra.data.faostat import read_producer_prices, read_production, read_trade_matrix, trade_quantities
 from petra.data.netviz import read_netviz
 from petra.data.regions import load_area_map, map_areas
-
 from petra.errors import InputError
 
 TM_M49 = (

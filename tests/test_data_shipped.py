@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import petra.data
 import pytest
 
+import petra.data
 from petra.dataset import load_dataset
 
 ROOT = Path(petra.data.__file__).resolve().parent

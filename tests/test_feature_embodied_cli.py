@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import typer
-from petra.embodied.cli import embodied_command
 from typer.testing import CliRunner
 
 from petra.dataset import from_frames, write_dataset
+from petra.embodied.cli import embodied_command
 
 M = pd.DataFrame({"region": ["A", "B", "C", "A", "B", "C"], "commodity": ["soy"] * 3 + ["beef"] * 3,
                   "production": [100.0, 20.0, 0.0, 10.0, 5.0, 1.0],

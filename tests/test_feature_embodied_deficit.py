@@ -4,6 +4,7 @@ import math
 
 import pandas as pd
 import pytest
+
 from petra.embodied.deficit import deficit_compensation, net_virtual_land_imports
 
 ACC = pd.DataFrame({

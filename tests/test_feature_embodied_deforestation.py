@@ -4,6 +4,7 @@ import math
 
 import pandas as pd
 import pytest
+
 from petra.embodied.deforestation import allocate_deforestation, area_change, expansion_shares
 
 AREA = pd.DataFrame({

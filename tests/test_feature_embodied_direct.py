@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+
 from petra.embodied import embodied_math as em
 from petra.embodied import iamc, units
-
 from petra.errors import InputError
 
 

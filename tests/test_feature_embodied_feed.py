@@ -4,8 +4,8 @@ import math
 
 import pandas as pd
 import pytest
-from petra.embodied import feed as fd
 
+from petra.embodied import feed as fd
 from petra.errors import InputError
 
 JOINT = pd.DataFrame({"system": ["dairy", "dairy"], "product": ["milk", "beef"], "output": [1.0, 0.05],

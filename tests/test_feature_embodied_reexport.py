@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+
 from petra.embodied import embodied_math as em
 
 # Chain A -> B -> C. A produces 100, ships 60 to B; B produces 20 and ships 40 to C; C produces nothing.

@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+
 from petra.embodied import water_indicators as wi
 
 YEARS = [2010, 2011, 2012]

@@ -1,0 +1,54 @@
+"""An independent check of the spatial equilibrium conditions, written from the README's formulas with
+plain pandas (it shares no code with petra.model.certificate)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def max_violation(dataset, result) -> dict:
+    """Relative violations of balance, curves, price gap <= MC and equality on used routes."""
+    m = dataset.markets.set_index(["region", "commodity"])
+    sol = result.markets.set_index(["region", "commodity"])
+    price = sol["price"]
+    out = {"balance": 0.0, "curves": 0.0, "price_gap": 0.0, "used_routes": 0.0}
+    imports = {k: 0.0 for k in m.index}
+    exports = {k: 0.0 for k in m.index}
+    routes = dataset.routes.reset_index(drop=True)
+    flows = result.flows.reset_index(drop=True)
+    for i in range(len(routes)):
+        r = routes.loc[i]
+        x = float(flows.loc[i, "flow"])
+        assert x >= 0, "negative flow"
+        exp, imp = (r["exporter"], r["commodity"]), (r["importer"], r["commodity"])
+        exports[exp] += x
+        imports[imp] += x
+        tau = r["transport_cost"] + r["tariff"]
+        adj = r.get("cost_adjustment", 0.0)
+        if r["flow"] > 0 and math.isfinite(r["expansion_elasticity"]):
+            mc = adj + tau * (x / r["flow"]) ** (1.0 / r["expansion_elasticity"])
+        elif r["flow"] > 0:
+            mc = adj + tau
+        else:
+            mc = adj + tau + r["new_flow_slope"] * x
+        gap = price[imp] - price[exp]
+        scale = max(m.loc[exp, "price"], m.loc[imp, "price"], abs(price[imp]), abs(price[exp]))
+        out["price_gap"] = max(out["price_gap"], (gap - mc) / scale)
+        qsize = min(max(m.loc[exp, "production"], m.loc[exp, "consumption"]),
+                    max(m.loc[imp, "production"], m.loc[imp, "consumption"]))
+        if x > 1e-9 * qsize:
+            out["used_routes"] = max(out["used_routes"],
+                                     min(abs(gap - mc) / scale, x / max(qsize, 1e-12)))
+    for k in m.index:
+        S0, D0, P0 = m.loc[k, "production"], m.loc[k, "consumption"], m.loc[k, "price"]
+        es, ed = m.loc[k, "supply_elasticity"], m.loc[k, "demand_elasticity"]
+        S, D, p = sol.loc[k, "production"], sol.loc[k, "consumption"], price[k]
+        q = max(S0, D0, S, D, imports[k], exports[k], 1e-12)
+        out["balance"] = max(out["balance"], abs(S + imports[k] - exports[k] - D) / q)
+        s_curve = max(0.0, S0 + es * S0 / P0 * (p - P0))
+        d_curve = max(0.0, D0 + ed * D0 / P0 * (p - P0))
+        out["curves"] = max(out["curves"], abs(S - s_curve) / q, abs(D - d_curve) / q)
+    out["max"] = float(np.max(list(out.values())))
+    return out

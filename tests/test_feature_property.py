@@ -1,0 +1,46 @@
+"""Property test: any valid random dataset solves to an equilibrium (hypothesis)."""
+
+import math
+
+from builders import dataset
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from kkt_check import max_violation
+
+import petra
+
+positive = st.floats(min_value=0.5, max_value=5e4, allow_nan=False, allow_infinity=False)
+quantity = st.one_of(st.just(0.0), positive)
+
+
+@st.composite
+def datasets(draw):
+    n = draw(st.integers(min_value=1, max_value=5))
+    regions = [f"R{i}" for i in range(n)]
+    markets = []
+    for reg in regions:
+        S0, D0 = draw(quantity), draw(positive)
+        # demand always has some slope (so every market can clear); supply may be fixed or absent
+        markets.append((reg, "c", S0, D0, draw(st.floats(10, 1000)), draw(st.floats(0, 2)),
+                        -draw(st.floats(0.01, 2))))
+    routes = []
+    for a in regions:
+        for b in regions:
+            if a == b or not draw(st.booleans()):
+                continue
+            kind = draw(st.sampled_from(["iso", "constant", "new", "flat"]))
+            flow = draw(positive) if kind in ("iso", "constant") else 0.0
+            e = draw(st.floats(0.3, 8)) if kind == "iso" else None
+            slope = draw(st.floats(1e-3, 10)) if kind == "new" else (0.0 if kind == "flat" else None)
+            routes.append((a, b, "c", flow, draw(st.floats(0, 200)), draw(st.floats(0, 50)), e, slope))
+    return dataset(markets, routes)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(datasets())
+def test_any_dataset_solves_to_an_equilibrium(ds):
+    r = petra.solve(ds)
+    assert r.ok, r.certificate
+    v = max_violation(ds, r)
+    assert v["max"] <= 1e-6, v
+    assert all(math.isfinite(x) for x in r.markets["price"])
