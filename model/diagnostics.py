@@ -5,9 +5,15 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
+from scipy.sparse.csgraph import NegativeCycleError, bellman_ford
 
-from petra.model.equilibrium_math import inverse_demand_coefficients, inverse_supply_coefficients
-from petra.model.problem import CONSTANT, NEW, Problem
+from petra.model.equilibrium_math import (
+    flat_cost_routes,
+    inverse_demand_coefficients,
+    inverse_supply_coefficients,
+    route_marginal_cost,
+)
+from petra.model.problem import Problem
 
 
 def infeasible_markets(p: Problem, rel_tol: float = 1e-9) -> list[int]:
@@ -37,7 +43,28 @@ def infeasible_markets(p: Problem, rel_tol: float = 1e-9) -> list[int]:
 
 
 def unbounded_routes(p: Problem) -> list[int]:
-    """Routes whose marginal cost is negative and does not rise with flow (constant routes, and new
-    routes with zero slope): trade around a cycle of them makes welfare unbounded."""
-    flat = (p.kind == CONSTANT) | ((p.kind == NEW) & (p.slope == 0))
-    return np.flatnonzero(flat & (p.adjustment + p.tau < 0)).tolist()
+    """Routes of a negative-cost cycle of flat-cost routes (empty if there is none).
+
+    Only flat-cost routes (constant, zero-slope new, zero-tau isoelastic) can carry unbounded flow;
+    welfare is unbounded exactly when some cycle of them has a negative total marginal cost, found
+    with Bellman-Ford on the flat-route graph (scipy.sparse.csgraph).
+    """
+    flat = np.flatnonzero(flat_cost_routes(p))
+    if flat.size == 0:
+        return []
+    cost = route_marginal_cost(p, np.zeros(p.n_routes))[flat]
+    if (cost >= 0).all():
+        return []
+    n = p.n_markets
+    # keep the cheapest parallel route per ordered pair (csgraph sums duplicates)
+    order = np.lexsort((cost, p.importer[flat], p.exporter[flat]))
+    e, i, c, r = p.exporter[flat][order], p.importer[flat][order], cost[order], flat[order]
+    first = np.ones(e.size, dtype=bool)
+    first[1:] = (e[1:] != e[:-1]) | (i[1:] != i[:-1])
+    e, i, c, r = e[first], i[first], c[first], r[first]
+    graph = sp.csr_matrix((c, (e, i)), shape=(n, n))
+    try:
+        bellman_ford(graph, directed=True, indices=np.unique(e))
+    except NegativeCycleError:
+        return r[c < 0].tolist()
+    return []

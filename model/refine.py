@@ -17,6 +17,7 @@ the equilibrium certificate (which also checks the active set) is within toleran
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,7 +100,9 @@ def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_step
                     format="csc")
         rhs = -np.concatenate([bal, link])
         try:
-            delta = spla.spsolve(J, rhs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", spla.MatrixRankWarning)
+                delta = spla.spsolve(J, rhs)
         except (RuntimeError, ValueError):
             return None
         if not np.all(np.isfinite(delta)):
@@ -120,8 +123,9 @@ def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_step
         S, D, Xall, dX, bal, link = st
         if norm < 1e-13:
             break
-    if np.any(xc < 0):
+    if np.any(xc < -1e-12 * qr[idx]):
         return None
+    Xall = np.where(flat_used, np.maximum(Xall, 0.0), Xall)
     cert = certificate(p, S, D, Xall, price)
     if cert.max_violation > tol:
         return None

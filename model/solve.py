@@ -66,7 +66,11 @@ def result_tables(p: Problem, routes: pd.DataFrame, markets: pd.DataFrame, sol: 
     return flows.reset_index(drop=True), mk.reset_index(drop=True)
 
 
-def _raise_for_failure(p: Problem, status: str) -> None:
+def _raise_for_failure(p: Problem, status: str, *, optimal: bool) -> None:
+    """Name infeasible markets or an unbounded route cycle; else SolveError if HiGHS failed.
+
+    HiGHS's interior-point solver can report an infeasible or unbounded QP as optimal, so this runs
+    whenever the certificate is not met, not only on a non-optimal status."""
     bad = infeasible_markets(p)
     if bad:
         names = ", ".join(p.market_label(i) for i in bad[:8])
@@ -76,9 +80,10 @@ def _raise_for_failure(p: Problem, status: str) -> None:
     loops = unbounded_routes(p)
     if loops:
         names = ", ".join(p.route_label(r) for r in loops[:8])
-        raise InfeasibleMarketError(f"unbounded: routes {names} have a negative marginal cost that does "
-                                    f"not rise with flow (HiGHS status: {status})")
-    raise SolveError(f"HiGHS did not reach optimality (status: {status})")
+        raise InfeasibleMarketError(f"unbounded: routes {names} form a cycle with negative total marginal "
+                                    f"cost that does not rise with flow (HiGHS status: {status})")
+    if not optimal:
+        raise SolveError(f"HiGHS did not reach optimality (status: {status})")
 
 
 def solve_problem(p: Problem, *, tol: float = DEFAULT_TOLERANCE, highs_options: dict | None = None,
@@ -92,8 +97,8 @@ def solve_problem(p: Problem, *, tol: float = DEFAULT_TOLERANCE, highs_options: 
     t1 = time.perf_counter()
     sol = solve_sqp(p, backend, tol=tol, max_iter=max_iter)
     t2 = time.perf_counter()
-    if not sol.optimal:
-        _raise_for_failure(p, sol.status)
+    if not sol.converged:
+        _raise_for_failure(p, sol.status, optimal=sol.optimal)
     timings = {"build_seconds": backend.build_seconds, "load_seconds": backend.load_seconds,
                "highs_seconds": float(np.sum(sol.trace.highs_seconds)),
                "iterate_seconds": t2 - t1, "setup_seconds": t1 - t0}

@@ -98,7 +98,8 @@ def dual_point_model(p: Problem, price: np.ndarray, X: np.ndarray
     curve point at the current price gap, (X(gap), gap); `hold` gives X(gap) for routes to be held
     there in the next QP (flat response, or a line too steep for the QP). Isoelastic routes with
     e < 1 (convex marginal cost, whose flow response is vertical at zero): the tangent of the
-    marginal cost at the last QP flow X. Other routes keep their exact model.
+    marginal cost at the last QP flow X (held at X where the tangent is too steep). Other routes
+    keep their exact model.
     Returns (c, h, hold) with hold NaN where the route is free.
     """
     iso = rising_isoelastic(p)
@@ -111,11 +112,13 @@ def dual_point_model(p: Problem, price: np.ndarray, X: np.ndarray
     with np.errstate(divide="ignore"):
         slope = np.where(dX > 0, 1.0 / np.where(dX > 0, dX, 1.0), np.inf)
     hold = iso & ((slope * q / pr) > MAX_SCALED_SLOPE)
+    hold_primal = primal & ((h0 * q / pr) > MAX_SCALED_SLOPE)
     line = iso & ~hold
     slope = np.where(line, slope, 0.0)
-    h = np.where(line, slope, np.where(iso, 0.0, h0))
-    c = np.where(line, gap - slope * Xg, np.where(iso, 0.0, c0))
-    return c, h, np.where(hold, Xg, np.nan)
+    h = np.where(line, slope, np.where(iso | hold_primal, 0.0, h0))
+    c = np.where(line, gap - slope * Xg, np.where(iso | hold_primal, 0.0, c0))
+    held = np.where(hold, Xg, np.where(hold_primal, X, np.nan))
+    return c, h, held
 
 
 def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter: int = 40,

@@ -21,8 +21,9 @@ def datasets(draw):
     for reg in regions:
         S0, D0 = draw(quantity), draw(positive)
         # demand always has some slope (so every market can clear); supply may be fixed or absent
-        markets.append((reg, "c", S0, D0, draw(st.floats(10, 1000)), draw(st.floats(0, 2)),
-                        -draw(st.floats(0.01, 2))))
+        # (elasticities below 1e-6 are treated as 0 by the model, documented; draw 0 or >= 0.01)
+        es = draw(st.one_of(st.just(0.0), st.floats(0.01, 2)))
+        markets.append((reg, "c", S0, D0, draw(st.floats(10, 1000)), es, -draw(st.floats(0.01, 2))))
     routes = []
     for a in regions:
         for b in regions:
