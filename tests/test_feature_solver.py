@@ -79,7 +79,8 @@ def test_certificate_detects_each_violation():
                  [("A", "B", "w", 10, 30, 10, None, None)])
     p = build_problem(ds)
     # the hand-solved equilibrium (see test_feature_analytic): pA 230, pB 270, X 15
-    S = np.array([107.5, 92.5]); D = np.array([92.5, 107.5]); X = np.array([15.0]); price = np.array([230.0, 270.0])
+    S, D = np.array([107.5, 92.5]), np.array([92.5, 107.5])
+    X, price = np.array([15.0]), np.array([230.0, 270.0])
     assert certificate(p, S, D, X, price).max_violation < 1e-14
     assert certificate(p, S, D, X * 1.01, price).balance > 1e-3           # balance broken
     assert certificate(p, S + [1, 0], D, X, price).supply > 1e-3          # supply off its curve
@@ -97,7 +98,8 @@ def test_cli_writes_the_three_files(good_dataset_dir, tmp_path):
     assert summary["status"] == "Optimal" and summary["converged"]
     assert {"total_seconds", "highs_seconds"} <= set(summary["timings"])
     assert (out / "flows.csv").read_text().splitlines()[0] == "exporter,importer,commodity,flow"
-    assert (out / "markets.csv").read_text().splitlines()[0] == "region,commodity,price,production,consumption"
+    header = (out / "markets.csv").read_text().splitlines()[0]
+    assert header == "region,commodity,price,production,consumption"
 
 
 def test_cli_replaces_an_existing_output_whole(good_dataset_dir, tmp_path):
