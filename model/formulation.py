@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pyomo.environ as pyo
 
 from petra.model.equilibrium_math import inverse_demand_coefficients, inverse_supply_coefficients
 from petra.model.problem import Problem
@@ -66,7 +65,7 @@ def scaled_route_coefficients(p: Problem, c: np.ndarray, h: np.ndarray) -> tuple
 
 
 def build_pyomo_model(p: Problem, route_c: np.ndarray | None = None, route_h: np.ndarray | None = None,
-                      *, objective: bool = True) -> pyo.ConcreteModel:
+                      *, objective: bool = True):
     """The Pyomo model of one period.
 
     With `objective=False` the welfare objective is left out: the HiGHS backend then sets it from
@@ -74,6 +73,8 @@ def build_pyomo_model(p: Problem, route_c: np.ndarray | None = None, route_h: np
     processing would cost more than the solve). `route_c`, `route_h` are the route marginal-cost
     model in data units (required with `objective=True`).
     """
+    import pyomo.environ as pyo  # imported on use: Pyomo's import costs ~0.5 s
+
     coef = scaled_market_coefficients(p)
     m = pyo.ConcreteModel(name="petra_spatial_equilibrium")
     m.MARKETS = pyo.RangeSet(0, p.n_markets - 1)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
-from pyomo.contrib.solver.common.factory import SolverFactory
 
 from petra.model.formulation import (
     build_pyomo_model,
@@ -71,6 +70,8 @@ class HighsBackend:
         self.loader = loader
         self.options = {**DEFAULT_HIGHS_OPTIONS, **(options or {})}
         if loader == "pyomo":
+            from pyomo.contrib.solver.common.factory import SolverFactory  # Pyomo imports take ~0.5 s
+
             self.model = build_pyomo_model(problem, objective=False)
             t1 = time.perf_counter()
             self._pyomo = SolverFactory("highs")
