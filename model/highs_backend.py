@@ -161,15 +161,26 @@ class HighsBackend:
         up = np.where(np.isfinite(upper), upper / q, highspy.kHighsInf)
         self.highs.changeColsBounds(len(self.col_X), self.col_X, lower / q, up)
 
-    def solve(self, route_c: np.ndarray, route_h: np.ndarray) -> QPSolution:
-        """Solve the QP with route marginal cost model c + h*X (data units)."""
+    @property
+    def active_set_available(self) -> bool:
+        """Whether the active-set QP solver may be used on this model (small enough)."""
+        return self.n_cols <= ACTIVE_SET_FALLBACK_MAX_COLUMNS
+
+    def solve(self, route_c: np.ndarray, route_h: np.ndarray, solver: str | None = None) -> QPSolution:
+        """Solve the QP with route marginal cost model c + h*X (data units).
+
+        `solver` overrides the HiGHS solver for this solve only (e.g. "qpasm")."""
         self._set_objective(route_c, route_h)
         t0 = time.perf_counter()
+        if solver is not None:
+            self.highs.setOptionValue("solver", solver)
         self.highs.run()
-        solver = self.options["solver"]
+        if solver is not None:
+            self.highs.setOptionValue("solver", self.options["solver"])
+        solver = solver or self.options["solver"]
         status = self.highs.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal and solver == "hipo" \
-                and self.n_cols <= ACTIVE_SET_FALLBACK_MAX_COLUMNS:
+                and self.active_set_available:
             # HiPO can stall on badly scaled small models; HiGHS's active-set QP solver is robust
             # there (and only there: it fails on models of this shape from ~50k variables)
             self.highs.setOptionValue("solver", "qpasm")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from scipy.sparse.csgraph import minimum_spanning_tree
 
 from petra.model.certificate import Certificate, certificate
 from petra.model.equilibrium_math import (
@@ -65,24 +66,23 @@ def _scaled_norm(bal, link, q, pr):
     return float(np.sqrt(np.sum((bal / q) ** 2) + np.sum((link / pr) ** 2)))
 
 
-def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_steps: int = 30,
-           used_threshold: float = 1e-9) -> Refined | None:
-    """Refine (price, X) from HiGHS to the exact equilibrium on its active set; None if it fails."""
+def _newton(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray, q: np.ndarray,
+            pr: np.ndarray, max_steps: int):
+    """Damped Newton on the square system for a fixed set of used flat-cost routes.
+
+    Returns (price, xc, state, steps) or None when the linear algebra fails."""
     n = p.n_markets
-    q = np.maximum(np.maximum(p.S0, p.D0), 1e-12)
-    pr = p.p_scale[p.commodity_index]
-    qr = np.minimum(q[p.exporter], q[p.importer])
-    flat_used = flat_cost_routes(p) & (X > used_threshold * qr)
     idx = np.flatnonzero(flat_used)
-    xc = X[idx].copy()
-    price = price.astype(float).copy()
     e_used, i_used = p.exporter[idx], p.importer[idx]
     nc = idx.size
-    steps = 0
     pr_link = pr[e_used]
-    S, D, Xall, dX, bal, link = _state(p, price, xc, flat_used)
+    st = _state(p, price, xc, flat_used)
+    S, D, _, dX, bal, link = st
     norm = _scaled_norm(bal, link, q, pr_link)
+    steps = 0
     for _ in range(max_steps):
+        if norm < 1e-13:
+            break
         steps += 1
         k_curve = np.where(S > 0, supply_slope(p), 0.0) + np.where(D > 0, demand_slope(p), 0.0)
         L = sp.coo_matrix((np.concatenate([dX, dX, -dX, -dX]),
@@ -94,15 +94,13 @@ def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_step
                           shape=(n, nc)).tocsr()
         # regularise so that markets whose price nothing pins down keep it (min-norm step)
         K = L + sp.diags(k_curve)
-        diag = np.abs(K.diagonal())
-        mu = 1e-12 * max(float(diag.max()) if n else 1.0, 1e-300)
+        mu = 1e-12 * max(float(np.abs(K.diagonal()).max()) if n else 1.0, 1e-300)
         J = sp.bmat([[K + sp.diags(np.full(n, mu)), B], [B.T, sp.diags(np.full(nc, -mu))]],
                     format="csc")
-        rhs = -np.concatenate([bal, link])
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", spla.MatrixRankWarning)
-                delta = spla.spsolve(J, rhs)
+                delta = spla.spsolve(J, -np.concatenate([bal, link]))
         except (RuntimeError, ValueError):
             return None
         if not np.all(np.isfinite(delta)):
@@ -110,20 +108,84 @@ def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_step
         dp, dxc = delta[:n], delta[n:]
         alpha = 1.0
         while alpha > 1e-4:
-            cand_p = price + alpha * dp
-            cand_x = xc + alpha * dxc
-            st = _state(p, cand_p, cand_x, flat_used)
-            cand_norm = _scaled_norm(st[4], st[5], q, pr_link)
+            cand = _state(p, price + alpha * dp, xc + alpha * dxc, flat_used)
+            cand_norm = _scaled_norm(cand[4], cand[5], q, pr_link)
             if cand_norm < norm or cand_norm == 0.0:
                 break
             alpha *= 0.5
         else:
             break
-        price, xc, norm = cand_p, cand_x, cand_norm
-        S, D, Xall, dX, bal, link = st
-        if norm < 1e-13:
+        price, xc, norm, st = price + alpha * dp, xc + alpha * dxc, cand_norm, cand
+        S, D, _, dX, bal, link = st
+    return price, xc, st, steps
+
+
+def spanning_forest(p: Problem, routes: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """The subset of `routes` (indices) forming a maximum-flow spanning forest of the market graph.
+
+    In a non-degenerate equilibrium the used flat-cost routes carry no cycle (price links around a
+    cycle would need a zero total cost), but an interior-point solution can spread flow around one;
+    its price equations would then be inconsistent. Kruskal's forest with the largest flows first
+    (scipy.sparse.csgraph, edge weight 1/flow) keeps one route per cycle-free link.
+    """
+    if routes.size == 0:
+        return routes
+    n = p.n_markets
+    a = np.minimum(p.exporter[routes], p.importer[routes])
+    b = np.maximum(p.exporter[routes], p.importer[routes])
+    order = np.lexsort((-X[routes], b, a))  # per undirected pair, the largest flow first
+    a, b, r = a[order], b[order], routes[order]
+    first = np.ones(r.size, dtype=bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    a, b, r = a[first], b[first], r[first]
+    w = 1.0 / np.maximum(X[r], 1e-300)
+    tree = minimum_spanning_tree(sp.csr_matrix((w, (a, b)), shape=(n, n))).tocoo()
+    kept = set(zip(tree.row.tolist(), tree.col.tolist(), strict=True))
+    mask = np.array([(x, y) in kept for x, y in zip(a.tolist(), b.tolist(), strict=True)], dtype=bool)
+    return r[mask]
+
+
+def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_steps: int = 30,
+           used_threshold: float = 1e-9, max_active_set_changes: int = 25) -> Refined | None:
+    """Refine (price, X) from HiGHS to the exact equilibrium; None if it fails.
+
+    Starts from the flat-cost routes HiGHS uses and, as a primal-dual active-set method, drops used
+    flat routes whose flow turns negative and adds unused ones whose price gap exceeds their cost,
+    until the set is stable (at most `max_active_set_changes` times).
+    """
+    q = np.maximum(np.maximum(p.S0, p.D0), 1e-12)
+    pr = p.p_scale[p.commodity_index]
+    qr = np.minimum(q[p.exporter], q[p.importer])
+    flat = flat_cost_routes(p)
+    flat_mc = route_marginal_cost(p, np.zeros(p.n_routes))
+    candidates = np.flatnonzero(flat & (X > used_threshold * qr))
+    flat_used = np.zeros(p.n_routes, dtype=bool)
+    flat_used[spanning_forest(p, candidates, X)] = True
+    xc = X[flat_used].copy()
+    price = price.astype(float).copy()
+    steps = 0
+    for _ in range(max_active_set_changes + 1):
+        out = _newton(p, price, xc, flat_used, q, pr, max_steps)
+        if out is None:
+            return None
+        price, xc, st, k = out
+        steps += k
+        S, D, Xall = st[0], st[1], st[2]
+        idx = np.flatnonzero(flat_used)
+        negative = idx[xc < -1e-12 * qr[idx]]
+        gap = price[p.importer] - price[p.exporter]
+        Pr = np.maximum(pr[p.exporter], np.abs(price[p.exporter]))
+        profitable = np.flatnonzero(flat & ~flat_used & (gap - flat_mc > 0.1 * tol * Pr))
+        if negative.size == 0 and profitable.size == 0:
             break
-    if np.any(xc < -1e-12 * qr[idx]):
+        keep = flat_used.copy()
+        keep[negative] = False
+        keep[profitable] = True
+        xc_full = np.zeros(p.n_routes)
+        xc_full[idx] = np.maximum(xc, 0.0)
+        flat_used = keep
+        xc = xc_full[flat_used]
+    else:
         return None
     Xall = np.where(flat_used, np.maximum(Xall, 0.0), Xall)
     cert = certificate(p, S, D, Xall, price)

@@ -152,7 +152,21 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
             trace.certificates.append(ref.certificate.max_violation)
         if best[4].max_violation <= tol:
             break
-        if not has_iso:
+        if not has_iso or len(trace.highs_seconds) == max_iter:
+            if sol.solver != "qpasm" and backend.active_set_available:
+                # the interior point can be too inexact on tiny markets to name the routes in use;
+                # the active-set solver's vertex solution names them exactly
+                sol = backend.solve(c, h, solver="qpasm")
+                trace.ipm_iterations.append(sol.ipm_iterations)
+                trace.qp_iterations.append(sol.qp_iterations)
+                trace.highs_seconds.append(sol.seconds)
+                trace.solvers.append(sol.solver)
+                if sol.optimal:
+                    ref = refine(p, sol.price, sol.X, tol=tol) if refine_solution else None
+                    if ref is not None:
+                        trace.refined, trace.refine_steps = True, ref.steps
+                        best = (ref.S, ref.D, ref.X, ref.price, ref.certificate)
+                        trace.certificates.append(ref.certificate.max_violation)
             break
         if price_lin is None:
             alpha, price_lin = 1.0, sol.price
