@@ -21,6 +21,9 @@ def atomic_output_dir(out: str | os.PathLike) -> Iterator[Path]:
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private (0700); outputs get the usual mode
     try:
         yield tmp
     except BaseException:

@@ -50,7 +50,7 @@ def read_table(path: str | Path, columns: list[Column], *, key: list[str] | None
     """Read and validate a CSV file; return a DataFrame with exactly the spec's columns, typed.
 
     Extra columns in the file are ignored. `key` names columns whose combination must be unique.
-    The returned frame carries the source line of every row in `df.attrs["lines"]` (numpy array)
+    The returned frame carries the source line of every row in `df.attrs["lines"]` (tuple)
     and the file name in `df.attrs["file"]`, so later cross-checks can name the row too.
     Raises InputError on a missing file or column, an empty or non-numeric cell, NaN or infinite
     values, values out of bounds and duplicate keys.
@@ -127,7 +127,7 @@ def validate_text_frame(raw: pd.DataFrame, columns: list[Column], *, key: list[s
             keyval = ", ".join(str(df.loc[i, k]) for k in key)
             raise InputError(f"duplicate key ({keyval}), first given on line {lines[first]}",
                              file=label, row=int(lines[i]), column=key[0])
-    df.attrs["lines"] = lines
+    df.attrs["lines"] = tuple(lines.tolist())  # a tuple: pandas compares attrs when concatenating
     df.attrs["file"] = label
     return df
 
