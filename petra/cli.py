@@ -40,6 +40,8 @@ def solve(
     from petra.atomic import atomic_output_dir
     from petra.model import solve as solve_dataset
 
+    if loader not in ("direct", "pyomo"):
+        raise typer.BadParameter(f"must be 'direct' or 'pyomo', not {loader!r}", param_hint="--loader")
     try:
         result = solve_dataset(dataset, tol=tol, loader=loader)
     except PetraError as exc:
