@@ -1,0 +1,174 @@
+"""Exact base-year calibration: per-route cost adjustments that make the observations an equilibrium.
+
+Given observed production S0, consumption D0, prices P0 (markets.csv) and net flows X0 (routes.csv
+`flow`) that balance (S0 + imports - exports = D0 in every market; otherwise they are first
+reconciled by least squares, `petra.calibration.least_squares`), the linear supply and demand curves
+already pass through (P0, S0) and (P0, D0). What remains are the price links, with
+gap_r = P0[importer] - P0[exporter] and tau_r = transport_cost + tariff:
+
+* used route (X0 > 0): cost_adjustment a_r = gap_r - tau_r, so the marginal cost at X = X0,
+  a + tau*(X0/X0)^(1/e) = gap, equals the price gap. `gap_r` is the route's implied marginal trade
+  cost; where it is negative (importer cheaper than exporter) the route is kept, counted and listed
+  ("negative implied cost"). Routes whose routes.csv leaves the expansion elasticity empty (constant
+  cost) get `default_expansion_elasticity`: with a flat cost their flows would not be unique.
+* unused route (X0 = 0): a_r = max(0, gap_r + margin * P0[importer] - tau_r), so the marginal cost at
+  zero flow a + tau >= gap + margin: the route stays unused at the observed prices.
+
+The calibrated dataset is the input with `cost_adjustment` (and filled elasticities/slopes, and the
+reconciled values if reconciliation ran) replaced; `petra solve` on it reproduces the observations.
+That is checked by solving it (`verify`), and a calibration whose re-solve is off by more than the
+tolerance raises CalibrationError naming the worst markets.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from petra.calibration.config import CalibrationConfig
+from petra.calibration.least_squares import CalibrationError, Reconciliation, market_imbalance, reconcile
+from petra.dataset import Dataset
+from petra.model.problem import Problem, build_problem
+from petra.model.solve import solve_problem
+
+
+@dataclass
+class BaseYearCalibration:
+    """The calibrated dataset and what calibration did.
+
+    routes: exporter, importer, commodity, status (used/unused), flow, price_gap, tau,
+        cost_adjustment, implied_cost (marginal cost at the calibrated flow = price gap on used
+        routes; marginal cost at zero on unused ones).
+    negative: the used routes with a negative implied cost (price gap < 0).
+    reconciliation: the least-squares step's result, None if the data closed.
+    check: the re-solve's maximum relative deviations and where.
+    """
+
+    dataset: Dataset
+    routes: pd.DataFrame
+    negative: pd.DataFrame
+    reconciliation: Reconciliation | None
+    reconciled_markets: pd.DataFrame | None
+    check: dict
+    timings: dict
+
+
+def slope_unit(p: Problem) -> np.ndarray:
+    """p_scale / q_scale of each route's commodity: the unit of the new-flow slope factor."""
+    c = p.commodity_index[p.exporter]
+    return p.p_scale[c] / p.q_scale[c]
+
+
+def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = None, *,
+                        verify: bool = True) -> BaseYearCalibration:
+    """Calibrate `dataset`'s base year (see module docstring); raises CalibrationError on failure."""
+    cfg = config or CalibrationConfig()
+    t0 = time.perf_counter()
+    p = build_problem(dataset)
+    S, D, P, X = p.S0.copy(), p.D0.copy(), p.P0.copy(), p.flow_prev.copy()
+    imbalance = market_imbalance(p, S, D, X)
+    ls = cfg.least_squares
+    rec = None
+    recon_table = None
+    if ls.mode == "always" or (ls.mode == "auto" and imbalance.max() > ls.balance_tolerance):
+        rec = reconcile(p, ls)
+        S, D, P, X = rec.S, rec.D, rec.P, rec.X
+        recon_table = pd.DataFrame({
+            "region": p.region, "commodity": p.commodity, "imbalance_before": imbalance,
+            "production_observed": p.S0, "production": S, "consumption_observed": p.D0,
+            "consumption": D, "price_observed": p.P0, "price": P})
+    elif imbalance.max() > ls.balance_tolerance:
+        worst = np.argsort(-imbalance)[:5]
+        names = ", ".join(f"{p.market_label(i)} {imbalance[i]:.3g}" for i in worst)
+        raise CalibrationError(f"observed markets do not balance (production + imports - exports != "
+                               f"consumption) and least_squares.mode is 'never'; worst: {names}")
+    t1 = time.perf_counter()
+    routes = dataset.routes.copy()
+    e = routes["expansion_elasticity"].to_numpy(dtype=float)
+    if cfg.default_expansion_elasticity is not None:
+        e = np.where(np.isinf(e), cfg.default_expansion_elasticity, e)
+    slope = routes["new_flow_slope"].to_numpy(dtype=float)
+    slope = np.where(slope > 0, slope, cfg.default_new_flow_slope * slope_unit(p))
+    gap = P[p.importer] - P[p.exporter]
+    used = X > 0
+    margin = cfg.unused_margin * P[p.importer]
+    adj = np.where(used, gap - p.tau, np.maximum(0.0, gap + margin - p.tau))
+    routes["flow"] = X
+    routes["expansion_elasticity"] = e
+    routes["new_flow_slope"] = slope
+    routes["cost_adjustment"] = adj
+    markets = dataset.markets.copy()
+    markets["production"], markets["consumption"], markets["price"] = S, D, P
+    meta = dict(dataset.metadata)
+    meta["calibration"] = {
+        "method": "petra.calibration exact base year" + (" after least-squares reconciliation"
+                                                         if rec is not None else ""),
+        "unused_margin": cfg.unused_margin,
+        "default_expansion_elasticity": (cfg.default_expansion_elasticity
+                                         if cfg.default_expansion_elasticity is not None else "none"),
+        "cost_adjustment": "per-route additive cost (routes.csv column cost_adjustment), not scaled "
+                           "by the expansion factor: marginal cost = cost_adjustment + tau*(X/flow)^(1/e)",
+    }
+    calibrated = dataset.replace(markets=markets, routes=routes, metadata=meta)
+    table = routes[["exporter", "importer", "commodity"]].copy()
+    table["status"] = np.where(used, "used", "unused")
+    table["flow"] = X
+    table["price_gap"] = gap
+    table["tau"] = p.tau
+    table["cost_adjustment"] = adj
+    table["implied_cost"] = np.where(used, gap, adj + p.tau)
+    negative = table[used & (gap < 0)].sort_values("implied_cost").reset_index(drop=True)
+    t2 = time.perf_counter()
+    check = verify_calibration(calibrated, cfg.tolerance) if verify else {}
+    t3 = time.perf_counter()
+    return BaseYearCalibration(dataset=calibrated, routes=table, negative=negative, reconciliation=rec,
+                               reconciled_markets=recon_table, check=check,
+                               timings={"reconcile_seconds": t1 - t0, "calibrate_seconds": t2 - t1,
+                                        "verify_seconds": t3 - t2, "total_seconds": t3 - t0})
+
+
+def relative_deviation(model: np.ndarray, observed: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """|model - observed| / max(|observed|, floor)."""
+    return np.abs(model - observed) / np.maximum(np.abs(observed), floor)
+
+
+def verify_calibration(calibrated: Dataset, tolerance: float) -> dict:
+    """Solve the calibrated dataset as `petra solve` does and compare with its observations.
+
+    Quantities are compared relative to max(|observed|, 1e-9 x the commodity's quantity scale) (a
+    flow of exactly zero is reproduced within 1e-9 of the commodity's typical market), prices
+    relative to the observed price, except in empty markets (no production, consumption or trade),
+    whose price the equilibrium does not determine (counted as `undetermined_prices`). Raises
+    CalibrationError naming the worst markets and routes if any deviation exceeds `tolerance`.
+    """
+    p = build_problem(calibrated)
+    sol, _ = solve_problem(p, tol=min(tolerance, 1e-6) * 1e-2)
+    qf = 1e-9 * p.q_scale[p.commodity_index]
+    traded = (np.bincount(p.exporter, weights=p.flow_prev, minlength=p.n_markets)
+              + np.bincount(p.importer, weights=p.flow_prev, minlength=p.n_markets)) > 0
+    empty = (p.S0 == 0) & (p.D0 == 0) & ~traded
+    dev = {
+        "production": relative_deviation(sol.S, p.S0, qf),
+        "consumption": relative_deviation(sol.D, p.D0, qf),
+        "price": np.where(empty, 0.0, relative_deviation(sol.price, p.P0, p.P0)),
+    }
+    dev_flow = relative_deviation(sol.X, p.flow_prev, qf[p.exporter])
+    market_worst = np.maximum.reduce(list(dev.values()))
+    out = {k: float(v.max(initial=0.0)) for k, v in dev.items()}
+    out["flow"] = float(dev_flow.max(initial=0.0))
+    out["max_deviation"] = max(out.values())
+    out["worst_market"] = p.market_label(int(np.argmax(market_worst))) if p.n_markets else ""
+    out["worst_route"] = p.route_label(int(np.argmax(dev_flow))) if p.n_routes else ""
+    out["certificate"] = sol.certificate.max_violation if sol.certificate else float("nan")
+    out["undetermined_prices"] = int(empty.sum())
+    out["unused_routes_with_flow"] = int(((p.flow_prev == 0) & (sol.X > qf[p.exporter])).sum())
+    if not sol.optimal or out["max_deviation"] > tolerance:
+        bad = np.argsort(-market_worst)[:5]
+        names = ", ".join(f"{p.market_label(i)} {market_worst[i]:.2e}" for i in bad)
+        raise CalibrationError(f"calibration misses its tolerance {tolerance:g}: re-solved base year "
+                               f"deviates by {out['max_deviation']:.3g} (flows {out['flow']:.3g}, worst "
+                               f"route {out['worst_route']}); worst markets: {names}")
+    return out

@@ -1,0 +1,132 @@
+"""Calibration settings: weights, bounds, margins and tolerances, in configuration, not code.
+
+Load them from a TOML or YAML file with `load_config(path)` (`petra calibrate --config FILE`). Every
+key is optional (defaults below); an unknown key, a wrong type or a value out of range is an
+InputError (exit 2) naming the key. Example TOML::
+
+    tolerance = 1e-6
+    unused_margin = 0.05
+    default_expansion_elasticity = 2.0
+
+    [least_squares]
+    mode = "auto"
+    flow_bound = 0.5
+
+    [fit]
+    error = "log"
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from petra.errors import InputError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LeastSquaresConfig(_Strict):
+    """Reconciliation of data that do not close (Jansson & Heckelei 2009 style least squares).
+
+    The objective is sum_k w_k * ((v_k - v0_k) / scale_k)^2 over production, consumption, prices,
+    observed flows and the per-route cost adjustments (prior 0, i.e. the trade cost equals
+    transport cost + tariff), subject to market balance and the price links of observed routes.
+    `scale_k` = max(|v0_k|, scale_floor * the commodity's mean positive value): relative deviations,
+    floored so that tiny observations do not dominate.
+    """
+
+    mode: Literal["auto", "always", "never"] = Field(
+        "auto", description="auto: only when some market's balance is off by more than "
+        "balance_tolerance (relative); always; never (unbalanced data are then an error)")
+    balance_tolerance: float = Field(1e-9, ge=0.0)
+    weight_production: float = Field(1.0, ge=0.0)
+    weight_consumption: float = Field(1.0, ge=0.0)
+    weight_flow: float = Field(1.0, ge=0.0)
+    weight_price: float = Field(1.0, ge=0.0)
+    weight_cost: float = Field(0.0, ge=0.0, description="weight of the cost adjustment (relative to "
+                               "the commodity price scale); 0 leaves prices at their observation")
+    flow_bound: float = Field(0.5, ge=0.0, le=1.0, description="observed flows may move within "
+                              "[1 - b, 1 + b] x observed (route status, used or not, never changes)")
+    production_bound: float = Field(math.inf, ge=0.0, description="relative bound on production")
+    consumption_bound: float = Field(math.inf, ge=0.0, description="relative bound on consumption")
+    price_floor: float = Field(0.01, gt=0.0, le=1.0, description="prices stay >= floor x observed")
+    scale_floor: float = Field(1e-3, gt=0.0)
+
+
+class FitConfig(_Strict):
+    """Fitting expansion elasticities and new-flow slopes to later observed years."""
+
+    error: Literal["log", "relative"] = Field(
+        "log", description="log: log(X + floor) errors; relative: (X - X_obs)/max(X_obs, floor)")
+    flow_floor: float = Field(1e-3, gt=0.0, description="floor as a share of the commodity's mean "
+                              "positive base-year flow (unobserved routes, log of zero)")
+    elasticity_bounds: tuple[float, float] = (0.05, 50.0)
+    slope_bounds: tuple[float, float] = Field(
+        (1e-4, 1e4), description="bounds on the slope factor (slope = factor x p_scale / q_scale)")
+    max_evaluations: int = Field(60, ge=1, description="model projections per commodity (scipy "
+                                 "least_squares max_nfev, finite-difference evaluations excluded)")
+    group_by_exporter: dict[str, str] = Field(
+        default_factory=dict, description="optional exporter -> group map: one elasticity and slope "
+        "per (commodity, group); exporters not listed are group 'all'")
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        for name in ("elasticity_bounds", "slope_bounds"):
+            lo, hi = getattr(self, name)
+            if not 0 < lo < hi:
+                raise ValueError(f"{name} must satisfy 0 < low < high")
+        return self
+
+
+class CalibrationConfig(_Strict):
+    """All calibration settings (defaults documented per field)."""
+
+    tolerance: float = Field(1e-6, gt=0.0, description="maximum relative deviation of the re-solved "
+                             "calibrated base year from the (reconciled) observations")
+    unused_margin: float = Field(0.05, ge=0.0, description="unobserved routes: marginal cost at zero "
+                                 "flow >= price gap + margin x importer price")
+    default_expansion_elasticity: float | None = Field(
+        2.0, gt=0.0, description="expansion elasticity given to routes whose routes.csv leaves it "
+        "empty (infinite: constant cost, which makes flows non-unique); None keeps them empty")
+    default_new_flow_slope: float = Field(
+        1.0, ge=0.0, description="new-flow slope factor for routes with none: slope = factor x "
+        "p_scale / q_scale of the commodity (mean positive price / mean market size; a new route "
+        "carrying a typical market's quantity costs a typical price more at the margin). 0 keeps "
+        "0: flat-cost new routes, whose flows are not unique")
+    focus_region: str = Field("CHN", description="region of the net-import chart in the report")
+    main_partners: int = Field(5, ge=1, description="partners shown in the focus-region chart")
+    least_squares: LeastSquaresConfig = LeastSquaresConfig()
+    fit: FitConfig = FitConfig()
+
+
+def load_config(path: str | Path | None) -> CalibrationConfig:
+    """Read a TOML (.toml) or YAML (.yaml/.yml) configuration; None gives the defaults."""
+    if path is None:
+        return CalibrationConfig()
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("configuration file not found", file=str(path))
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            raw = yaml.safe_load(text) or {}
+        else:
+            raw = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"invalid configuration ({str(exc).splitlines()[0]})", file=str(path)) from exc
+    if not isinstance(raw, dict):
+        raise InputError("configuration must be a table of keys", file=str(path))
+    try:
+        return CalibrationConfig.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(x) for x in err["loc"])
+        raise InputError(f"key '{key}': {err['msg']}", file=str(path)) from exc

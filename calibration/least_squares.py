@@ -1,0 +1,203 @@
+"""Least-squares reconciliation of base-year data that do not close, solved as a QP with HiGHS.
+
+In the spirit of Jansson, T. & Heckelei, T. (2009), "A new estimator for trade costs and its small
+sample properties", Economic Modelling 26(2), 489-498 (see also their "Estimating a primal model of
+regional crop supply in the European Union", J. Agric. Econ. 2011): instead of forcing a calibration
+through inconsistent data, estimate the data points and the trade costs jointly, minimising the
+weighted squared deviations from the observations subject to the equilibrium conditions.
+
+With the route status (used: observed flow > 0, unused: flow 0) fixed, the conditions are linear:
+
+    S_i + sum_{r into i} X_r - sum_{r out of i} X_r - D_i = 0          (every market i)
+    P_importer(r) - P_exporter(r) - a_r = tau_r                          (every used route r)
+
+where a_r is the route's additive cost adjustment (prior 0: the trade cost equals transport cost
+plus tariff). Unused routes need no condition here: their adjustment is set afterwards from the
+reconciled prices (see `petra.calibration.base_year`). The objective
+
+    sum_k w_k * ((v_k - v0_k) / s_k)^2,   s_k = max(|v0_k|, scale_floor * mean of the commodity)
+
+over production, consumption, prices, used flows and adjustments (w from `LeastSquaresConfig`), with
+flows bounded within [1 - b, 1 + b] x observed, production/consumption within optional relative
+bounds and prices >= price_floor x observed, is a separable convex QP. Variables are the scaled
+deviations z_k = (v_k - v0_k)/s_k (the adjustments a_r / s_r), so the Hessian is 2 w on the diagonal.
+With weight_cost = 0 the price rows decouple (a_r is free) and prices stay at their observations;
+they are then dropped from the QP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from petra.calibration.config import LeastSquaresConfig
+from petra.errors import SolveError
+from petra.model.problem import Problem
+
+
+class CalibrationError(SolveError):
+    """A calibration that cannot meet its tolerance or whose reconciliation has no solution (exit 1)."""
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Reconciled base-year values (data units) and what moved."""
+
+    S: np.ndarray
+    D: np.ndarray
+    P: np.ndarray
+    X: np.ndarray          # all routes (unused routes stay 0)
+    adjustment: np.ndarray  # used routes: P_imp - P_exp - tau at the reconciled prices; 0 elsewhere
+    imbalance_before: np.ndarray  # relative market imbalance of the data
+    objective: float
+    status: str
+    seconds: float
+
+
+def market_imbalance(p: Problem, S: np.ndarray, D: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Relative imbalance |S + imports - exports - D| / max(S, D, imports, exports) per market."""
+    n = p.n_markets
+    imp = np.bincount(p.importer, weights=X, minlength=n)
+    exp = np.bincount(p.exporter, weights=X, minlength=n)
+    q = np.maximum.reduce([S, D, imp, exp])
+    return np.abs(S + imp - exp - D) / np.where(q > 0, q, 1.0)
+
+
+def _scale(values: np.ndarray, commodity: np.ndarray, k: int, floor: float) -> np.ndarray:
+    pos = values > 0
+    tot = np.bincount(commodity, weights=np.where(pos, np.abs(values), 0.0), minlength=k)
+    cnt = np.bincount(commodity, weights=pos.astype(float), minlength=k)
+    mean = np.where(cnt > 0, tot / np.maximum(cnt, 1), 1.0)
+    return np.maximum(np.abs(values), floor * mean[commodity])
+
+
+def reconcile(p: Problem, cfg: LeastSquaresConfig) -> Reconciliation:
+    """Solve the reconciliation QP for the base year of `p` (S0, D0, P0, flow_prev as data)."""
+    import time
+
+    t0 = time.perf_counter()
+    n = p.n_markets
+    used = np.flatnonzero(p.flow_prev > 0)
+    k = used.size
+    ci = p.commodity_index
+    kc = len(p.commodities)
+    rc = ci[p.exporter[used]]
+    X0 = p.flow_prev[used]
+    sS = _scale(p.S0, ci, kc, cfg.scale_floor)
+    sD = _scale(p.D0, ci, kc, cfg.scale_floor)
+    sP = _scale(p.P0, ci, kc, cfg.scale_floor)
+    sX = _scale(X0, rc, kc, cfg.scale_floor)
+    with_prices = cfg.weight_cost > 0
+    n_cols = 2 * n + k + (n + k if with_prices else 0)
+    inf = highspy.kHighsInf
+
+    def box(v0, s, rel):
+        lo = -v0 / s  # v >= 0
+        if np.isfinite(rel):
+            lo = np.maximum(lo, -rel * v0 / s)
+            return lo, rel * v0 / s
+        return lo, np.full(v0.size, inf)
+
+    lS, uS = box(p.S0, sS, cfg.production_bound)
+    lD, uD = box(p.D0, sD, cfg.consumption_bound)
+    lX, uX = -cfg.flow_bound * X0 / sX, cfg.flow_bound * X0 / sX
+    lower = [lS, lD, lX]
+    upper = [uS, uD, uX]
+    hess = [np.full(n, 2 * cfg.weight_production), np.full(n, 2 * cfg.weight_consumption),
+            np.full(k, 2 * cfg.weight_flow)]
+    # balance rows (scaled by the market's quantity scale): sS zS - sD zD + sum_in sX zX - sum_out sX zX
+    #   = -(S0 + imp0 - exp0 - D0)
+    q = np.maximum(sS, sD)
+    imp0 = np.bincount(p.importer[used], weights=X0, minlength=n)
+    exp0 = np.bincount(p.exporter[used], weights=X0, minlength=n)
+    resid = p.S0 + imp0 - exp0 - p.D0
+    rows_b = [np.arange(n), np.arange(n), p.importer[used], p.exporter[used]]
+    cols_b = [np.arange(n), n + np.arange(n), 2 * n + np.arange(k), 2 * n + np.arange(k)]
+    vals_b = [sS / q, -sD / q, sX / q[p.importer[used]], -sX / q[p.exporter[used]]]
+    row_lo = [-resid / q]
+    rows, cols, vals = rows_b, cols_b, vals_b
+    n_rows = n
+    if with_prices:
+        lP = (cfg.price_floor - 1.0) * p.P0 / sP
+        lower += [lP, np.full(k, -inf)]
+        upper += [np.full(n, inf), np.full(k, inf)]
+        hess += [np.full(n, 2 * cfg.weight_price), np.full(k, 2 * cfg.weight_cost)]
+        sA = (np.bincount(ci, weights=p.P0, minlength=kc) / np.maximum(np.bincount(ci, minlength=kc), 1))[rc]
+        # price rows (scaled by sA): sP_imp zP_imp - sP_exp zP_exp - sA zA = tau - gap0
+        cP = 2 * n + k
+        cA = 3 * n + k
+        r = n + np.arange(k)
+        ei, ii = p.exporter[used], p.importer[used]
+        rows += [r, r, r]
+        cols += [cP + ii, cP + ei, cA + np.arange(k)]
+        vals += [sP[ii] / sA, -sP[ei] / sA, -np.ones(k)]
+        gap0 = p.P0[ii] - p.P0[ei]
+        row_lo.append((p.tau[used] - gap0) / sA)
+        n_rows += k
+    rows = np.concatenate(rows).astype(np.int32)
+    cols = np.concatenate(cols).astype(np.int32)
+    vals = np.concatenate(vals)
+    order = np.lexsort((rows, cols))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    starts = np.searchsorted(cols, np.arange(n_cols + 1)).astype(np.int32)
+    rhs = np.concatenate(row_lo)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_cols, n_rows
+    lp.col_cost_ = np.zeros(n_cols)
+    lp.col_lower_ = np.concatenate(lower)
+    lp.col_upper_ = np.concatenate(upper)
+    lp.row_lower_ = rhs
+    lp.row_upper_ = rhs
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = starts
+    lp.a_matrix_.index_ = rows
+    lp.a_matrix_.value_ = vals
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    hv = np.concatenate(hess)
+    nz = np.flatnonzero(hv > 0).astype(np.int32)
+    hstart = np.searchsorted(nz, np.arange(n_cols, dtype=np.int32)).astype(np.int32)
+    if nz.size:
+        h.passHessian(n_cols, int(nz.size), highspy.HessianFormat.kTriangular, hstart, nz, hv[nz])
+    for key, val in (("primal_feasibility_tolerance", 1e-10), ("dual_feasibility_tolerance", 1e-10),
+                     ("ipm_optimality_tolerance", 1e-12)):
+        h.setOptionValue(key, val)
+    # HiPO (interior point, highspy-extras) scales to the world instance; the active-set QP solver
+    # is the fallback on small models only (it takes minutes from ~20k columns)
+    h.setOptionValue("solver", "hipo")
+    h.run()
+    status = h.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal and n_cols <= 20_000:
+        h.setOptionValue("solver", "qpasm")
+        h.run()
+        status = h.getModelStatus()
+    imbalance = market_imbalance(p, p.S0, p.D0, p.flow_prev)
+    if status != highspy.HighsModelStatus.kOptimal:
+        worst = np.argsort(-imbalance)[:5]
+        names = ", ".join(f"{p.market_label(i)} {imbalance[i]:.2%}" for i in worst)
+        raise CalibrationError(f"least-squares reconciliation failed (HiGHS: {h.modelStatusToString(status)}"
+                               f"); the bounds in the configuration cannot close the data; worst "
+                               f"imbalances: {names}")
+    z = np.asarray(h.getSolution().col_value)
+    S = np.maximum(p.S0 + sS * z[:n], 0.0)
+    D = np.maximum(p.D0 + sD * z[n:2 * n], 0.0)
+    X = np.zeros(p.n_routes)
+    X[used] = np.maximum(X0 + sX * z[2 * n:2 * n + k], 0.0)
+    P = p.P0 + sP * z[2 * n + k:3 * n + k] if with_prices else p.P0.copy()
+    # close the balance exactly (the QP solution is feasible to HiGHS's tolerance): put the round-off
+    # into consumption (or production where consumption is zero)
+    imp = np.bincount(p.importer, weights=X, minlength=n)
+    exp = np.bincount(p.exporter, weights=X, minlength=n)
+    r = S + imp - exp - D
+    D = D + r
+    neg = D < 0
+    S = np.where(neg, S - D, S)
+    D = np.where(neg, 0.0, D)
+    adj = np.zeros(p.n_routes)
+    adj[used] = P[p.importer[used]] - P[p.exporter[used]] - p.tau[used]
+    return Reconciliation(S=S, D=D, P=P, X=X, adjustment=adj, imbalance_before=imbalance,
+                          objective=float(h.getInfo().objective_function_value),
+                          status=h.modelStatusToString(status), seconds=time.perf_counter() - t0)
