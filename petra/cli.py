@@ -69,6 +69,11 @@ from petra.embodied.cli import embodied_command  # noqa: E402
 
 app.command("embodied")(embodied_command)
 
+# `petra calibrate DATASET --out DIR` (base-year calibration, elasticity fitting, report; petra.calibration)
+from petra.calibration.cli import calibrate_command  # noqa: E402
+
+app.command("calibrate")(calibrate_command)
+
 
 def run() -> None:  # pragma: no cover - console entry point
     app()

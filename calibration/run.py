@@ -1,0 +1,130 @@
+"""`petra calibrate`: calibrate the base year, optionally fit elasticities, project, report.
+
+Everything is computed before anything is written; the output folder is then written all-or-nothing
+(`petra.atomic.atomic_output_dir`):
+
+    OUT/dataset/        the calibrated dataset (same format as the input; routes.csv with the
+                        calibrated cost_adjustment and the expansion elasticities / new-flow slopes
+                        used, fitted if --fit was given); `petra solve OUT/dataset` reproduces the
+                        base-year observations
+    OUT/report.html     self-contained report (PNG plots embedded)
+    OUT/*.csv, settings.json   the tables behind it (see petra.calibration.report)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from petra.atomic import atomic_output_dir
+from petra.calibration.base_year import BaseYearCalibration, calibrate_base_year
+from petra.calibration.config import CalibrationConfig
+from petra.calibration.fit import FIT_SOLVE_TOLERANCE, FitResult, fit_parameters
+from petra.calibration.observed import check_observations, market_anchors, route_flows
+from petra.calibration.report import write_report
+from petra.dataset import Dataset, load_dataset, write_dataset
+from petra.errors import InputError
+from petra.model.problem import build_problem
+from petra.model.recursive import project
+
+
+def parse_years(values: list[str] | None) -> list[int]:
+    """'2015', '2015,2016' and '2015-2020' (repeatable) -> sorted unique years; InputError otherwise."""
+    years: set[int] = set()
+    for v in values or []:
+        for part in str(v).replace(" ", ",").split(","):
+            if not part:
+                continue
+            try:
+                if "-" in part[1:]:
+                    a, b = part.split("-", 1)
+                    lo, hi = int(a), int(b)
+                    if hi < lo:
+                        raise ValueError
+                    years.update(range(lo, hi + 1))
+                else:
+                    years.add(int(part))
+            except ValueError:
+                raise InputError(f"'{part}' is not a year or a range of years like 2015-2020") from None
+    return sorted(years)
+
+
+@dataclass
+class CalibrationRun:
+    base: BaseYearCalibration
+    fit: FitResult | None
+    final: Dataset
+    comparison: pd.DataFrame
+    timings: dict
+
+
+def calibrate(dataset: Dataset, config: CalibrationConfig, *, validate: list[int] | None = None,
+              fit: list[int] | None = None) -> CalibrationRun:
+    """Calibrate, fit (years `fit`) and project (years `validate`); nothing is written."""
+    t0 = time.perf_counter()
+    validate, fit = sorted(validate or []), sorted(fit or [])
+    check_observations(dataset, sorted(set(validate) | set(fit)))
+    base = calibrate_base_year(dataset, config)
+    t1 = time.perf_counter()
+    fitted = fit_parameters(base.dataset, fit, config) if fit else None
+    final = fitted.dataset if fitted is not None else base.dataset
+    t2 = time.perf_counter()
+    r = final.routes
+    keys = r[["exporter", "importer", "commodity"]]
+    base_year = dataset.metadata.get("base_year", "base")
+    frames = [keys.assign(year=base_year, observed=dataset.routes["flow"].to_numpy(),
+                          modelled=base.dataset.routes["flow"].to_numpy())]
+    if validate:
+        p = build_problem(final)
+        anchors = market_anchors(final, p, validate)
+        observed = route_flows(final, validate)
+        for per in project(p, anchors, tol=FIT_SOLVE_TOLERANCE):
+            frames.append(keys.assign(year=per.key, observed=observed[per.key], modelled=per.X))
+    comparison = pd.concat(frames, ignore_index=True)[
+        ["year", "exporter", "importer", "commodity", "observed", "modelled"]]
+    t3 = time.perf_counter()
+    return CalibrationRun(base=base, fit=fitted, final=final, comparison=comparison,
+                          timings={"base_year_seconds": t1 - t0, "fit_seconds": t2 - t1,
+                                   "projection_seconds": t3 - t2, "total_seconds": t3 - t0})
+
+
+def parameter_table(run: CalibrationRun) -> pd.DataFrame:
+    """Per commodity: the elasticities and slopes used (median over routes) and cost adjustments."""
+    r = run.final.routes
+    g = r.assign(used=r["flow"] > 0).groupby("commodity")
+    e = r["expansion_elasticity"].replace(np.inf, np.nan)
+    out = pd.DataFrame({
+        "routes": g.size(), "used_routes": g["used"].sum(),
+        "expansion_elasticity_median": e.groupby(r["commodity"]).median(),
+        "new_flow_slope_median": g["new_flow_slope"].median(),
+        "cost_adjustment_median_used": r[r["flow"] > 0].groupby("commodity")["cost_adjustment"].median(),
+        "negative_implied_cost_routes": run.base.negative.groupby("commodity").size(),
+    }).fillna({"negative_implied_cost_routes": 0}).reset_index()
+    return out
+
+
+def run_calibration(dataset_path: str | Path, out: str | Path, config: CalibrationConfig, *,
+                    validate: list[int] | None = None, fit: list[int] | None = None) -> CalibrationRun:
+    """Load, calibrate and write DIR/dataset, DIR/report.html and the tables (all or nothing)."""
+    dataset = load_dataset(dataset_path)
+    run = calibrate(dataset, config, validate=validate, fit=fit)
+    unit = ""
+    if dataset.metadata.get("units"):
+        unit = str(dataset.metadata["units"].get("quantity", ""))
+    settings = {"dataset": str(Path(dataset_path).resolve()), "validate_years": validate or [],
+                "fit_years": fit or [], "config": config.model_dump(mode="json"),
+                "base_year_check": run.base.check, "timings": {**run.base.timings, **run.timings}}
+    title = f"petra calibration: {dataset.metadata.get('title', Path(dataset_path).name)}"
+    with atomic_output_dir(out) as tmp:
+        write_dataset(run.final, tmp / "dataset")
+        write_report(tmp, title=title,
+                     comparison=run.comparison, base_check=run.base.check, negative=run.base.negative,
+                     route_table=run.base.routes, parameters=parameter_table(run), settings=settings,
+                     focus_region=config.focus_region, main_partners=config.main_partners, unit=unit,
+                     reconciled=run.base.reconciled_markets,
+                     fit_summary=run.fit.parameters if run.fit is not None else None)
+    return run
