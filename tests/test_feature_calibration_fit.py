@@ -1,0 +1,63 @@
+"""Fitting expansion elasticities and new-flow slopes: recovery of known values from synthetic
+history, and the recursive projection's fixed point."""
+
+import numpy as np
+import pytest
+
+from petra.calibration.base_year import calibrate_base_year
+from petra.calibration.config import CalibrationConfig, FitConfig
+from petra.calibration.fit import fit_parameters, synthetic_history
+from petra.model import build_problem
+from petra.model.recursive import project, step_problem
+from petra.synthetic import world_dataset
+
+TRUE_E = {"c00": 1.3, "c01": 3.0}
+TRUE_F = {"c00": 0.4, "c01": 2.0}
+
+
+@pytest.fixture(scope="module")
+def history():
+    cfg = CalibrationConfig(unused_margin=0.01)
+    cal = calibrate_base_year(world_dataset(12, 2, seed=3), cfg).dataset
+    return synthetic_history(cal, [2015, 2016], TRUE_E, TRUE_F, sigma=0.2, seed=1), cfg
+
+
+@pytest.mark.parametrize("error", ["log", "relative"])
+def test_recovers_known_parameters_within_5_percent(history, error):
+    hist, cfg = history
+    # new routes really open in the synthetic years (so the slope is identified)
+    base_used = set(map(tuple, hist.routes.loc[hist.routes["flow"] > 0,
+                                               ["exporter", "importer", "commodity"]].values))
+    later = set(map(tuple, hist.observed_flows[["exporter", "importer", "commodity"]].values))
+    assert len(later - base_used) > 0
+    fit = fit_parameters(hist, [2015, 2016], cfg.model_copy(update={"fit": FitConfig(error=error)}))
+    par = fit.parameters.set_index("commodity")
+    for c in TRUE_E:
+        assert par.loc[c, "expansion_elasticity"] == pytest.approx(TRUE_E[c], rel=0.05)
+        assert par.loc[c, "new_flow_slope_factor"] == pytest.approx(TRUE_F[c], rel=0.05)
+        assert par.loc[c, "objective_fitted"] < par.loc[c, "objective_default"]
+        assert par.loc[c, "improvement"] > 0.9
+    # the fitted dataset carries the values per route
+    r = fit.dataset.routes
+    assert np.allclose(r.loc[r["commodity"] == "c01", "expansion_elasticity"], par.loc["c01",
+                                                                                      "expansion_elasticity"])
+
+
+def test_projection_with_base_anchors_stays_at_the_calibrated_base_year():
+    cal = calibrate_base_year(world_dataset(10, 1, seed=5)).dataset
+    p = build_problem(cal)
+    periods = project(p, {1: (p.S0, p.D0), 2: (p.S0, p.D0)}, tol=1e-9)
+    for per in periods:
+        np.testing.assert_allclose(per.X, p.flow_prev, rtol=1e-6, atol=1e-9 * p.q_scale[0])
+        np.testing.assert_allclose(per.price, p.P0, rtol=1e-6)
+
+
+def test_step_problem_reanchors_curves_at_base_prices():
+    p = build_problem(world_dataset(5, 1, seed=2))
+    X = np.where(p.flow_prev > 0, 0.0, 1.0)
+    q = step_problem(p, X, 2 * p.S0, 0.5 * p.D0)
+    assert np.array_equal(q.flow_prev, X) and np.array_equal(q.P0, p.P0)
+    np.testing.assert_allclose(q.S0, 2 * p.S0)
+    assert ((q.kind == 2) == (X == 0)).all()  # routes without last-period flow are new routes
+    with pytest.raises(ValueError):
+        step_problem(p, X, -p.S0, p.D0)

@@ -1,0 +1,90 @@
+"""Least-squares reconciliation of data that do not close: compared with the closed-form solution of
+the equality-constrained weighted least-squares problem (KKT system solved densely with numpy)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import petra
+from petra.calibration.base_year import calibrate_base_year
+from petra.calibration.config import CalibrationConfig, LeastSquaresConfig
+from petra.calibration.least_squares import CalibrationError
+from petra.dataset import from_frames
+
+# A exports to B. A: S 100, D 60 (40 to spare); B: S 10, D 30 (needs 20); observed flow 30: both off by 10
+MARKETS = pd.DataFrame({"region": ["A", "B"], "commodity": "w", "production": [100.0, 10.0],
+                        "consumption": [60.0, 30.0], "price": [100.0, 120.0],
+                        "supply_elasticity": 0.5, "demand_elasticity": -0.5})
+ROUTES = pd.DataFrame({"exporter": ["A"], "importer": ["B"], "commodity": "w", "flow": [30.0],
+                       "transport_cost": [15.0], "tariff": 0.0, "expansion_elasticity": [2.0],
+                       "new_flow_slope": 0.0})
+
+
+def kkt(weights, rows, rhs, fixed=None):
+    """min sum w_k d_k^2  s.t. rows @ d = rhs (and d_j = fixed[j]): solve the KKT system."""
+    n = len(weights)
+    A = np.array(rows, dtype=float)
+    b = np.array(rhs, dtype=float)
+    if fixed:
+        for j, v in fixed.items():
+            e = np.zeros(n)
+            e[j] = 1.0
+            A = np.vstack([A, e])
+            b = np.append(b, v)
+    m = A.shape[0]
+    K = np.block([[2 * np.diag(weights), A.T], [A, np.zeros((m, m))]])
+    return np.linalg.solve(K, np.concatenate([np.zeros(n), b]))[:n]
+
+
+# deviations d = (dS_A, dS_B, dD_A, dD_B, dX); relative weights 1/observation^2
+W = [1 / 100**2, 1 / 10**2, 1 / 60**2, 1 / 30**2, 1 / 30**2]
+ROWS = [[1, 0, -1, 0, -1],   # A: 100 + dSA - (30 + dX) - (60 + dDA) = 0
+        [0, 1, 0, -1, 1]]    # B: 10 + dSB + (30 + dX) - (30 + dDB) = 0
+RHS = [-10, -10]
+
+
+def _values(cal):
+    m, r = cal.dataset.markets, cal.dataset.routes
+    return np.r_[m["production"], m["consumption"], r["flow"]]
+
+
+def test_unbalanced_reconciled_by_weighted_least_squares():
+    d = kkt(W, ROWS, RHS)
+    cal = calibrate_base_year(from_frames(MARKETS, ROUTES))
+    assert cal.reconciliation is not None
+    expected = np.array([100, 10, 60, 30, 30]) + d
+    np.testing.assert_allclose(_values(cal), expected, rtol=1e-6)
+    assert cal.dataset.markets["price"].tolist() == [100.0, 120.0]  # weight_cost = 0: prices kept
+    assert cal.dataset.routes["cost_adjustment"].iloc[0] == pytest.approx(20.0 - 15.0)
+    res = petra.solve(cal.dataset)
+    np.testing.assert_allclose(res.flows["flow"], cal.dataset.routes["flow"], rtol=1e-6)
+    np.testing.assert_allclose(res.markets["production"], cal.dataset.markets["production"], rtol=1e-6)
+
+
+def test_flow_bound_binds():
+    # unbounded, the flow falls by ~4.24; with +-5% it stops at 28.5 and the markets take the rest
+    d_free = kkt(W, ROWS, RHS)
+    assert d_free[4] < -1.5
+    d = kkt(W, ROWS, RHS, fixed={4: -1.5})
+    cfg = CalibrationConfig(least_squares=LeastSquaresConfig(flow_bound=0.05))
+    cal = calibrate_base_year(from_frames(MARKETS, ROUTES), cfg)
+    np.testing.assert_allclose(_values(cal), np.array([100, 10, 60, 30, 30]) + d, rtol=1e-6)
+
+
+def test_cost_weight_moves_prices_towards_transport_cost():
+    # balanced quantities, importer cheaper than exporter (negative implied cost): with a weight on the
+    # adjustment a (prior 0) the prices move so the gap approaches tau.
+    m = MARKETS.assign(consumption=[70.0, 40.0], price=[120.0, 100.0])
+    cfg = CalibrationConfig(least_squares=LeastSquaresConfig(mode="always", weight_cost=1.0))
+    cal = calibrate_base_year(from_frames(m, ROUTES), cfg)
+    # variables (dP_A, dP_B, a): min (dPA/120)^2 + (dPB/100)^2 + (a/110)^2, PB + dPB - PA - dPA - a = 15
+    d = kkt([1 / 120**2, 1 / 100**2, 1 / 110**2], [[-1, 1, -1]], [15 - (100 - 120)])
+    np.testing.assert_allclose(cal.dataset.markets["price"], [120 + d[0], 100 + d[1]], rtol=1e-6)
+    np.testing.assert_allclose(cal.dataset.routes["cost_adjustment"], [d[2]], rtol=1e-6)
+    np.testing.assert_allclose(cal.dataset.markets["production"], [100.0, 10.0], rtol=1e-9)
+
+
+def test_never_mode_fails_naming_markets():
+    cfg = CalibrationConfig(least_squares=LeastSquaresConfig(mode="never"))
+    with pytest.raises(CalibrationError, match=r"\(A, w\)"):
+        calibrate_base_year(from_frames(MARKETS, ROUTES), cfg)
