@@ -73,6 +73,11 @@ class FitConfig(_Strict):
         (1e-4, 1e4), description="bounds on the slope factor (slope = factor x p_scale / q_scale)")
     max_evaluations: int = Field(60, ge=1, description="model projections per commodity (scipy "
                                  "least_squares max_nfev, finite-difference evaluations excluded)")
+    start_elasticities: tuple[float, ...] = Field(
+        (0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 10.0), description="grid of starting "
+        "elasticities: each commodity's fit starts from the best of the defaults and this grid x "
+        "start_slope_factors (the objective has kinks where routes open or close; empty: defaults only)")
+    start_slope_factors: tuple[float, ...] = (0.3, 1.0, 3.0)
     group_by_exporter: dict[str, str] = Field(
         default_factory=dict, description="optional exporter -> group map: one elasticity and slope "
         "per (commodity, group); exporters not listed are group 'all'")

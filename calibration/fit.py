@@ -17,7 +17,8 @@ floor = fit.flow_floor x the commodity's mean positive base-year flow. The base-
 not depend on e or f (it only sets cost adjustments), so the base year stays exact for any fit.
 Commodities do not interact, so each commodity is fitted separately on its own sub-problem
 (scipy.optimize.least_squares, trust-region reflective on log-parameters within bounds, finite-
-difference Jacobian; every evaluation is a projection, i.e. one model solve per year).
+difference Jacobian, started from the best of the defaults and a grid of (e, f) (`fit.start_*`); every
+evaluation is a projection, i.e. one model solve per year).
 """
 
 from __future__ import annotations
@@ -154,15 +155,19 @@ def fit_parameters(calibrated: Dataset, years: list[int], config: CalibrationCon
         lo = np.log(np.r_[[fc.elasticity_bounds[0]] * len(names), [fc.slope_bounds[0]] * len(names)])
         hi = np.log(np.r_[[fc.elasticity_bounds[1]] * len(names), [fc.slope_bounds[1]] * len(names)])
         r_default = obj.residuals_of(sub)  # the dataset's own (possibly per-route) values
-        # start from the defaults; if the model cannot be solved there, from e = default, f = 1, and
-        # then e = 1, f = 1
-        x0 = None
-        for start in (np.r_[e_def, f_def], np.r_[e_def, np.ones_like(f_def)], np.ones(2 * len(names))):
-            x0 = np.clip(np.log(start), lo + 1e-9, hi - 1e-9)
+        # start from the best of the defaults and a small grid (same value for every group): the
+        # objective has kinks where routes open or close, so a local method needs a good start
+        starts = [np.r_[e_def, f_def]]
+        starts += [np.r_[np.full(len(names), e), np.full(len(names), f)]
+                   for e in fc.start_elasticities for f in fc.start_slope_factors]
+        x0, best = None, np.inf
+        for start in starts:
+            x = np.clip(np.log(start), lo + 1e-9, hi - 1e-9)
             failures = obj.failures
-            obj(x0)
-            if obj.failures == failures:
-                break
+            r = obj(x)
+            val = float(r @ r) if obj.failures == failures else np.inf
+            if val < best or x0 is None:
+                x0, best = x, val
         ls = least_squares(obj, x0, bounds=(lo, hi), method="trf", diff_step=1e-4, x_scale=1.0,
                            ftol=1e-10, xtol=1e-10, gtol=1e-12, max_nfev=fc.max_evaluations)
         theta = ls.x
