@@ -38,14 +38,19 @@ from petra.model.problem import Problem, build_problem
 from petra.model.recursive import project
 
 FIT_SOLVE_TOLERANCE = 1e-9
+# HiGHS's interior-point QP without the model's active-set fallback: with highspy 1.15.1 the active-set
+# solver (qpasm) segfaults on some of the QPs a parameter search produces (see the report to the model
+# owner); a period HiPO cannot solve then raises SolveError, which the fit scores as a failed evaluation
+FIT_HIGHS_OPTIONS = {"solver": "ipm"}
 
 
 @dataclass
 class FitResult:
     """parameters: commodity, group, routes, expansion_elasticity, new_flow_slope_factor,
     default_expansion_elasticity, default_new_flow_slope_factor, objective_default, objective_fitted,
-    improvement (1 - fitted/default), evaluations, status. dataset: the calibrated dataset with the
-    fitted values in routes.csv."""
+    improvement (1 - fitted/default; objective_default is inf and improvement NaN where the model
+    could not be solved with the default values), evaluations, status. dataset: the calibrated
+    dataset with the fitted values in routes.csv."""
 
     parameters: pd.DataFrame
     dataset: Dataset
@@ -107,7 +112,8 @@ class _CommodityFit:
         return self.sub.with_routes(elasticity=e, slope=f * self.unit)
 
     def model_flows(self, problem: Problem) -> dict:
-        periods = project(problem, {y: self.anchors[y] for y in self.X_obs}, tol=FIT_SOLVE_TOLERANCE)
+        periods = project(problem, {y: self.anchors[y] for y in self.X_obs}, tol=FIT_SOLVE_TOLERANCE,
+                          highs_options=FIT_HIGHS_OPTIONS)
         return {per.key: per.X for per in periods}
 
     def residuals_of(self, problem: Problem) -> np.ndarray:
@@ -155,6 +161,7 @@ def fit_parameters(calibrated: Dataset, years: list[int], config: CalibrationCon
         lo = np.log(np.r_[[fc.elasticity_bounds[0]] * len(names), [fc.slope_bounds[0]] * len(names)])
         hi = np.log(np.r_[[fc.elasticity_bounds[1]] * len(names), [fc.slope_bounds[1]] * len(names)])
         r_default = obj.residuals_of(sub)  # the dataset's own (possibly per-route) values
+        default_failed = obj.failures > 0
         # start from the best of the defaults and a small grid (same value for every group): the
         # objective has kinks where routes open or close, so a local method needs a good start
         starts = [np.r_[e_def, f_def]]
@@ -172,7 +179,7 @@ def fit_parameters(calibrated: Dataset, years: list[int], config: CalibrationCon
                            ftol=1e-10, xtol=1e-10, gtol=1e-12, max_nfev=fc.max_evaluations)
         theta = ls.x
         fitted = obj.problem_for(theta)
-        obj_default = float(r_default @ r_default)
+        obj_default = float(r_default @ r_default) if not default_failed else float("inf")
         obj_fitted = float(ls.fun @ ls.fun)
         status = ls.message + (f" ({obj.failures} evaluations could not be solved)" if obj.failures else "")
         if obj_fitted > obj_default:  # never report a fit worse than the defaults
@@ -190,7 +197,8 @@ def fit_parameters(calibrated: Dataset, years: list[int], config: CalibrationCon
                          "default_expansion_elasticity": float(e_def[k]),
                          "default_new_flow_slope_factor": float(f_def[k]),
                          "objective_default": obj_default, "objective_fitted": obj_fitted,
-                         "improvement": 1.0 - obj_fitted / obj_default if obj_default > 0 else 0.0,
+                         "improvement": (1.0 - obj_fitted / obj_default if np.isfinite(obj_default)
+                                         and obj_default > 0 else float("nan")),
                          "evaluations": obj.evaluations, "status": status})
     routes = calibrated.routes.copy()
     routes["expansion_elasticity"] = elasticity
