@@ -23,7 +23,13 @@ import pandas as pd
 from petra.atomic import atomic_output_dir
 from petra.calibration.base_year import BaseYearCalibration, calibrate_base_year
 from petra.calibration.config import CalibrationConfig
-from petra.calibration.fit import FIT_SOLVE_TOLERANCE, FitResult, fit_parameters
+from petra.calibration.fit import (
+    FIT_HIGHS_OPTIONS,
+    FIT_SOLVE_TOLERANCE,
+    FitResult,
+    commodity_slice,
+    fit_parameters,
+)
 from petra.calibration.observed import check_observations, market_anchors, route_flows
 from petra.calibration.report import write_report
 from petra.dataset import Dataset, load_dataset, write_dataset
@@ -82,8 +88,18 @@ def calibrate(dataset: Dataset, config: CalibrationConfig, *, validate: list[int
         p = build_problem(final)
         anchors = market_anchors(final, p, validate)
         observed = route_flows(final, validate)
-        for per in project(p, anchors, tol=FIT_SOLVE_TOLERANCE):
-            frames.append(keys.assign(year=per.key, observed=observed[per.key], modelled=per.X))
+        # commodities do not interact: project each on its own sub-problem (as the fit does; the
+        # whole-dataset QP is harder for HiGHS and gives the same flows)
+        modelled = {y: np.zeros(p.n_routes) for y in validate}
+        for c in range(len(p.commodities)):
+            sub, mk, rt = commodity_slice(p, c)
+            if rt.size == 0:
+                continue
+            for per in project(sub, {y: (a[0][mk], a[1][mk]) for y, a in anchors.items()},
+                               tol=FIT_SOLVE_TOLERANCE, highs_options=FIT_HIGHS_OPTIONS):
+                modelled[per.key][rt] = per.X
+        for y in validate:
+            frames.append(keys.assign(year=y, observed=observed[y], modelled=modelled[y]))
     comparison = pd.concat(frames, ignore_index=True)[
         ["year", "exporter", "importer", "commodity", "observed", "modelled"]]
     t3 = time.perf_counter()
