@@ -25,7 +25,7 @@ from petra.model.formulation import (
     scaled_market_coefficients,
     scaled_route_coefficients,
 )
-from petra.model.problem import Problem
+from petra.model.problem import ISOELASTIC, Problem
 
 DEFAULT_HIGHS_OPTIONS = {
     "solver": "hipo",
@@ -54,6 +54,7 @@ class QPSolution:
     simplex_iterations: int
     seconds: float
     solver: str = "hipo"
+    usable: bool = False  # optimal, or a primal-feasible iterate with duals (e.g. HiPO "no progress")
 
 
 class HighsBackend:
@@ -67,6 +68,7 @@ class HighsBackend:
             raise ValueError(f"loader must be 'pyomo' or 'direct', not {loader!r}")
         t0 = time.perf_counter()
         self.problem = problem
+        self.problem_has_isoelastic = bool((problem.kind == ISOELASTIC).any())
         self.loader = loader
         self.options = {**DEFAULT_HIGHS_OPTIONS, **(options or {})}
         if loader == "pyomo":
@@ -179,15 +181,20 @@ class HighsBackend:
             self.highs.setOptionValue("solver", self.options["solver"])
         solver = solver or self.options["solver"]
         status = self.highs.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal and solver == "hipo" \
-                and self.active_set_available:
-            # HiPO can stall on badly scaled small models; HiGHS's active-set QP solver is robust
-            # there (and only there: it fails on models of this shape from ~50k variables)
-            self.highs.setOptionValue("solver", "qpasm")
-            self.highs.run()
-            self.highs.setOptionValue("solver", solver)
-            solver = "qpasm"
-            status = self.highs.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal and solver == "hipo":
+            # HiPO can stall on badly scaled models. HiGHS's "ipm" choice is tried next, then, on small
+            # models without isoelastic routes, the active-set QP solver (it fails on models of this
+            # shape from ~50k variables, and was seen to crash the process on linearised isoelastic QPs)
+            fallbacks = ["ipm"]
+            if self.active_set_available and not self.problem_has_isoelastic:
+                fallbacks.append("qpasm")
+            for fallback in fallbacks:
+                self.highs.setOptionValue("solver", fallback)
+                self.highs.run()
+                status, solver = self.highs.getModelStatus(), fallback
+                if status == highspy.HighsModelStatus.kOptimal:
+                    break
+            self.highs.setOptionValue("solver", self.options["solver"])
         seconds = time.perf_counter() - t0
         info = self.highs.getInfo()
         sol = self.highs.getSolution()
@@ -203,6 +210,9 @@ class HighsBackend:
             price=y[self.row_balance] * self._p if y.size else np.full(p.n_markets, np.nan),
             status=self.highs.modelStatusToString(status),
             optimal=status == highspy.HighsModelStatus.kOptimal,
+            usable=bool(status == highspy.HighsModelStatus.kOptimal
+                        or (has and y.size and info.primal_solution_status == 2
+                            and info.dual_solution_status >= 1)),
             ipm_iterations=int(info.ipm_iteration_count),
             qp_iterations=int(info.qp_iteration_count),
             simplex_iterations=int(info.simplex_iteration_count),

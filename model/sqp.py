@@ -39,6 +39,7 @@ from petra.model.highs_backend import HighsBackend, QPSolution
 from petra.model.problem import ISOELASTIC, Problem
 from petra.model.refine import refine
 
+MAX_BACKOFFS = 6  # consecutive unsolvable linearisations before giving up
 MAX_SCALED_SLOPE = 1e6  # a route model steeper than this (scaled units) is held at its flow instead
 
 
@@ -129,8 +130,10 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
     c, h = quadratic_route_model(p, p.flow_prev)
     zero, inf = np.zeros(p.n_routes), np.full(p.n_routes, np.inf)
     backend.set_route_bounds(zero, inf)
-    price_lin = None
+    price_lin = price_prev = None
+    failures = 0
     sol: QPSolution | None = None
+    best_sol: QPSolution | None = None  # the last QP HiGHS solved (the one `best` comes from)
     best = None
     for _ in range(max_iter):
         sol = backend.solve(c, h)
@@ -138,8 +141,18 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
         trace.qp_iterations.append(sol.qp_iterations)
         trace.highs_seconds.append(sol.seconds)
         trace.solvers.append(sol.solver)
-        if not sol.optimal:
-            break
+        if not sol.usable:
+            # a linearisation HiGHS cannot solve: back off half way towards the previous prices
+            if price_prev is None or failures >= MAX_BACKOFFS:
+                break
+            failures += 1
+            price_lin = price_prev + 0.5 * (price_lin - price_prev)
+            c, h, held = dual_point_model(p, price_lin, best[2])
+            hold = np.isfinite(held)
+            backend.set_route_bounds(np.where(hold, held, 0.0), np.where(hold, held, np.inf))
+            continue
+        failures = 0
+        best_sol = sol
         cert = certificate(p, sol.S, sol.D, sol.X, sol.price)
         trace.certificates.append(cert.max_violation)
         best = (sol.S, sol.D, sol.X, sol.price, cert)
@@ -153,7 +166,7 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
         if best[4].max_violation <= tol:
             break
         if not has_iso or len(trace.highs_seconds) == max_iter:
-            if sol.solver != "qpasm" and backend.active_set_available:
+            if not has_iso and sol.solver != "qpasm" and backend.active_set_available:
                 # the interior point can be too inexact on tiny markets to name the routes in use;
                 # the active-set solver's vertex solution names them exactly
                 sol = backend.solve(c, h, solver="qpasm")
@@ -168,6 +181,7 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
                         best = (ref.S, ref.D, ref.X, ref.price, ref.certificate)
                         trace.certificates.append(ref.certificate.max_violation)
             break
+        price_prev = price_lin
         if price_lin is None:
             alpha, price_lin = 1.0, sol.price
         else:
@@ -182,6 +196,13 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
         return SQPResult(S=sol.S, D=sol.D, X=sol.X, price=sol.price, certificate=None, converged=False,
                          status=sol.status, optimal=sol.optimal, trace=trace)
     S, D, X, price, cert = best
-    return SQPResult(S=S, D=D, X=X, price=price, certificate=cert,
-                     converged=cert.max_violation <= tol, status=sol.status, optimal=sol.optimal,
-                     trace=trace)
+    converged = cert.max_violation <= tol
+    status = best_sol.status
+    if converged and not best_sol.optimal:
+        # HiGHS stopped short (e.g. HiPO "no progress") at a primal-feasible point with duals, and
+        # the refinement from it meets the certificate: the equilibrium is certified all the same
+        status = f"{best_sol.status} (HiGHS iterate refined to a certified equilibrium)"
+    if not sol.usable:
+        status += f"; a later linearisation failed in HiGHS ({sol.status})"
+    return SQPResult(S=S, D=D, X=X, price=price, certificate=cert, converged=converged, status=status,
+                     optimal=best_sol.optimal or best_sol.usable, trace=trace)
