@@ -50,8 +50,8 @@ def read_table(path: str | Path, columns: list[Column], *, key: list[str] | None
     """Read and validate a CSV file; return a DataFrame with exactly the spec's columns, typed.
 
     Extra columns in the file are ignored. `key` names columns whose combination must be unique.
-    The returned frame carries the source line of every row in `df.attrs["lines"]` (tuple)
-    and the file name in `df.attrs["file"]`, so later cross-checks can name the row too.
+    The returned frame keeps the file's row order (row i is file line i + 2; `source_line` gives it)
+    and carries the file name in `df.attrs["file"]`, so later cross-checks can name the row too.
     Raises InputError on a missing file or column, an empty or non-numeric cell, NaN or infinite
     values, values out of bounds and duplicate keys.
     """
@@ -127,13 +127,14 @@ def validate_text_frame(raw: pd.DataFrame, columns: list[Column], *, key: list[s
             keyval = ", ".join(str(df.loc[i, k]) for k in key)
             raise InputError(f"duplicate key ({keyval}), first given on line {lines[first]}",
                              file=label, row=int(lines[i]), column=key[0])
-    df.attrs["lines"] = tuple(lines.tolist())  # a tuple: pandas compares attrs when concatenating
+    # only scalars in attrs: pandas deep-copies attrs on every operation and compares them in concat
+    df.attrs["first_line"] = 2
     df.attrs["file"] = label
     return df
 
 
 def source_line(df: pd.DataFrame, position: int) -> int | None:
     """The file line of the row at integer `position` of a frame returned by `read_table`."""
-    lines = df.attrs.get("lines")
-    return None if lines is None else int(lines[position])
+    first = df.attrs.get("first_line")
+    return None if first is None else int(first + position)
 
