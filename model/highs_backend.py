@@ -168,19 +168,21 @@ class HighsBackend:
         """Whether the active-set QP solver may be used on this model (small enough)."""
         return self.n_cols <= ACTIVE_SET_FALLBACK_MAX_COLUMNS
 
+    def _run(self, solver: str) -> highspy.HighsModelStatus:
+        """Run HiGHS with `solver` for this run only; the model status."""
+        self.highs.setOptionValue("solver", solver)
+        self.highs.run()
+        self.highs.setOptionValue("solver", self.options["solver"])
+        return self.highs.getModelStatus()
+
     def solve(self, route_c: np.ndarray, route_h: np.ndarray, solver: str | None = None) -> QPSolution:
         """Solve the QP with route marginal cost model c + h*X (data units).
 
         `solver` overrides the HiGHS solver for this solve only (e.g. "qpasm")."""
         self._set_objective(route_c, route_h)
         t0 = time.perf_counter()
-        if solver is not None:
-            self.highs.setOptionValue("solver", solver)
-        self.highs.run()
-        if solver is not None:
-            self.highs.setOptionValue("solver", self.options["solver"])
         solver = solver or self.options["solver"]
-        status = self.highs.getModelStatus()
+        status = self._run(solver)
         if status != highspy.HighsModelStatus.kOptimal and solver == "hipo":
             # HiPO can stall on badly scaled models. HiGHS's "ipm" choice is tried next, then, on small
             # models without isoelastic routes, the active-set QP solver (it fails on models of this
@@ -188,13 +190,10 @@ class HighsBackend:
             fallbacks = ["ipm"]
             if self.active_set_available and not self.problem_has_isoelastic:
                 fallbacks.append("qpasm")
-            for fallback in fallbacks:
-                self.highs.setOptionValue("solver", fallback)
-                self.highs.run()
-                status, solver = self.highs.getModelStatus(), fallback
+            for solver in fallbacks:  # `solver` ends as the one whose answer is returned
+                status = self._run(solver)
                 if status == highspy.HighsModelStatus.kOptimal:
                     break
-            self.highs.setOptionValue("solver", self.options["solver"])
         seconds = time.perf_counter() - t0
         info = self.highs.getInfo()
         sol = self.highs.getSolution()

@@ -135,51 +135,54 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
     sol: QPSolution | None = None
     best_sol: QPSolution | None = None  # the last QP HiGHS solved (the one `best` comes from)
     best = None
+    def record(qp: QPSolution) -> QPSolution:
+        trace.ipm_iterations.append(qp.ipm_iterations)
+        trace.qp_iterations.append(qp.qp_iterations)
+        trace.highs_seconds.append(qp.seconds)
+        trace.solvers.append(qp.solver)
+        return qp
+
+    def refined(qp: QPSolution, within: float):
+        """The refinement from a QP point, recorded, or None (it must meet `within`)."""
+        ref = refine(p, qp.price, qp.X, tol=within) if refine_solution else None
+        if ref is None:
+            return None
+        trace.refined, trace.refine_steps = True, ref.steps
+        trace.certificates.append(ref.certificate.max_violation)
+        return (ref.S, ref.D, ref.X, ref.price, ref.certificate)
+
+    def relinearise(price: np.ndarray):
+        c, h, held = dual_point_model(p, price, best[2])
+        hold = np.isfinite(held)
+        backend.set_route_bounds(np.where(hold, held, 0.0), np.where(hold, held, np.inf))
+        return c, h
+
     for _ in range(max_iter):
-        sol = backend.solve(c, h)
-        trace.ipm_iterations.append(sol.ipm_iterations)
-        trace.qp_iterations.append(sol.qp_iterations)
-        trace.highs_seconds.append(sol.seconds)
-        trace.solvers.append(sol.solver)
+        sol = record(backend.solve(c, h))
         if not sol.usable:
             # a linearisation HiGHS cannot solve: back off half way towards the previous prices
             if price_prev is None or failures >= MAX_BACKOFFS:
                 break
             failures += 1
             price_lin = price_prev + 0.5 * (price_lin - price_prev)
-            c, h, held = dual_point_model(p, price_lin, best[2])
-            hold = np.isfinite(held)
-            backend.set_route_bounds(np.where(hold, held, 0.0), np.where(hold, held, np.inf))
+            c, h = relinearise(price_lin)
             continue
         failures = 0
         best_sol = sol
         cert = certificate(p, sol.S, sol.D, sol.X, sol.price)
         trace.certificates.append(cert.max_violation)
-        best = (sol.S, sol.D, sol.X, sol.price, cert)
         # Newton refinement on HiGHS's active set: exact zeros on unused routes and full accuracy
-        # on small markets; kept only if its certificate is no worse than the QP's
-        ref = refine(p, sol.price, sol.X, tol=max(tol, cert.max_violation)) if refine_solution else None
-        if ref is not None:
-            trace.refined, trace.refine_steps = True, ref.steps
-            best = (ref.S, ref.D, ref.X, ref.price, ref.certificate)
-            trace.certificates.append(ref.certificate.max_violation)
+        # on small markets; kept when it meets the tolerance or does no worse than the QP
+        best = refined(sol, max(tol, cert.max_violation)) or (sol.S, sol.D, sol.X, sol.price, cert)
         if best[4].max_violation <= tol:
             break
         if not has_iso or len(trace.highs_seconds) == max_iter:
             if not has_iso and sol.solver != "qpasm" and backend.active_set_available:
                 # the interior point can be too inexact on tiny markets to name the routes in use;
                 # the active-set solver's vertex solution names them exactly
-                sol = backend.solve(c, h, solver="qpasm")
-                trace.ipm_iterations.append(sol.ipm_iterations)
-                trace.qp_iterations.append(sol.qp_iterations)
-                trace.highs_seconds.append(sol.seconds)
-                trace.solvers.append(sol.solver)
+                sol = record(backend.solve(c, h, solver="qpasm"))
                 if sol.optimal:
-                    ref = refine(p, sol.price, sol.X, tol=tol) if refine_solution else None
-                    if ref is not None:
-                        trace.refined, trace.refine_steps = True, ref.steps
-                        best = (ref.S, ref.D, ref.X, ref.price, ref.certificate)
-                        trace.certificates.append(ref.certificate.max_violation)
+                    best = refined(sol, tol) or best
             break
         price_prev = price_lin
         if price_lin is None:
@@ -188,9 +191,7 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
             alpha = price_line_search(p, price_lin, sol.price)
             price_lin = price_lin + alpha * (sol.price - price_lin)
         trace.steps.append(alpha)
-        c, h, held = dual_point_model(p, price_lin, best[2])
-        hold = np.isfinite(held)
-        backend.set_route_bounds(np.where(hold, held, 0.0), np.where(hold, held, np.inf))
+        c, h = relinearise(price_lin)
     assert sol is not None
     if best is None:
         return SQPResult(S=sol.S, D=sol.D, X=sol.X, price=sol.price, certificate=None, converged=False,
@@ -205,4 +206,4 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
     if not sol.usable:
         status += f"; a later linearisation failed in HiGHS ({sol.status})"
     return SQPResult(S=S, D=D, X=X, price=price, certificate=cert, converged=converged, status=status,
-                     optimal=best_sol.optimal or best_sol.usable, trace=trace)
+                     optimal=best_sol.usable, trace=trace)
