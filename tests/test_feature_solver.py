@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 from builders import dataset
+from kkt_check import max_violation
 from pyomo.contrib.solver.common.factory import SolverFactory
 from typer.testing import CliRunner
 
@@ -117,3 +118,23 @@ def test_cli_exits_1_when_the_certificate_cannot_be_met(good_dataset_dir, tmp_pa
     assert result.exit_code == 1
     assert "equilibrium not reached" in result.output
     assert not out.exists()
+
+
+def test_stalled_hipo_iterate_is_refined_to_a_certified_equilibrium():
+    # found by the property test: HiPO reports "no progress" (status Unknown) on the first QP of this
+    # small badly scaled world (R2 must export a 7 Mt glut; prices turn negative); its primal-feasible
+    # iterate with duals is refined, and the certificate, not the HiGHS status, decides
+    inf = float("inf")
+    ds = dataset([("R0", "c", 1998.809363, 1.0, 202.392581, 0.853669, -1.343317),
+                  ("R1", "c", 0.0, 1609.527577, 48.267028, 0.470671, -0.247294),
+                  ("R2", "c", 7255.814779, 1.0, 10.0, 0.0, -0.01),
+                  ("R3", "c", 0.0, 1.0, 10.0, 0.0, -0.01)],
+                 [("R1", "R0", "c", 1407.465854, 108.408925, 5.331758, inf, 0.0),
+                  ("R1", "R2", "c", 1.609528, 197.147047, 28.427511, 7.25815, 0.0),
+                  ("R2", "R1", "c", 1.609528, 84.333605, 24.118093, inf, 0.0),
+                  ("R2", "R3", "c", 0.0, 103.371333, 21.113986, inf, 0.0),
+                  ("R3", "R0", "c", 0.001, 168.197748, 2.39398, inf, 0.0)])
+    r = petra.solve(ds)
+    assert r.ok
+    assert r.certificate["max_violation"] <= 1e-6
+    assert max_violation(ds, r)["max"] <= 1e-6
