@@ -24,7 +24,7 @@ evaluation is a projection, i.e. one model solve per year).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,7 @@ from petra.calibration.config import CalibrationConfig
 from petra.calibration.observed import check_observations, market_anchors, route_flows
 from petra.dataset import Dataset
 from petra.errors import PetraError
-from petra.model.problem import Problem, build_problem
+from petra.model.problem import Problem, build_problem, commodity_slice
 from petra.model.recursive import project
 
 FIT_SOLVE_TOLERANCE = 1e-9
@@ -56,22 +56,6 @@ class FitResult:
     dataset: Dataset
     years: list[int]
     seconds: float
-
-
-def commodity_slice(p: Problem, c: int) -> tuple[Problem, np.ndarray, np.ndarray]:
-    """The sub-problem of commodity index `c`: (problem, market indices, route indices)."""
-    mk = np.flatnonzero(p.commodity_index == c)
-    rt = np.flatnonzero(p.commodity_index[p.exporter] == c)
-    pos = np.full(p.n_markets, -1, dtype=np.int64)
-    pos[mk] = np.arange(mk.size)
-    sub = replace(
-        p, region=p.region[mk], commodity=p.commodity[mk], commodity_index=np.zeros(mk.size, np.int64),
-        commodities=p.commodities[c:c + 1], S0=p.S0[mk], D0=p.D0[mk], P0=p.P0[mk], es=p.es[mk],
-        ed=p.ed[mk], exporter=pos[p.exporter[rt]], importer=pos[p.importer[rt]], tau=p.tau[rt],
-        flow_prev=p.flow_prev[rt], elasticity=p.elasticity[rt], slope=p.slope[rt],
-        adjustment=p.adjustment[rt], kind=p.kind[rt], q_scale=p.q_scale[c:c + 1],
-        p_scale=p.p_scale[c:c + 1])
-    return sub, mk, rt
 
 
 def slope_unit(p: Problem) -> float:

@@ -27,14 +27,13 @@ from petra.calibration.fit import (
     FIT_HIGHS_OPTIONS,
     FIT_SOLVE_TOLERANCE,
     FitResult,
-    commodity_slice,
     fit_parameters,
 )
 from petra.calibration.observed import check_observations, market_anchors, route_flows
 from petra.calibration.report import write_report
 from petra.dataset import Dataset, load_dataset, write_dataset
 from petra.errors import InputError
-from petra.model.problem import build_problem
+from petra.model.problem import build_problem, commodity_slice
 from petra.model.recursive import project
 
 

@@ -8,7 +8,7 @@ price x quantity is in 1000 USD).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -125,3 +125,28 @@ def build_problem(dataset: Dataset) -> Problem:
         q_scale=q_scale,
         p_scale=p_scale,
     )
+
+
+def commodity_slice(p: Problem, c: int, route_mask: np.ndarray | None = None
+                    ) -> tuple[Problem, np.ndarray, np.ndarray]:
+    """The sub-problem of commodity index `c`: (problem, market indices, route indices).
+
+    Commodities do not interact (no cross-price terms), so a problem's solution is the union of its
+    commodities' solutions. `route_mask` (length n_routes, bool) keeps only some routes (e.g. routes
+    not banned this period); the others are absent from the sub-problem (zero flow).
+    """
+    mk = np.flatnonzero(p.commodity_index == c)
+    keep = p.commodity_index[p.exporter] == c
+    if route_mask is not None:
+        keep &= np.asarray(route_mask, dtype=bool)
+    rt = np.flatnonzero(keep)
+    pos = np.full(p.n_markets, -1, dtype=np.int64)
+    pos[mk] = np.arange(mk.size)
+    sub = replace(
+        p, region=p.region[mk], commodity=p.commodity[mk], commodity_index=np.zeros(mk.size, np.int64),
+        commodities=p.commodities[c:c + 1], S0=p.S0[mk], D0=p.D0[mk], P0=p.P0[mk], es=p.es[mk],
+        ed=p.ed[mk], exporter=pos[p.exporter[rt]], importer=pos[p.importer[rt]], tau=p.tau[rt],
+        flow_prev=p.flow_prev[rt], elasticity=p.elasticity[rt], slope=p.slope[rt],
+        adjustment=p.adjustment[rt], kind=p.kind[rt], q_scale=p.q_scale[c:c + 1],
+        p_scale=p.p_scale[c:c + 1])
+    return sub, mk, rt

@@ -1,0 +1,183 @@
+"""Scenario drivers as arrays: per period, market shifts, route trade costs and bans (pure functions).
+
+Markets are indexed as in a `Problem` (region, commodity arrays), routes as its exporter/importer.
+A rule's selectors are matched against names; for each entity and period the last matching rule
+wins (see `petra.projection.scenario_config`). Periods are years t_0 < t_1 < ...; growth from
+t_{k-1} to t_k compounds over dt = t_k - t_{k-1} years:
+
+* demand anchor  D0_k = D0_{k-1} * (1 + pop/100)^dt * ((1 + inc/100)^dt)^eta
+  (population growth, per-capita income growth, income elasticity of demand eta);
+* supply anchor  S0_k = S0_{k-1} * (1 + yield/100)^dt  (productivity shifts the supply curve
+  horizontally, keeping its price elasticity at the base price);
+* transport cost T_k = T_{k-1} * (1 + g/100)^dt;
+* tariff at t_k: the last matching tariff rule's value (specific USD/t, ad valorem x the
+  exporter's base-year price, or scale x the dataset's tariff), else the dataset's tariff;
+* banned routes carry no trade in the periods their rule covers.
+
+The base period t_0 has factors 1 (growth rules have nothing to compound) while tariff and ban rules
+covering t_0 do apply. Rates are > -100 %/yr (validated), so every factor is positive and no
+quantity can turn negative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from petra.errors import InputError
+from petra.projection.scenario_config import Drivers, Elasticities, ScenarioSpec
+
+
+@dataclass(frozen=True)
+class DriverArrays:
+    """Per-period arrays (first axis: period) of one scenario, in data units.
+
+    supply_factor, demand_factor: (T, n_markets) cumulative factors on the base anchors S0, D0.
+    transport_cost, tariff: (T, n_routes) currency per unit; banned: (T, n_routes) bool.
+    """
+
+    periods: tuple[int, ...]
+    supply_factor: np.ndarray
+    demand_factor: np.ndarray
+    transport_cost: np.ndarray
+    tariff: np.ndarray
+    banned: np.ndarray
+
+
+@dataclass(frozen=True)
+class Names:
+    """The entity names rules are matched against: per market (region, commodity) and per route
+    (exporter, importer, commodity)."""
+
+    region: np.ndarray
+    commodity: np.ndarray
+    exporter: np.ndarray
+    importer: np.ndarray
+    route_commodity: np.ndarray
+
+    @property
+    def regions(self) -> set[str]:
+        return set(self.region.tolist())
+
+    @property
+    def commodities(self) -> set[str]:
+        return set(self.commodity.tolist())
+
+
+def _mask(rule, fields: dict[str, np.ndarray], n: int) -> np.ndarray:
+    m = np.ones(n, dtype=bool)
+    for attr, values in fields.items():
+        sel = getattr(rule, attr, None)
+        if sel is not None:
+            m &= np.isin(values, np.asarray(sel, dtype=object))
+    return m
+
+
+def _market_fields(names: Names) -> dict[str, np.ndarray]:
+    return {"region": names.region, "commodity": names.commodity}
+
+
+def _route_fields(names: Names) -> dict[str, np.ndarray]:
+    return {"exporter": names.exporter, "importer": names.importer, "commodity": names.route_commodity}
+
+
+def last_match(rules: Sequence, fields: dict[str, np.ndarray], n: int, period: int | None,
+               attr: str = "value") -> np.ndarray:
+    """Per entity, `attr` of the last rule matching it (and `period`, if the rules have periods);
+    NaN where none matches."""
+    out = np.full(n, np.nan)
+    for rule in rules:
+        if period is not None and hasattr(rule, "applies") and not rule.applies(period):
+            continue
+        out[_mask(rule, fields, n)] = getattr(rule, attr)
+    return out
+
+
+def check_names(spec: ScenarioSpec, names: Names, *, file: str | None = None) -> None:
+    """InputError naming the rule and key of the first unknown region or commodity."""
+    regions, commodities = names.regions, names.commodities
+    groups = {"drivers": spec.drivers, "elasticities": spec.elasticities}
+    for gname, group in groups.items():
+        for key in type(group).model_fields:
+            for i, rule in enumerate(getattr(group, key)):
+                for attr in ("region", "exporter", "importer", "commodity"):
+                    sel = getattr(rule, attr, None)
+                    if sel is None:
+                        continue
+                    known = commodities if attr == "commodity" else regions
+                    bad = [s for s in sel if s not in known]
+                    if bad:
+                        what = "commodity" if attr == "commodity" else "region"
+                        raise InputError(
+                            f"scenario '{spec.name}': key '{gname}.{key}[{i}].{attr}': unknown {what} "
+                            f"'{bad[0]}' (known: {', '.join(sorted(known))})", file=file)
+
+
+def _rate_factor(rate: np.ndarray, years: int) -> np.ndarray:
+    return (1.0 + np.nan_to_num(rate, nan=0.0) / 100.0) ** years
+
+
+def driver_arrays(drivers: Drivers, names: Names, periods: Sequence[int], *, base_transport: np.ndarray,
+                  base_tariff: np.ndarray, exporter_price: np.ndarray) -> DriverArrays:
+    """The scenario's per-period arrays (see module docstring).
+
+    base_transport, base_tariff: the dataset's per-route costs; exporter_price: each route's
+    exporter base-year price (for ad valorem tariffs), all currency per unit.
+    """
+    n, m, T = len(names.region), len(names.exporter), len(periods)
+    mf, rf = _market_fields(names), _route_fields(names)
+    region_fields = {"region": names.region}
+    sf = np.ones((T, n))
+    df = np.ones((T, n))
+    tc = np.empty((T, m))
+    tariff = np.empty((T, m))
+    banned = np.zeros((T, m), dtype=bool)
+    eta = np.nan_to_num(last_match(drivers.income_elasticity, mf, n, None), nan=0.0)
+    transport = np.asarray(base_transport, dtype=float).copy()
+    for k, t in enumerate(periods):
+        if k > 0:
+            dt = t - periods[k - 1]
+            pop = _rate_factor(last_match(drivers.population_growth, region_fields, n, t), dt)
+            inc = _rate_factor(last_match(drivers.income_growth, region_fields, n, t), dt)
+            yld = _rate_factor(last_match(drivers.yield_growth, mf, n, t), dt)
+            df[k] = df[k - 1] * pop * inc ** eta
+            sf[k] = sf[k - 1] * yld
+            transport = transport * _rate_factor(last_match(drivers.transport_cost_growth, rf, m, t), dt)
+        tc[k] = transport
+        tariff[k] = tariff_at(drivers, rf, m, t, base_tariff, exporter_price)
+        for rule in drivers.bans:
+            if rule.applies(t):
+                banned[k] |= _mask(rule, rf, m)
+    return DriverArrays(periods=tuple(periods), supply_factor=sf, demand_factor=df, transport_cost=tc,
+                        tariff=tariff, banned=banned)
+
+
+def tariff_at(drivers: Drivers, route_fields: dict[str, np.ndarray], m: int, period: int,
+              base_tariff: np.ndarray, exporter_price: np.ndarray) -> np.ndarray:
+    """Per-route tariff in `period`: the last matching rule's (specific, ad valorem or scaled) value."""
+    out = np.asarray(base_tariff, dtype=float).copy()
+    for rule in drivers.tariffs:
+        if not rule.applies(period):
+            continue
+        sel = _mask(rule, route_fields, m)
+        if rule.specific is not None:
+            out[sel] = rule.specific
+        elif rule.ad_valorem is not None:
+            out[sel] = rule.ad_valorem * exporter_price[sel]
+        else:
+            out[sel] = rule.scale * np.asarray(base_tariff, dtype=float)[sel]
+    return out
+
+
+def apply_elasticities(elasticities: Elasticities, names: Names, supply: np.ndarray, demand: np.ndarray,
+                       expansion: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Supply, demand (per market) and expansion (per route) elasticities with the set's rules applied."""
+    mf, rf = _market_fields(names), _route_fields(names)
+    n, m = len(names.region), len(names.exporter)
+    es = last_match(elasticities.supply, mf, n, None)
+    ed = last_match(elasticities.demand, mf, n, None)
+    ee = last_match(elasticities.expansion, rf, m, None)
+    return (np.where(np.isnan(es), supply, es), np.where(np.isnan(ed), demand, ed),
+            np.where(np.isnan(ee), expansion, ee))

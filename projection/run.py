@@ -1,0 +1,338 @@
+"""`petra run`: calibrate the base year, project every scenario period by period, post-process, write.
+
+`run_scenario` is the unit of work (one scenario on one dataset, nothing written; the ensemble runs
+it once per draw); `run_scenarios` runs the scenarios of a file and writes an output folder
+all-or-nothing (`petra.atomic.atomic_output_dir`):
+
+    iamc.csv, iamc.xlsx      IAMC results (pyam): model, scenario, region, variable, unit, years
+    flows.parquet            scenario, period, exporter, importer, commodity, flow, tariff,
+                             transport_cost, banned: every route, every period (data units)
+    markets.parquet          scenario, period, region, commodity, production, consumption, price,
+                             imports, exports, net_exports
+    run_log.csv              one row per solve: scenario, period, commodity, status, certificate,
+                             QP solves, solver, seconds
+    oscillations.csv         routes switching on-off-on and prices zig-zagging between periods
+    scenarios.yaml           the resolved configuration (every rule, defaults filled) for provenance
+    plots/                   prices, focus-region imports by partner, bilateral flows
+    summary.json             dataset, periods, scenarios, status, certificates (no times)
+
+Everything except the `seconds` column of run_log.csv is byte-identical between two runs of the
+same command.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from petra.calibration.base_year import calibrate_base_year
+from petra.calibration.config import CalibrationConfig
+from petra.dataset import Dataset, load_dataset
+from petra.errors import InputError
+from petra.model.problem import Problem, build_problem
+from petra.model.solve import DEFAULT_TOLERANCE
+from petra.projection import iamc as iamc_mod
+from petra.projection.drivers import Names, apply_elasticities, check_names, driver_arrays
+from petra.projection.oscillation import price_zigzags, route_flips
+from petra.projection.project import Projection, project_scenario
+from petra.projection.scenario_config import (
+    Elasticities,
+    ScenarioFile,
+    ScenarioSpec,
+    load_scenario_file,
+    resolve,
+)
+
+EMBEDDED_DATASETS = Path(__file__).resolve().parent.parent / "data"
+
+
+def default_scenario_file() -> Path:
+    """The shipped default scenario file (runs/default.yaml, installed as petra.runs)."""
+    from importlib.resources import files
+
+    return Path(str(files("petra.runs").joinpath("default.yaml")))
+
+
+def dataset_path(name: str, scenario_file: Path | None = None) -> Path:
+    """A scenario file's `dataset`: a folder (relative to the file) or an embedded dataset name."""
+    candidates = []
+    p = Path(name)
+    if p.is_absolute():
+        candidates.append(p)
+    else:
+        if scenario_file is not None:
+            candidates.append(scenario_file.parent / p)
+        candidates.append(Path.cwd() / p)
+        from importlib.resources import files
+
+        candidates.append(Path(str(files("petra.data").joinpath(name))))
+    for c in candidates:
+        if (c / "markets.csv").is_file():
+            return c
+    raise InputError(f"key 'dataset': '{name}' is neither a dataset folder nor an embedded dataset "
+                     f"(china9, globiom37)", file=str(scenario_file) if scenario_file else None)
+
+
+def names_of(p: Problem) -> Names:
+    return Names(region=p.region.astype(str), commodity=p.commodity.astype(str),
+                 exporter=p.region[p.exporter].astype(str), importer=p.region[p.importer].astype(str),
+                 route_commodity=p.commodity[p.exporter].astype(str))
+
+
+@dataclass
+class CalibratedBase:
+    """A calibrated base year: its dataset, problem and entity names."""
+
+    dataset: Dataset
+    problem: Problem
+    names: Names
+    check: dict
+    seconds: float
+
+
+def with_elasticities(dataset: Dataset, elasticities: Elasticities) -> Dataset:
+    """The dataset with an elasticity set's rules applied (before calibration)."""
+    if elasticities.empty:
+        return dataset
+    names = names_of(build_problem(dataset))
+    m, r = dataset.markets.copy(), dataset.routes.copy()
+    es, ed, ee = apply_elasticities(elasticities, names, m["supply_elasticity"].to_numpy(float),
+                                    m["demand_elasticity"].to_numpy(float),
+                                    r["expansion_elasticity"].to_numpy(float))
+    m["supply_elasticity"], m["demand_elasticity"], r["expansion_elasticity"] = es, ed, ee
+    return dataset.replace(markets=m, routes=r)
+
+
+def calibrate(dataset: Dataset, elasticities: Elasticities, config: CalibrationConfig | None = None
+              ) -> CalibratedBase:
+    """Calibrate the base year exactly (petra.calibration) with an elasticity set applied."""
+    t0 = perf_counter()
+    cal = calibrate_base_year(with_elasticities(dataset, elasticities), config or CalibrationConfig())
+    p = build_problem(cal.dataset)
+    return CalibratedBase(dataset=cal.dataset, problem=p, names=names_of(p), check=cal.check,
+                          seconds=perf_counter() - t0)
+
+
+@dataclass
+class ScenarioResult:
+    """One projected scenario. Tables are long frames (see module docstring)."""
+
+    spec: ScenarioSpec
+    projection: Projection
+    markets: pd.DataFrame
+    flows: pd.DataFrame
+    iamc: pd.DataFrame
+    log: pd.DataFrame
+    oscillations: pd.DataFrame
+    seconds: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.projection.ok
+
+
+def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationConfig | None = None,
+                 base: CalibratedBase | None = None, embodied: bool = True,
+                 tol: float = DEFAULT_TOLERANCE, highs_options: dict | None = None,
+                 scenario_file: str | None = None) -> ScenarioResult:
+    """Calibrate (unless `base` is given), project and post-process one scenario; nothing is written.
+
+    `base` must be the calibration of `dataset` with `spec.elasticities` (it is reused across
+    scenarios sharing an elasticity set). Raises InputError for rules naming unknown regions or
+    commodities; a failed solve is reported in the result (`ok` False), not raised.
+    """
+    t0 = perf_counter()
+    base_year = dataset.metadata.get("base_year")
+    if base_year is not None and int(spec.periods[0]) != int(base_year):
+        raise InputError(f"key 'periods': the first period must be the dataset's base year {base_year}, "
+                         f"not {spec.periods[0]}", file=scenario_file)
+    if base is None:
+        base = calibrate(dataset, spec.elasticities, config)
+    check_names(spec, base.names, file=scenario_file)
+    p = base.problem
+    r = base.dataset.routes
+    arrays = driver_arrays(spec.drivers, base.names, spec.periods,
+                           base_transport=r["transport_cost"].to_numpy(float),
+                           base_tariff=r["tariff"].to_numpy(float), exporter_price=p.P0[p.exporter])
+    t1 = perf_counter()
+    proj = project_scenario(p, arrays, tol=tol, highs_options=highs_options)
+    t2 = perf_counter()
+    markets, flows = result_tables(spec.name, p, proj, arrays)
+    frames = [iamc_mod.market_variables(markets, model=spec.model,
+                                        quantity_factor=quantity_to_mt(base.dataset))]
+    if embodied and base.dataset.intensities is not None and proj.ok:
+        frames.append(embodied_iamc(base.dataset, markets, flows, spec))
+    iamc = pd.concat(frames, ignore_index=True)
+    log = pd.DataFrame(proj.log)
+    log.insert(0, "scenario", spec.name)
+    t3 = perf_counter()
+    return ScenarioResult(spec=spec, projection=proj, markets=markets, flows=flows, iamc=iamc, log=log,
+                          oscillations=oscillation_table(spec.name, p, proj),
+                          seconds={"calibrate": base.seconds, "drivers": t1 - t0, "project": t2 - t1,
+                                   "postprocess": t3 - t2})
+
+
+def quantity_to_mt(dataset: Dataset) -> float:
+    """Factor from the dataset's quantity unit to Mt (1e-3 for kt, the embedded datasets' unit)."""
+    from petra.embodied.run import flow_units_of
+    from petra.embodied.units import factor
+
+    units = set(flow_units_of(dataset, "kt").values())
+    if len(units) != 1:
+        raise InputError(f"commodities have different quantity units {sorted(units)}; IAMC totals need one",
+                         file=str(dataset.path))
+    return factor(units.pop(), "Mt")
+
+
+def result_tables(scenario: str, p: Problem, proj: Projection, arrays) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Long market and flow tables of a projection (periods in order, markets/routes in file order)."""
+    T, n, m = len(proj.periods), p.n_markets, p.n_routes
+    per_m = np.repeat(np.asarray(proj.periods, dtype=np.int64), n)
+    markets = pd.DataFrame({
+        "scenario": scenario, "period": per_m, "region": np.tile(p.region.astype(str), T),
+        "commodity": np.tile(p.commodity.astype(str), T), "production": proj.S.ravel(),
+        "consumption": proj.D.ravel(), "price": proj.P.ravel(), "imports": proj.imports.ravel(),
+        "exports": proj.exports.ravel(), "net_exports": (proj.exports - proj.imports).ravel()})
+    flows = pd.DataFrame({
+        "scenario": scenario, "period": np.repeat(np.asarray(proj.periods, dtype=np.int64), m),
+        "exporter": np.tile(p.region[p.exporter].astype(str), T),
+        "importer": np.tile(p.region[p.importer].astype(str), T),
+        "commodity": np.tile(p.commodity[p.exporter].astype(str), T), "flow": proj.X.ravel(),
+        "transport_cost": arrays.transport_cost.ravel(), "tariff": arrays.tariff.ravel(),
+        "banned": arrays.banned.ravel()})
+    return markets, flows
+
+
+def embodied_iamc(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFrame, spec: ScenarioSpec
+                  ) -> pd.DataFrame:
+    """Embodied-resource IAMC variables of a projection (petra.embodied post-processor)."""
+    from petra.embodied.run import Options, Source, _dataset_production, compute, flow_units_of
+
+    f = flows[["exporter", "importer", "commodity", "period", "flow"]].reset_index(drop=True)
+    prod = markets[["region", "commodity", "period", "production"]].reset_index(drop=True)
+    src = Source(kind="run", path=Path(spec.name), dataset=dataset, flows=f, production=prod,
+                 flow_units=flow_units_of(dataset, "kt"), history=_dataset_production(dataset))
+    tables = compute(src, Options(plots=False))
+    out = tables["iamc"].copy()
+    out["model"], out["scenario"] = spec.model, spec.name
+    return out[iamc_mod.IAMC_COLUMNS]
+
+
+def oscillation_table(scenario: str, p: Problem, proj: Projection) -> pd.DataFrame:
+    """Routes whose status flips back between periods and markets whose price zig-zags."""
+    rows = []
+    if proj.ok:
+        flips = route_flips(proj.X)
+        for r in np.flatnonzero(flips):
+            rows.append({"scenario": scenario, "kind": "route on/off", "what": p.route_label(int(r)),
+                         "count": int(flips[r]),
+                         "pattern": " ".join("on" if x > 0 else "off" for x in proj.X[:, r])})
+        zz = price_zigzags(proj.P)
+        for i in np.flatnonzero(zz):
+            rows.append({"scenario": scenario, "kind": "price zig-zag", "what": p.market_label(int(i)),
+                         "count": int(zz[i]), "pattern": " ".join(f"{x:.4g}" for x in proj.P[:, i])})
+    return pd.DataFrame(rows, columns=["scenario", "kind", "what", "count", "pattern"])
+
+
+@dataclass
+class RunResult:
+    """Every scenario of a run, the resolved configuration and the calibration checks."""
+
+    scenario_file: Path
+    dataset: Dataset
+    resolved: dict
+    results: list[ScenarioResult]
+    calibration: dict
+
+    @property
+    def failures(self) -> list[ScenarioResult]:
+        return [r for r in self.results if not r.ok]
+
+
+def resolved_config(sf: ScenarioFile, names: list[str], dataset: Path, config: CalibrationConfig) -> dict:
+    """The configuration actually run, every default filled in (written as scenarios.yaml)."""
+    out = {"dataset": str(dataset), "model": sf.model, "periods": list(sf.periods),
+           "focus_region": sf.focus_region, "calibration": config.model_dump(mode="json"), "scenarios": {}}
+    for n in names:
+        spec = resolve(sf, n)
+        out["scenarios"][n] = {"description": spec.description,
+                               "drivers": spec.drivers.model_dump(mode="json", by_alias=True),
+                               "elasticities": spec.elasticities.model_dump(mode="json")}
+    return out
+
+
+def load_calibration_config(sf: ScenarioFile, file: str) -> CalibrationConfig:
+    from pydantic import ValidationError
+
+    try:
+        return CalibrationConfig.model_validate(sf.calibration)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(x) for x in ("calibration", *err["loc"]))
+        raise InputError(f"key '{key}': {err['msg']}", file=file) from None
+
+
+def run_scenarios(scenario_file: str | Path | None = None, names: list[str] | None = None, *,
+                  progress=None, tol: float = DEFAULT_TOLERANCE, embodied: bool = True) -> RunResult:
+    """Run scenarios of a file (default: the shipped runs/default.yaml; all its scenarios unless
+    `names`); nothing is written. `progress(done, total, label)` is called after each scenario."""
+    path = Path(scenario_file) if scenario_file is not None else default_scenario_file()
+    sf = load_scenario_file(path)
+    names = list(names) if names else list(sf.scenarios)
+    specs = [resolve(sf, n, file=str(path)) for n in names]
+    ds_path = dataset_path(sf.dataset, path)
+    dataset = load_dataset(ds_path)
+    config = load_calibration_config(sf, str(path))
+    bases: dict[Elasticities, CalibratedBase] = {}
+    results = []
+    for i, spec in enumerate(specs):
+        if spec.elasticities not in bases:
+            bases[spec.elasticities] = calibrate(dataset, spec.elasticities, config)
+        results.append(run_scenario(dataset, spec, config=config, base=bases[spec.elasticities],
+                                    embodied=embodied, tol=tol, scenario_file=str(path)))
+        if progress is not None:
+            progress(i + 1, len(specs), spec.name)
+    calib = {f"set {i}": b.check for i, b in enumerate(bases.values())}
+    return RunResult(scenario_file=path, dataset=dataset, resolved=resolved_config(sf, names, ds_path, config),
+                     results=results, calibration=calib)
+
+
+def write_run(run: RunResult, out: str | Path, *, plots: bool = True, focus_region: str | None = None) -> None:
+    """Write a run's outputs to `out` all-or-nothing (see module docstring)."""
+    from petra.atomic import atomic_output_dir
+    from petra.projection import outputs
+
+    ok = [r for r in run.results if r.ok]
+    with atomic_output_dir(out) as tmp:
+        outputs.write_iamc(pd.concat([r.iamc for r in ok], ignore_index=True) if ok else None, tmp)
+        outputs.write_parquet(pd.concat([r.flows for r in ok], ignore_index=True) if ok else None,
+                              tmp / "flows.parquet")
+        outputs.write_parquet(pd.concat([r.markets for r in ok], ignore_index=True) if ok else None,
+                              tmp / "markets.parquet")
+        log = pd.concat([r.log for r in run.results], ignore_index=True)
+        log.to_csv(tmp / "run_log.csv", index=False, float_format="%.6g")
+        pd.concat([r.oscillations for r in run.results], ignore_index=True).to_csv(
+            tmp / "oscillations.csv", index=False)
+        (tmp / "scenarios.yaml").write_text(yaml.safe_dump(run.resolved, sort_keys=False), encoding="utf-8")
+        if plots and ok:
+            outputs.write_plots(ok, tmp / "plots", focus_region=focus_region or run.resolved["focus_region"])
+        summary = {
+            "scenario_file": str(run.scenario_file), "dataset": run.resolved["dataset"],
+            "periods": run.resolved["periods"],
+            "calibration_check": run.calibration,
+            "scenarios": {r.spec.name: {"ok": r.ok, "failure": r.projection.failure,
+                                        "solves": len(r.log),
+                                        "max_certificate": float(r.log["certificate"].max())
+                                        if len(r.log) else None,
+                                        "oscillations": int(len(r.oscillations))}
+                          for r in run.results},
+        }
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n",
+                                          encoding="utf-8")
+

@@ -1,0 +1,255 @@
+"""Scenario files: a YAML document with a base block and named scenarios, validated with pydantic.
+
+Layout (every key optional except `scenarios`; see runs/default.yaml for a commented example)::
+
+    dataset: china9            # an embedded dataset name (petra.data) or a folder, relative to the file
+    model: petra               # IAMC `model` column
+    periods: [2010, 2020, 2030, 2040, 2050]   # the first is the calibrated base year
+    calibration: {...}         # petra.calibration settings (CalibrationConfig keys)
+    base:                      # drivers and elasticities shared by all scenarios
+      drivers: {...}
+      elasticities: {...}
+    scenarios:
+      NAME:
+        description: text
+        drivers: {...}         # rules appended after the base block's
+        elasticities: {...}
+
+Drivers are lists of rules; each rule selects entities (missing selector = all) and periods
+(`from`/`until`, inclusive; a growth rule for period t acts on the growth from the previous period
+to t) and sets a value. For each entity and period the *last* matching rule wins, base rules first,
+then the scenario's: a scenario overrides the base by adding a rule. Rates are % per year.
+
+    population_growth:     [{region, from, until, value}]            % per year
+    income_growth:         [{region, from, until, value}]            per-capita income, % per year
+    income_elasticity:     [{region, commodity, value}]              of demand (dimensionless)
+    yield_growth:          [{region, commodity, from, until, value}] % per year (supply shift)
+    transport_cost_growth: [{exporter, importer, commodity, from, until, value}]  % per year
+    tariffs:  [{exporter, importer, commodity, from, until, specific | ad_valorem | scale}]
+              specific: USD/t; ad_valorem: share of the exporter's base-year price;
+              scale: factor on the dataset's tariff (0 removes it)
+    bans:     [{exporter, importer, commodity, from, until}]         the route carries no trade
+
+Elasticity sets (applied to the dataset before calibration, so the base year is still reproduced):
+
+    elasticities:
+      supply:    [{region, commodity, value}]    >= 0
+      demand:    [{region, commodity, value}]    <= 0
+      expansion: [{exporter, importer, commodity, value}]   > 0 (trade-expansion elasticity)
+
+Unknown keys, wrong types and values out of range are InputError (exit 2) naming the key; unknown
+regions and commodities are checked against the dataset by `petra.projection.drivers`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from petra.errors import InputError
+
+
+def _as_list(v):
+    """A selector given as one name or a list of names -> tuple of names (None stays None)."""
+    if v is None:
+        return None
+    if isinstance(v, str | int | float):
+        return (str(v),)
+    return tuple(str(x) for x in v)
+
+
+Names = Annotated[tuple[str, ...] | None, BeforeValidator(_as_list)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class _Periods(_Strict):
+    from_: int | None = Field(None, alias="from", description="first period the rule applies to")
+    until: int | None = Field(None, description="last period the rule applies to")
+
+    def applies(self, period: int) -> bool:
+        return (self.from_ is None or period >= self.from_) and (self.until is None or period <= self.until)
+
+
+class RegionRate(_Periods):
+    region: Names = None
+    value: float = Field(..., gt=-100.0, description="% per year, > -100")
+
+
+class MarketRate(_Periods):
+    region: Names = None
+    commodity: Names = None
+    value: float = Field(..., gt=-100.0, description="% per year, > -100")
+
+
+class MarketValue(_Strict):
+    region: Names = None
+    commodity: Names = None
+    value: float
+
+
+class RouteRate(_Periods):
+    exporter: Names = None
+    importer: Names = None
+    commodity: Names = None
+    value: float = Field(..., gt=-100.0, description="% per year, > -100")
+
+
+class TariffRule(_Periods):
+    exporter: Names = None
+    importer: Names = None
+    commodity: Names = None
+    specific: float | None = Field(None, ge=0.0, description="USD/t")
+    ad_valorem: float | None = Field(None, ge=0.0, description="share of the exporter's base-year price")
+    scale: float | None = Field(None, ge=0.0, description="factor on the dataset's tariff")
+
+    @model_validator(mode="after")
+    def _one_value(self):
+        given = [k for k in ("specific", "ad_valorem", "scale") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of specific, ad_valorem, scale")
+        return self
+
+
+class BanRule(_Periods):
+    exporter: Names = None
+    importer: Names = None
+    commodity: Names = None
+
+
+class RouteValue(_Strict):
+    exporter: Names = None
+    importer: Names = None
+    commodity: Names = None
+    value: float = Field(..., gt=0.0)
+
+
+class Drivers(_Strict):
+    population_growth: tuple[RegionRate, ...] = ()
+    income_growth: tuple[RegionRate, ...] = ()
+    income_elasticity: tuple[MarketValue, ...] = ()
+    yield_growth: tuple[MarketRate, ...] = ()
+    transport_cost_growth: tuple[RouteRate, ...] = ()
+    tariffs: tuple[TariffRule, ...] = ()
+    bans: tuple[BanRule, ...] = ()
+
+    def then(self, other: Drivers) -> Drivers:
+        """These rules followed by `other`'s (later rules win)."""
+        return Drivers(**{k: getattr(self, k) + getattr(other, k) for k in Drivers.model_fields})
+
+
+class Elasticities(_Strict):
+    supply: tuple[MarketValue, ...] = ()
+    demand: tuple[MarketValue, ...] = ()
+    expansion: tuple[RouteValue, ...] = ()
+
+    @model_validator(mode="after")
+    def _signs(self):
+        for i, r in enumerate(self.supply):
+            if r.value < 0:
+                raise ValueError(f"supply[{i}].value must be >= 0")
+        for i, r in enumerate(self.demand):
+            if r.value > 0:
+                raise ValueError(f"demand[{i}].value must be <= 0")
+        return self
+
+    def then(self, other: Elasticities) -> Elasticities:
+        return Elasticities(**{k: getattr(self, k) + getattr(other, k) for k in Elasticities.model_fields})
+
+    @property
+    def empty(self) -> bool:
+        return not (self.supply or self.demand or self.expansion)
+
+
+class Block(_Strict):
+    description: str = ""
+    drivers: Drivers = Drivers()
+    elasticities: Elasticities = Elasticities()
+
+
+class ScenarioFile(_Strict):
+    dataset: str = "china9"
+    model: str = "petra"
+    periods: tuple[int, ...] = (2010, 2020, 2030, 2040, 2050)
+    calibration: dict = Field(default_factory=dict)
+    focus_region: str = Field("CHN", description="region of the imports-by-partner plot")
+    base: Block = Block()
+    scenarios: dict[str, Block]
+
+    @model_validator(mode="after")
+    def _check(self):
+        p = self.periods
+        if len(p) < 1 or any(b <= a for a, b in zip(p, p[1:], strict=False)):
+            raise ValueError("periods must be a non-empty, strictly increasing list of years")
+        if not self.scenarios:
+            raise ValueError("scenarios must name at least one scenario")
+        return self
+
+
+class ScenarioSpec(BaseModel):
+    """One resolved scenario: base rules followed by the scenario's."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str
+    description: str
+    model: str
+    periods: tuple[int, ...]
+    drivers: Drivers
+    elasticities: Elasticities
+
+
+def _location(loc: tuple) -> str:
+    parts: list[str] = []
+    for x in loc:
+        if isinstance(x, int):
+            parts[-1] = f"{parts[-1]}[{x}]" if parts else f"[{x}]"
+        elif x in ("function-after", "function-before") or str(x).startswith(("function-", "tuple[")):
+            continue
+        else:
+            parts.append("from" if x == "from_" else str(x))
+    return ".".join(parts)
+
+
+def parse_scenario_file(raw: object, file: str) -> ScenarioFile:
+    """Validate a parsed YAML document; InputError naming the key on failure."""
+    if not isinstance(raw, dict):
+        raise InputError("a scenario file must be a mapping with a 'scenarios' key", file=file)
+    try:
+        return ScenarioFile.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _location(err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        raise InputError(f"key '{key}': {msg}", file=file) from None
+
+
+def load_scenario_file(path: str | Path) -> ScenarioFile:
+    """Read and validate a scenario YAML file (InputError on any problem)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("scenario file not found", file=str(path))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"invalid YAML{where}: {problem}", file=str(path)) from None
+    return parse_scenario_file(raw, str(path))
+
+
+def resolve(sf: ScenarioFile, name: str, *, file: str = "") -> ScenarioSpec:
+    """The scenario `name` with the base block's rules first; InputError if it does not exist."""
+    if name not in sf.scenarios:
+        raise InputError(f"no scenario named '{name}' (defined: {', '.join(sf.scenarios)})", file=file or None)
+    s = sf.scenarios[name]
+    return ScenarioSpec(name=name, description=s.description or sf.base.description, model=sf.model,
+                        periods=sf.periods, drivers=sf.base.drivers.then(s.drivers),
+                        elasticities=sf.base.elasticities.then(s.elasticities))

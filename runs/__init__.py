@@ -1,0 +1,1 @@
+"""Scenario files shipped with petra (default.yaml: the default scenarios of `petra run`)."""
