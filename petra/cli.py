@@ -74,6 +74,11 @@ from petra.calibration.cli import calibrate_command  # noqa: E402
 
 app.command("calibrate")(calibrate_command)
 
+# `petra run [SCENARIO_FILE]` (scenario projections; petra.projection)
+from petra.projection.cli import run_command  # noqa: E402
+
+app.command("run")(run_command)
+
 
 def run() -> None:  # pragma: no cover - console entry point
     app()

@@ -83,7 +83,8 @@ def market_variables(markets: pd.DataFrame, *, model: str, quantity_factor: floa
         sel = q["path"].map(lambda p, d=depth_path: p == d or p.startswith(d + "|"))
         if not sel.any():
             continue
-        g = q[sel].groupby(["scenario", "period", "region", "what"], as_index=False, sort=False)["value"].sum()
+        keys = ["scenario", "period", "region", "what"]
+        g = q[sel].groupby(keys, as_index=False, sort=False)["value"].sum()
         g["variable"] = g["what"].map(QUANTITY_STEMS) + "|" + depth_path
         rows.append(g)
     price = m.assign(variable="Price|Agriculture|" + m["path"], value=m["price"])

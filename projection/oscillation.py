@@ -22,12 +22,15 @@ def route_flips(X: np.ndarray) -> np.ndarray:
 
 
 def price_zigzags(P: np.ndarray, threshold: float = 0.05) -> np.ndarray:
-    """Per market (columns of P, shape (T, n)), the number of consecutive period-to-period price
-    changes that reverse sign with both changes larger than `threshold` (relative)."""
+    """Per market (columns of P, shape (T, n)), the number of sign reversals of the period-to-period
+    price change that are part of a zig-zag: two reversals in a row (up-down-up or down-up-down),
+    every change in them larger than `threshold` (relative). A single turning point (prices rise,
+    then fall as demand growth slows) is not an oscillation and counts 0."""
     P = np.asarray(P, dtype=float)
-    if P.shape[0] < 3:
+    if P.shape[0] < 4:
         return np.zeros(P.shape[1], dtype=np.int64)
     rel = np.diff(P, axis=0) / np.maximum(np.abs(P[:-1]), 1e-300)
     big = np.abs(rel) > threshold
     rev = (np.sign(rel[:-1]) * np.sign(rel[1:]) < 0) & big[:-1] & big[1:]
-    return rev.sum(axis=0)
+    zig = rev[:-1] & rev[1:]
+    return (zig.sum(axis=0) > 0) * (rev.sum(axis=0))

@@ -299,11 +299,13 @@ def run_scenarios(scenario_file: str | Path | None = None, names: list[str] | No
         if progress is not None:
             progress(i + 1, len(specs), spec.name)
     calib = {f"set {i}": b.check for i, b in enumerate(bases.values())}
-    return RunResult(scenario_file=path, dataset=dataset, resolved=resolved_config(sf, names, ds_path, config),
-                     results=results, calibration=calib)
+    resolved = resolved_config(sf, names, ds_path, config)
+    return RunResult(scenario_file=path, dataset=dataset, resolved=resolved, results=results,
+                     calibration=calib)
 
 
-def write_run(run: RunResult, out: str | Path, *, plots: bool = True, focus_region: str | None = None) -> None:
+def write_run(run: RunResult, out: str | Path, *, plots: bool = True,
+              focus_region: str | None = None) -> None:
     """Write a run's outputs to `out` all-or-nothing (see module docstring)."""
     from petra.atomic import atomic_output_dir
     from petra.projection import outputs

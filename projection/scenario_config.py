@@ -248,7 +248,8 @@ def load_scenario_file(path: str | Path) -> ScenarioFile:
 def resolve(sf: ScenarioFile, name: str, *, file: str = "") -> ScenarioSpec:
     """The scenario `name` with the base block's rules first; InputError if it does not exist."""
     if name not in sf.scenarios:
-        raise InputError(f"no scenario named '{name}' (defined: {', '.join(sf.scenarios)})", file=file or None)
+        raise InputError(f"no scenario named '{name}' (defined: {', '.join(sf.scenarios)})",
+                         file=file or None)
     s = sf.scenarios[name]
     return ScenarioSpec(name=name, description=s.description or sf.base.description, model=sf.model,
                         periods=sf.periods, drivers=sf.base.drivers.then(s.drivers),
