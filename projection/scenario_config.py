@@ -49,6 +49,7 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from petra.ensemble.distributions import UncertaintyRule
 from petra.errors import InputError
 
 
@@ -180,6 +181,8 @@ class ScenarioFile(_Strict):
     focus_region: str = Field("CHN", description="region of the imports-by-partner plot")
     base: Block = Block()
     scenarios: dict[str, Block]
+    uncertainty: tuple[UncertaintyRule, ...] = Field(
+        (), description="distributions of `petra ensemble` draws (petra.ensemble.distributions)")
 
     @model_validator(mode="after")
     def _check(self):
