@@ -1,0 +1,197 @@
+"""`petra ensemble`: sample draws, run each as a Dask task, store them, summarise.
+
+Thin orchestration over the pure parts (`sampling`, `task`, `summary`) and the folder (`store`):
+
+1. validate the scenario file, the scenarios, the rules against the dataset and the draw count
+   (InputError, nothing written);
+2. open the output folder: refuse one made with another configuration, find the complete draws;
+3. sample every draw on the client (draw i's numbers depend only on (seed, i)), write the manifest;
+4. run the missing draws on Dask: a `LocalCluster` of `workers` single-threaded processes, or the
+   existing cluster at `scheduler`. The scenario data (`DrawContext`) is scattered to the workers once;
+   each task returns its IAMC table and the client writes it (workers need no shared filesystem);
+5. record failures (certificate above tolerance, solver or input errors, dead workers: Dask's
+   KilledWorker) with their reason and carry on; write the summary over the complete draws.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter
+
+import numpy as np
+import pandas as pd
+
+from petra.dataset import Dataset, load_dataset
+from petra.ensemble import sampling, summary
+from petra.ensemble import store as store_mod
+from petra.ensemble.task import DrawContext, DrawOutcome, make_context, run_draw
+from petra.errors import InputError
+from petra.model.solve import DEFAULT_TOLERANCE
+from petra.projection.run import dataset_path, load_calibration_config
+from petra.projection.scenario_config import ScenarioFile, load_scenario_file, resolve
+
+MANIFEST_EVERY_SECONDS = 2.0
+
+
+@dataclass
+class Plan:
+    """A validated ensemble: what to run and the configuration its folder is fingerprinted with."""
+
+    scenario_file: Path
+    sf: ScenarioFile
+    dataset: Dataset
+    context: DrawContext
+    n_draws: int
+    seed: int
+    counts: list[int]
+    labels: list[tuple[str, ...]]
+    config: dict
+
+    def samples(self, draw: int) -> list[np.ndarray]:
+        return sampling.sample_draw(self.context.rules, self.counts, self.seed, draw)
+
+    def parameters(self, draw: int, samples: list[np.ndarray] | None = None) -> pd.DataFrame:
+        return sampling.parameter_rows(self.context.rules, self.labels, draw,
+                                       samples if samples is not None else self.samples(draw))
+
+
+def default_out(scenario_file: Path) -> Path:
+    """runs/<file stem>-ensemble (relative to the working directory)."""
+    return Path("runs") / f"{Path(scenario_file).stem}-ensemble"
+
+
+def plan(scenario_file: str | Path, n_draws: int, *, seed: int = 0, names: Sequence[str] | None = None,
+         tol: float = DEFAULT_TOLERANCE, embodied: bool = True) -> Plan:
+    """Validate everything (InputError naming the key or option; nothing is written)."""
+    path = Path(scenario_file)
+    if n_draws <= 0:
+        raise InputError(f"--draws must be a positive number of draws, not {n_draws}")
+    if seed < 0:
+        raise InputError(f"--seed must be >= 0, not {seed}")
+    sf = load_scenario_file(path)
+    if not sf.uncertainty:
+        raise InputError("key 'uncertainty': the scenario file declares no uncertainty rules, so every "
+                         "draw would be the same", file=str(path))
+    names = list(names) if names else list(sf.scenarios)
+    specs = tuple(resolve(sf, n, file=str(path)) for n in names)
+    ds_path = dataset_path(sf.dataset, path)
+    dataset = load_dataset(ds_path)
+    sampling.check_rules(dataset, sf.uncertainty, file=str(path))
+    cal = load_calibration_config(sf, str(path))
+    context = make_context(dataset, specs, cal, sf.uncertainty, tol=tol, embodied=embodied)
+    labels = [s.labels for s in context.selections]
+    config = {"format": store_mod.FORMAT, "scenario_file": sf.model_dump(mode="json"),
+              "dataset": store_mod.dataset_digest(ds_path), "scenarios": names, "seed": int(seed),
+              "tol": float(tol), "embodied": bool(embodied)}
+    return Plan(scenario_file=path, sf=sf, dataset=dataset, context=context, n_draws=n_draws, seed=seed,
+                counts=sampling.entity_counts(dataset, sf.uncertainty), labels=labels, config=config)
+
+
+@dataclass
+class EnsembleResult:
+    """What a run did: draws complete before it (`skipped`), run now, failed (draw, reason)."""
+
+    out: Path
+    n_draws: int
+    skipped: int
+    ran: int
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    seconds: float = 0.0          # wall time of the draws (cluster start-up excluded)
+    startup_seconds: float = 0.0  # cluster start-up and data scatter
+    summary: pd.DataFrame | None = None
+
+    @property
+    def ok(self) -> int:
+        return self.n_draws - len(self.failed)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _local_client(workers: int):
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None, silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
+def run_ensemble(p: Plan, out: str | Path, *, scheduler: str | None = None, workers: int = 2,
+                 client=None, progress: Callable[[int, int, int], None] | None = None,
+                 draw_fn: Callable[[DrawContext, int, list], DrawOutcome] = run_draw) -> EnsembleResult:
+    """Run the draws of `p` missing from `out` and write the summary (see module docstring).
+
+    client: an existing `distributed.Client` (used as is, not closed); else `scheduler` (an address,
+    e.g. tcp://host:8786) or a LocalCluster of `workers` processes. progress(done, total, failed) is
+    called after each draw. draw_fn: the task (default `run_draw`).
+    """
+    if client is None and scheduler is None and workers <= 0:
+        raise InputError(f"--workers must be >= 1, not {workers}")
+    st = store_mod.open_store(out, p.config, p.seed)
+    done = st.completed()
+    todo = [d for d in range(p.n_draws) if d not in done]
+    samples = {d: p.samples(d) for d in range(p.n_draws)}
+    params = {d: p.parameters(d, samples[d]) for d in range(p.n_draws)}
+    st.start(p.n_draws, pd.concat(params.values(), ignore_index=True))
+    result = EnsembleResult(out=Path(out), n_draws=p.n_draws, skipped=p.n_draws - len(todo), ran=len(todo))
+    if todo:
+        _run_draws(p, st, todo, samples, params, result, client=client, scheduler=scheduler,
+                   workers=workers, progress=progress, draw_fn=draw_fn)
+    result.failed = [(d, st.records[d]["reason"]) for d in range(p.n_draws)
+                     if st.records[d]["status"] != "ok"]
+    files = [f for _, f in st.ok_files(p.n_draws)]
+    result.summary = summary.write_summary(files, Path(out) / "summary", region=p.sf.focus_region)
+    return result
+
+
+def _run_draws(p: Plan, st: store_mod.Store, todo: list[int], samples: dict, params: dict,
+               result: EnsembleResult, *, client, scheduler, workers, progress, draw_fn) -> None:
+    from distributed import Client, as_completed
+
+    t0 = perf_counter()
+    own = cluster = None
+    try:
+        if client is None:
+            if scheduler is not None:
+                own = client = Client(scheduler)
+            else:
+                own, cluster = _local_client(workers)
+                client = own
+        context = client.scatter(p.context, broadcast=True, hash=False)
+        t1 = perf_counter()
+        result.startup_seconds = t1 - t0
+        prefix = f"petra-draw-{st.fingerprint[:12]}"
+        futures = {client.submit(draw_fn, context, d, samples[d], key=f"{prefix}-{d}"): d for d in todo}
+        last_write = perf_counter()
+        n_failed = 0
+        for i, fut in enumerate(as_completed(futures), start=1):
+            d = futures.pop(fut)
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # KilledWorker (the worker died), or an error raised by the task
+                st.record_failure(d, _one_line(exc))
+            else:
+                if outcome.ok:
+                    st.save_draw(d, outcome.iamc, seconds=outcome.seconds, worker=outcome.worker,
+                                 parameters=params[d])
+                else:
+                    st.record_failure(d, outcome.reason, seconds=outcome.seconds, worker=outcome.worker)
+            fut.release()
+            n_failed += st.records[d]["status"] != "ok"
+            if perf_counter() - last_write > MANIFEST_EVERY_SECONDS:
+                st.write_manifest()
+                last_write = perf_counter()
+            if progress is not None:
+                progress(i, len(todo), n_failed)
+        result.seconds = perf_counter() - t1
+    finally:
+        st.write_manifest()
+        if own is not None:
+            own.close()
+        if cluster is not None:
+            cluster.close()
