@@ -47,7 +47,15 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from petra.ensemble.distributions import UncertaintyRule
 from petra.errors import InputError
@@ -184,14 +192,19 @@ class ScenarioFile(_Strict):
     uncertainty: tuple[UncertaintyRule, ...] = Field(
         (), description="distributions of `petra ensemble` draws (petra.ensemble.distributions)")
 
-    @model_validator(mode="after")
-    def _check(self):
-        p = self.periods
+    @field_validator("periods")
+    @classmethod
+    def _periods(cls, p):
         if len(p) < 1 or any(b <= a for a, b in zip(p, p[1:], strict=False)):
             raise ValueError("periods must be a non-empty, strictly increasing list of years")
-        if not self.scenarios:
+        return p
+
+    @field_validator("scenarios")
+    @classmethod
+    def _scenarios(cls, s):
+        if not s:
             raise ValueError("scenarios must name at least one scenario")
-        return self
+        return s
 
 
 class ScenarioSpec(BaseModel):

@@ -1,0 +1,197 @@
+"""Recursive-dynamic projection: periods anchored on the last solution, checked by hand and by the
+independent KKT checker on every period."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from builders import dataset
+from kkt_check import max_violation
+from scipy.optimize import brentq
+
+from petra.dataset import from_frames, load_dataset
+from petra.errors import InputError, SolveError
+from petra.projection import project as project_mod
+from petra.projection.drivers import driver_arrays
+from petra.projection.oscillation import price_zigzags, route_flips
+from petra.projection.run import calibrate, dataset_path, run_scenario
+from petra.projection.scenario_config import parse_scenario_file, resolve
+from petra.synthetic import world_dataset
+
+
+def spec_of(scenario: dict, periods=(2010, 2020, 2030), base: dict | None = None, name="s"):
+    sf = parse_scenario_file({"periods": list(periods), "base": base or {}, "scenarios": {name: scenario}},
+                             "test.yaml")
+    return resolve(sf, name)
+
+
+# A exports wheat to B (isoelastic route, e = 2); B -> A unused (new route, slope 1)
+TWO = dataset([("A", "wheat", 100.0, 60.0, 200.0, 0.5, -0.5),
+               ("B", "wheat", 40.0, 80.0, 260.0, 0.5, -0.5)],
+              [("A", "B", "wheat", 40.0, 30.0, 0.0, 2.0, 0.5), ("B", "A", "wheat", 0.0, 30.0, 0.0, None, 1.0)])
+
+
+def excess_prices(X, dA, dB):
+    """Prices of A and B at which A's excess supply and B's excess demand both equal X, with demand
+    anchors multiplied by dA, dB (linear curves through the base point with the base elasticities)."""
+    sA, DA, sB, DB = 100.0, 60.0 * dA, 40.0, 80.0 * dB
+    # S_A(p) - D_A(p) = X, slopes es*S0/P0 and ed*D0/P0 at the base price
+    pA = 200.0 + (X - (sA - DA)) / (0.5 * sA / 200.0 + 0.5 * DA / 200.0)
+    pB = 260.0 + ((DB - sB) - X) / (0.5 * sB / 260.0 + 0.5 * DB / 260.0)
+    return pA, pB
+
+
+def test_base_period_reproduces_the_calibration_and_next_periods_expand_isoelastically():
+    g = 1.02 ** 10
+    res = run_scenario(TWO, spec_of({"drivers": {"population_growth": [{"region": "B", "value": 2.0}]}}),
+                       embodied=False)
+    assert res.ok
+    f = res.flows[(res.flows["exporter"] == "A")]
+    X = f.set_index("period")["flow"]
+    assert X[2010] == pytest.approx(40.0, rel=1e-9)
+    # period 2020: X_prev = 40, marginal cost 30 (calibrated adjustment) + 30 * (X/40)^(1/2)
+    x1 = brentq(lambda x: np.subtract(*excess_prices(x, 1.0, g)[::-1]) - 30 - 30 * (x / 40) ** 0.5, 1e-9, 200)
+    assert X[2020] == pytest.approx(x1, rel=1e-7)
+    # period 2030 is anchored on 2020's flow, not on the base year's
+    x2 = brentq(lambda x: np.subtract(*excess_prices(x, 1.0, g * g)[::-1]) - 30 - 30 * (x / x1) ** 0.5,
+                1e-9, 300)
+    assert X[2030] == pytest.approx(x2, rel=1e-7)
+    pA, pB = excess_prices(x2, 1.0, g * g)
+    m = res.markets[res.markets["period"] == 2030].set_index("region")["price"]
+    assert m["A"] == pytest.approx(pA, rel=1e-7) and m["B"] == pytest.approx(pB, rel=1e-7)
+
+
+def test_a_route_that_fell_to_zero_returns_on_the_quadratic_new_flow_cost():
+    res = run_scenario(TWO, spec_of({"drivers": {"bans": [{"exporter": "A", "importer": "B", "from": 2020,
+                                                           "until": 2020}]}}), embodied=False)
+    assert res.ok
+    X = res.flows[res.flows["exporter"] == "A"].set_index("period")["flow"]
+    assert X[2020] == 0.0
+    assert bool(res.flows.set_index(["period", "exporter"]).loc[(2020, "A"), "banned"])
+    # autarky prices in 2020: A 100, B 260 * ... : B -> A stays unused (B dearer than A)
+    m20 = res.markets[res.markets["period"] == 2020].set_index("region")["price"]
+    assert m20["A"] == pytest.approx(200 - 40 / 0.4, rel=1e-9)
+    # 2030: A -> B is a new route: marginal cost 30 + 30 + 0.5 X
+    x = brentq(lambda x: np.subtract(*excess_prices(x, 1.0, 1.0)[::-1]) - 60 - 0.5 * x, 1e-9, 200)
+    assert X[2030] == pytest.approx(x, rel=1e-7)
+
+
+def period_dataset(cal, res, arrays, k):
+    """Period k as a stand-alone dataset (anchors, previous flows, this period's costs; banned routes
+    dropped) with its solution, for the independent KKT checker."""
+    periods = sorted(res.markets["period"].unique())
+    mk = res.markets[res.markets["period"] == periods[k]].reset_index(drop=True)
+    fl = res.flows[res.flows["period"] == periods[k]].reset_index(drop=True)
+    prev = (cal.dataset.routes["flow"].to_numpy() if k == 0 else
+            res.flows[res.flows["period"] == periods[k - 1]]["flow"].to_numpy())
+    m = cal.dataset.markets.copy()
+    m["production"] = m["production"] * arrays.supply_factor[k]
+    m["consumption"] = m["consumption"] * arrays.demand_factor[k]
+    r = cal.dataset.routes.copy()
+    r["flow"] = prev
+    r["transport_cost"] = fl["transport_cost"].to_numpy()
+    r["tariff"] = fl["tariff"].to_numpy()
+    keep = ~fl["banned"].to_numpy()
+    ds = from_frames(m, r[keep].reset_index(drop=True))
+    sol = SimpleNamespace(markets=mk[["region", "commodity", "price", "production", "consumption"]],
+                          flows=fl[keep].reset_index(drop=True))
+    return ds, sol
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_period_of_random_scenarios_passes_the_independent_kkt_check(seed):
+    ds = world_dataset(6, 2, seed=seed, traded_share=0.5)
+    rng = np.random.default_rng(seed)
+    regions = sorted(set(ds.markets["region"]))
+    scen = {"drivers": {
+        "population_growth": [{"region": r, "value": float(rng.uniform(-0.5, 2.5))} for r in regions],
+        "income_growth": [{"value": 2.0}],
+        "income_elasticity": [{"commodity": "c00", "value": 0.3}],
+        "yield_growth": [{"region": r, "value": float(rng.uniform(0.0, 2.0))} for r in regions],
+        "transport_cost_growth": [{"value": -1.0, "from": 2030}],
+        "tariffs": [{"exporter": regions[0], "scale": 3.0, "from": 2020},
+                    {"importer": regions[1], "commodity": "c01", "ad_valorem": 0.3, "from": 2030}],
+        "bans": [{"exporter": regions[2], "commodity": "c00", "from": 2020, "until": 2030}]}}
+    spec = spec_of(scen, periods=(2010, 2020, 2030, 2040))
+    cal = calibrate(ds, spec.elasticities)
+    res = run_scenario(ds, spec, base=cal, embodied=False)
+    assert res.ok, res.projection.failure
+    p = cal.problem
+    arr = driver_arrays(spec.drivers, cal.names, spec.periods,
+                        base_transport=cal.dataset.routes["transport_cost"].to_numpy(float),
+                        base_tariff=cal.dataset.routes["tariff"].to_numpy(float),
+                        exporter_price=p.P0[p.exporter])
+    opened = 0
+    for k in range(4):
+        ds_k, sol_k = period_dataset(cal, res, arr, k)
+        v = max_violation(ds_k, sol_k)
+        assert v["max"] < 1e-6, (k, v)
+        if k:
+            prev = res.flows[res.flows["period"] == spec.periods[k - 1]]["flow"].to_numpy()
+            now = res.flows[res.flows["period"] == spec.periods[k]]["flow"].to_numpy()
+            opened += int(((prev == 0) & (now > 0)).sum())
+    banned = res.flows[res.flows["banned"]]
+    assert len(banned) and (banned["flow"] == 0).all()
+    assert opened > 0  # some new routes opened, so the new-to-isoelastic switch was exercised
+
+
+def test_the_us_china_soybean_tariff_diverts_china_imports_to_other_exporters():
+    ds = load_dataset(dataset_path("china9"))
+    base = {"drivers": {"population_growth": [{"value": 1.0}], "yield_growth": [{"value": 1.0}]}}
+    scen = {"drivers": {"tariffs": [{"exporter": "USA", "importer": "CHN", "commodity": "soybeans",
+                                     "ad_valorem": 0.25, "from": 2020}]}}
+    ref = run_scenario(ds, spec_of({}, periods=(2010, 2020), base=base), embodied=False)
+    tar = run_scenario(ds, spec_of(scen, periods=(2010, 2020), base=base), embodied=False)
+    assert ref.ok and tar.ok
+
+    def soy(res):
+        f = res.flows[(res.flows["period"] == 2020) & (res.flows["commodity"] == "soybeans")
+                      & (res.flows["importer"] == "CHN")]
+        return f.set_index("exporter")
+
+    r, t = soy(ref), soy(tar)
+    usa_price = ds.markets.set_index(["region", "commodity"]).loc[("USA", "soybeans"), "price"]
+    assert t.loc["USA", "tariff"] == pytest.approx(0.25 * usa_price, rel=1e-12)
+    assert t.loc["USA", "flow"] < r.loc["USA", "flow"]
+    assert t.loc["BRA", "flow"] > r.loc["BRA", "flow"]
+    # the base year is untouched by a tariff that starts in 2020
+    b = tar.flows[tar.flows["period"] == 2010]["flow"].to_numpy()
+    assert np.allclose(b, ds.routes["flow"].to_numpy(), rtol=1e-8, atol=1e-6)
+
+
+def test_a_failed_solve_stops_the_scenario_and_is_reported(monkeypatch):
+    real = project_mod.solve_problem
+    calls = {"n": 0}
+
+    def failing(sub, **kw):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise SolveError("HiGHS did not reach optimality (status: test)")
+        return real(sub, **kw)
+
+    monkeypatch.setattr(project_mod, "solve_problem", failing)
+    res = run_scenario(TWO, spec_of({}), embodied=False)
+    assert not res.ok and "period 2020" in res.projection.failure and "status: test" in res.projection.failure
+    assert np.isnan(res.projection.X[2]).all() and not np.isnan(res.projection.X[0]).any()
+    assert res.log["status"].tolist() == ["Optimal", "error"]
+
+
+def test_rules_naming_unknown_regions_are_input_errors():
+    with pytest.raises(InputError, match=r"drivers.tariffs\[0\].exporter': unknown region 'XX'"):
+        run_scenario(TWO, spec_of({"drivers": {"tariffs": [{"exporter": "XX", "scale": 0}]}}), embodied=False)
+    with pytest.raises(InputError, match=r"elasticities.supply\[0\].commodity': unknown commodity 'rye'"):
+        run_scenario(TWO, spec_of({"elasticities": {"supply": [{"commodity": "rye", "value": 1}]}}),
+                     embodied=False)
+
+
+def test_oscillation_patterns_counted_by_hand():
+    X = np.array([[1, 0, 1, 0], [0, 0, 1, 1], [1, 0, 0, 1], [0, 0, 0, 1]], dtype=float)
+    # columns: on-off-on-off (2 flips), never used, on-on-off-off (0), off-on-on-on (0)
+    assert route_flips(X).tolist() == [2, 0, 0, 0]
+    P = np.array([[100, 100, 100], [120, 110, 103], [100, 120, 101], [125, 100, 104]], dtype=float)
+    # market 0 zig-zags (+20 %, -17 %, +25 %); market 1 turns once only; market 2's moves are < 5 %
+    assert price_zigzags(P).tolist() == [2, 0, 0]
+    assert pd.Series(price_zigzags(P[:3])).eq(0).all()

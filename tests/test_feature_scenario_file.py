@@ -1,0 +1,94 @@
+"""Scenario files: validation with errors naming the key, override order, and `petra run`'s exit 2 on
+bad input with nothing written."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from petra.cli import app
+from petra.errors import InputError
+from petra.projection.run import default_scenario_file
+from petra.projection.scenario_config import load_scenario_file, resolve
+
+MINIMAL = """\
+dataset: china9
+periods: [2010, 2020]
+base:
+  drivers:
+    population_growth:
+      - {value: 1.0}
+scenarios:
+  ref: {description: reference}
+  shock:
+    drivers:
+      population_growth:
+        - {region: CHN, value: -0.5}
+"""
+
+
+def write(tmp_path, text, name="s.yaml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_shipped_default_file_has_a_baseline_and_two_contrasting_scenarios():
+    sf = load_scenario_file(default_scenario_file())
+    assert list(sf.scenarios) == ["SSP2", "trade_liberalisation", "us_china_soy_tariff"]
+    assert sf.periods == (2010, 2020, 2030, 2040, 2050)
+    tar = resolve(sf, "us_china_soy_tariff").drivers.tariffs[-1]
+    assert (tar.exporter, tar.importer, tar.commodity) == (("USA",), ("CHN",), ("soybeans",))
+    assert tar.ad_valorem == 0.25
+
+
+def test_scenario_rules_follow_the_base_rules(tmp_path):
+    sf = load_scenario_file(write(tmp_path, MINIMAL))
+    rules = resolve(sf, "shock").drivers.population_growth
+    assert [(r.region, r.value) for r in rules] == [(None, 1.0), (("CHN",), -0.5)]
+    assert resolve(sf, "ref").description == "reference"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (MINIMAL.replace("population_growth:\n      - {value: 1.0}", "populaton_growth:\n      - {value: 1.0}"),
+     "key 'base.drivers.populaton_growth': unknown key"),
+    (MINIMAL.replace("{region: CHN, value: -0.5}", "{region: CHN, value: lots}"),
+     "key 'scenarios.shock.drivers.population_growth[0].value': Input should be a valid number"),
+    (MINIMAL.replace("{region: CHN, value: -0.5}", "{region: CHN, value: -120}"),
+     "key 'scenarios.shock.drivers.population_growth[0].value': Input should be greater than -100"),
+    (MINIMAL.replace("periods: [2010, 2020]", "periods: [2020, 2010]"),
+     "key 'periods': periods must be a non-empty, strictly increasing list of years"),
+    (MINIMAL + "      tariffs:\n        - {specific: 5, scale: 0}\n",
+     "give exactly one of specific, ad_valorem, scale"),
+    ("scenarios: [\n", "invalid YAML at line 2"),
+    ("- 1\n- 2\n", "a scenario file must be a mapping"),
+])
+def test_invalid_files_name_the_key(tmp_path, text, message):
+    with pytest.raises(InputError) as exc:
+        load_scenario_file(write(tmp_path, text))
+    assert message in str(exc.value) and "s.yaml" in str(exc.value)
+
+
+def test_unknown_scenario_name(tmp_path):
+    sf = load_scenario_file(write(tmp_path, MINIMAL))
+    with pytest.raises(InputError, match="no scenario named 'SSP5' \\(defined: ref, shock\\)"):
+        resolve(sf, "SSP5")
+
+
+@pytest.mark.parametrize(("text", "args", "message"), [
+    (MINIMAL.replace("{region: CHN, value: -0.5}", "{region: CHINA, value: -0.5}"), [],
+     "key 'drivers.population_growth[1].region': unknown region 'CHINA'"),
+    (MINIMAL, ["--scenario", "nope"], "no scenario named 'nope'"),
+    (MINIMAL.replace("dataset: china9", "dataset: no_such_data"), [], "key 'dataset'"),
+    (MINIMAL.replace("periods: [2010, 2020]", "periods: [2015, 2020]"), [],
+     "the first period must be the dataset's base year 2010"),
+    (MINIMAL.replace("    population_growth:\n      - {value: 1.0}",
+                     "    yield_growth:\n      - {commodity: [wheat, rye], value: 1.0}"), [],
+     "unknown commodity 'rye'"),
+])
+def test_petra_run_bad_input_exits_2_and_writes_nothing(tmp_path, text, args, message):
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["run", str(write(tmp_path, text)), "--out", str(out), *args, "--quiet"])
+    assert res.exit_code == 2, res.output
+    assert message in res.output
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["s.yaml"]
