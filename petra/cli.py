@@ -79,6 +79,11 @@ from petra.projection.cli import run_command  # noqa: E402
 
 app.command("run")(run_command)
 
+# `petra ensemble [SCENARIO_FILE] --draws N` (Monte Carlo over elasticities and intensities on Dask)
+from petra.ensemble.cli import ensemble_command  # noqa: E402
+
+app.command("ensemble")(ensemble_command)
+
 
 def run() -> None:  # pragma: no cover - console entry point
     app()
