@@ -31,7 +31,8 @@ def spec_of(scenario: dict, periods=(2010, 2020, 2030), base: dict | None = None
 # A exports wheat to B (isoelastic route, e = 2); B -> A unused (new route, slope 1)
 TWO = dataset([("A", "wheat", 100.0, 60.0, 200.0, 0.5, -0.5),
                ("B", "wheat", 40.0, 80.0, 260.0, 0.5, -0.5)],
-              [("A", "B", "wheat", 40.0, 30.0, 0.0, 2.0, 0.5), ("B", "A", "wheat", 0.0, 30.0, 0.0, None, 1.0)])
+              [("A", "B", "wheat", 40.0, 30.0, 0.0, 2.0, 0.5),
+               ("B", "A", "wheat", 0.0, 30.0, 0.0, None, 1.0)])
 
 
 def excess_prices(X, dA, dB):

@@ -18,7 +18,8 @@ PERIODS = (2010, 2020, 2030)
 def arrays(**rules):
     d = Drivers.model_validate(rules)
     return driver_arrays(d, NAMES, PERIODS, base_transport=np.array([10.0, 20.0, 30.0]),
-                         base_tariff=np.array([1.0, 2.0, 3.0]), exporter_price=np.array([200.0, 250.0, 400.0]))
+                         base_tariff=np.array([1.0, 2.0, 3.0]),
+                         exporter_price=np.array([200.0, 250.0, 400.0]))
 
 
 def test_no_rules_leave_the_base_year_unchanged():

@@ -93,7 +93,8 @@ def test_iamc_values_agree_with_the_parquet_arrays(run_dirs):
                   variable="Agricultural Imports|Crops|Oil Crops|Soybean").data["value"].item()
     assert v == pytest.approx(into / 1000.0, rel=1e-12)
     cereals = markets["commodity"].isin(["wheat", "maize", "rice", "barley", "sorghum"])
-    world = markets[(markets["scenario"] == "ref") & (markets["period"] == 2030) & cereals]["production"].sum()
+    ref30 = (markets["scenario"] == "ref") & (markets["period"] == 2030)
+    world = markets[ref30 & cereals]["production"].sum()
     w = df.filter(scenario="ref", region="World", year=2030,
                   variable="Agricultural Production|Crops|Cereals").data["value"].item()
     assert w == pytest.approx(world / 1000.0, rel=1e-12)
