@@ -7,8 +7,9 @@ Thin orchestration over the pure parts (`sampling`, `task`, `summary`) and the f
 2. open the output folder: refuse one made with another configuration, find the complete draws;
 3. sample every draw on the client (draw i's numbers depend only on (seed, i)), write the manifest;
 4. run the missing draws on Dask: a `LocalCluster` of `workers` single-threaded processes, or the
-   existing cluster at `scheduler`. The scenario data (`DrawContext`) is scattered to the workers once;
-   each task returns its IAMC table and the client writes it (workers need no shared filesystem);
+   existing cluster at `scheduler`. The scenario data (`DrawContext`) is sent once, as a task the
+   draws depend on (workers fetch it from each other; recomputed if its holder dies). Each task
+   returns its IAMC table and the client writes it (workers need no shared filesystem);
 5. record failures (certificate above tolerance, solver or input errors, dead workers: Dask's
    KilledWorker) with their reason and carry on; write the summary over the complete draws.
 """
@@ -100,7 +101,7 @@ class EnsembleResult:
     ran: int
     failed: list[tuple[int, str]] = field(default_factory=list)
     seconds: float = 0.0          # wall time of the draws (cluster start-up excluded)
-    startup_seconds: float = 0.0  # cluster start-up and data scatter
+    startup_seconds: float = 0.0  # cluster start-up (connecting) and submitting the context
     summary: pd.DataFrame | None = None
 
     @property
@@ -113,11 +114,19 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+def _hold(context: DrawContext) -> DrawContext:
+    return context
+
+
 def _local_client(workers: int):
+    """A LocalCluster on the loopback interface: `workers` processes with one thread each, each holding
+    one task at a time (a worker that dies takes down only the draw it was running)."""
+    import dask
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, silence_logs=logging.ERROR)
+    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 
@@ -162,10 +171,12 @@ def _run_draws(p: Plan, st: store_mod.Store, todo: list[int], samples: dict, par
             else:
                 own, cluster = _local_client(workers)
                 client = own
-        context = client.scatter(p.context, broadcast=True, hash=False)
+        prefix = f"petra-draw-{st.fingerprint[:12]}"
+        # a task holding the context (not `scatter`): if the worker holding it dies, Dask recomputes it
+        # from the task instead of cancelling every draw that needs it
+        context = client.submit(_hold, p.context, key=f"petra-context-{st.fingerprint[:12]}")
         t1 = perf_counter()
         result.startup_seconds = t1 - t0
-        prefix = f"petra-draw-{st.fingerprint[:12]}"
         futures = {client.submit(draw_fn, context, d, samples[d], key=f"{prefix}-{d}"): d for d in todo}
         last_write = perf_counter()
         n_failed = 0

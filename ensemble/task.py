@@ -1,8 +1,9 @@
 """One ensemble draw, the unit of work a Dask worker runs: perturb, calibrate, project, post-process.
 
 `run_draw(context, draw, samples)` is a pure function of its arguments (nothing is read or written):
-the `DrawContext` (dataset, resolved scenarios, rules) is built once on the client and scattered to
-the workers, so a task neither re-reads the scenario file nor re-loads the dataset.
+the `DrawContext` (dataset, resolved scenarios, rules) is built once on the client and sent to the
+workers once (petra.ensemble.run), so a task neither re-reads the scenario file nor re-loads the
+dataset.
 """
 
 from __future__ import annotations
