@@ -50,7 +50,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, s, wall in rows:
         print(f"| {name} | {s['markets']} | {s['routes']} | {s['solves']} | {s['calibrate']:.2f} | "
-              f"{s['project']:.2f} | {s['postprocess']:.2f} | {s['write']:.2f} | {s['run'] + s['write']:.2f} | "
+              f"{s['project']:.2f} | {s['postprocess']:.2f} | {s['write']:.2f} | "
+              f"{s['run'] + s['write']:.2f} | "
               f"{wall:.2f} | {s['certificate']:.1e} | {s['ok']} |")
 
 

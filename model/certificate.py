@@ -9,6 +9,9 @@ Given quantities S, D, X and prices p, each condition's residual is made relativ
   q_importer): on a route carrying flow the gap must equal the marginal cost (the natural residual
   of the complementarity X >= 0 _|_ MC - gap >= 0, so a flow of 1e-12 on an unused route counts
   as 1e-12, not as a used route).
+- routes with a quota Q: the flow may not exceed it, max(0, X - Q) / q_route, and a gap above the
+  marginal cost is allowed only at the quota: the price-gap residual becomes
+  min((Q - X) / q_route, (gap - MC) / P) where gap > MC (complementarity Q - X >= 0 _|_ rent >= 0).
 The certificate is the maximum over all of them.
 """
 
@@ -67,6 +70,12 @@ def residuals(p: Problem, S: np.ndarray, D: np.ndarray, X: np.ndarray, price: np
     qr = np.minimum(q[p.importer], q[p.exporter])
     price_gap = np.maximum(gap - mc, 0.0) / Pr
     used = np.abs(np.minimum(np.maximum(X, 0.0) / qr, np.maximum(mc - gap, 0.0) / Pr))
+    if p.quota is not None:
+        Q = np.asarray(p.quota, dtype=float)
+        room = np.where(np.isfinite(Q), np.maximum(Q - X, 0.0) / qr, np.inf)
+        price_gap = np.minimum(price_gap, room)
+        over = np.where(np.isfinite(Q), np.maximum(X - Q, 0.0) / qr, 0.0)
+        used = np.maximum(used, over)
     return {"balance": balance, "supply": supply, "demand": demand, "price_gap": price_gap,
             "used_routes": used}
 

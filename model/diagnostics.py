@@ -13,7 +13,7 @@ from petra.model.equilibrium_math import (
     inverse_supply_coefficients,
     route_marginal_cost,
 )
-from petra.model.problem import Problem
+from petra.model.problem import Problem, route_upper
 
 
 def infeasible_markets(p: Problem, rel_tol: float = 1e-9) -> list[int]:
@@ -32,7 +32,8 @@ def infeasible_markets(p: Problem, rel_tol: float = 1e-9) -> list[int]:
         sp.identity(n), -sp.identity(n)], format="csr")
     bounds = ([(s, s) if f else (0, None) for s, f in zip(p.S0, fix_s, strict=True)]
               + [(d, d) if f else (0, None) for d, f in zip(p.D0, fix_d, strict=True)]
-              + [(0, None)] * m + [(0, None)] * (2 * n))
+              + [(0, None if not np.isfinite(u) else float(u)) for u in route_upper(p)]
+              + [(0, None)] * (2 * n))
     cost = np.concatenate([np.zeros(2 * n + m), np.ones(2 * n)])
     res = linprog(cost, A_eq=A, b_eq=np.zeros(n), bounds=bounds, method="highs")
     if res.status != 0:
@@ -49,7 +50,7 @@ def unbounded_routes(p: Problem) -> list[int]:
     welfare is unbounded exactly when some cycle of them has a negative total marginal cost, found
     with Bellman-Ford on the flat-route graph (scipy.sparse.csgraph).
     """
-    flat = np.flatnonzero(flat_cost_routes(p))
+    flat = np.flatnonzero(flat_cost_routes(p) & ~np.isfinite(route_upper(p)))  # a quota bounds the flow
     if flat.size == 0:
         return []
     cost = route_marginal_cost(p, np.zeros(p.n_routes))[flat]

@@ -82,6 +82,9 @@ def route_response(p: Problem, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     derivative d(flow)/d(gap): the inverse marginal cost (0 on flat-cost routes).
 
     Isoelastic: X = X_prev * ((gap - a)/tau)^e for gap > a; new: X = (gap - a - tau)/slope.
+    With quotas the flow is capped at the quota (derivative 0 there), and a flat-cost route with a
+    quota carries its quota where the gap exceeds its cost (0 below; at equality it is undetermined
+    and left to the caller).
     """
     iso = rising_isoelastic(p)
     new = (p.kind == NEW) & (p.slope > 0)
@@ -96,6 +99,15 @@ def route_response(p: Problem, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     d_new = np.where(gap - p.adjustment - p.tau > 0, 1.0 / slope, 0.0)
     X = np.where(iso, x_iso, np.where(new, x_new, 0.0))
     dX = np.where(iso, d_iso, np.where(new, d_new, 0.0))
+    if p.quota is not None:
+        Q = np.asarray(p.quota, dtype=float)
+        capped = X >= Q
+        X = np.where(capped, Q, X)
+        dX = np.where(capped, 0.0, dX)
+        flat = flat_cost_routes(p) & np.isfinite(Q)
+        above = gap > route_marginal_cost(p, np.zeros(p.n_routes))
+        X = np.where(flat, np.where(above, Q, 0.0), X)
+        dX = np.where(flat, 0.0, dX)
     return X, dX
 
 

@@ -28,7 +28,9 @@ class Problem:
     Routes (length m): `exporter`, `importer` (market indices), `tau` = transport_cost + tariff,
     `flow_prev` (previous-period flow), `elasticity` (expansion elasticity, +inf = constant cost),
     `slope` (new-flow slope), `adjustment` (additive per-unit cost), `kind` (ISOELASTIC, CONSTANT,
-    NEW, decided by flow_prev > 0 and a finite elasticity).
+    NEW, decided by flow_prev > 0 and a finite elasticity), `quota` (optional upper bound on the
+    flow, commodity unit; None or +inf = none: a route at its quota may have a price gap above its
+    marginal cost, the quota rent).
     Scales per commodity (`q_scale`, `p_scale`) make the numerical problem well conditioned.
     """
 
@@ -51,6 +53,7 @@ class Problem:
     kind: np.ndarray
     q_scale: np.ndarray
     p_scale: np.ndarray
+    quota: np.ndarray | None = None
 
     @property
     def n_markets(self) -> int:
@@ -73,6 +76,15 @@ class Problem:
         fields.update({k: np.asarray(v, dtype=float) for k, v in arrays.items()})
         fields["kind"] = route_kind(fields["flow_prev"], fields["elasticity"])
         return Problem(**fields)
+
+
+def route_upper(p: Problem) -> np.ndarray:
+    """Upper bound of each route's flow: its quota, +inf where there is none."""
+    return np.full(p.n_routes, np.inf) if p.quota is None else np.asarray(p.quota, dtype=float)
+
+
+def has_quotas(p: Problem) -> bool:
+    return p.quota is not None and bool(np.isfinite(p.quota).any())
 
 
 def route_kind(flow_prev: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
@@ -148,5 +160,5 @@ def commodity_slice(p: Problem, c: int, route_mask: np.ndarray | None = None
         ed=p.ed[mk], exporter=pos[p.exporter[rt]], importer=pos[p.importer[rt]], tau=p.tau[rt],
         flow_prev=p.flow_prev[rt], elasticity=p.elasticity[rt], slope=p.slope[rt],
         adjustment=p.adjustment[rt], kind=p.kind[rt], q_scale=p.q_scale[c:c + 1],
-        p_scale=p.p_scale[c:c + 1])
+        p_scale=p.p_scale[c:c + 1], quota=None if p.quota is None else p.quota[rt])
     return sub, mk, rt

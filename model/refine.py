@@ -35,7 +35,7 @@ from petra.model.equilibrium_math import (
     supply_at,
     supply_slope,
 )
-from petra.model.problem import Problem
+from petra.model.problem import Problem, route_upper
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,13 @@ class Refined:
     steps: int
 
 
-def _state(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray):
+def _state(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray, at_quota: np.ndarray):
     gap = price[p.importer] - price[p.exporter]
     X, dX = route_response(p, gap)
     X = X.copy()
+    if p.quota is not None:  # flat routes outside the used set: at their quota or unused
+        fixed = flat_cost_routes(p) & ~flat_used
+        X[fixed] = np.where(at_quota[fixed], p.quota[fixed], 0.0)
     X[flat_used] = xc
     S = supply_at(p, price)
     D = demand_at(p, price)
@@ -66,8 +69,8 @@ def _scaled_norm(bal, link, q, pr):
     return float(np.sqrt(np.sum((bal / q) ** 2) + np.sum((link / pr) ** 2)))
 
 
-def _newton(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray, q: np.ndarray,
-            pr: np.ndarray, max_steps: int):
+def _newton(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray, at_quota: np.ndarray,
+            q: np.ndarray, pr: np.ndarray, max_steps: int):
     """Damped Newton on the square system for a fixed set of used flat-cost routes.
 
     Returns (price, xc, state, steps) or None when the linear algebra fails."""
@@ -76,7 +79,7 @@ def _newton(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray
     e_used, i_used = p.exporter[idx], p.importer[idx]
     nc = idx.size
     pr_link = pr[e_used]
-    st = _state(p, price, xc, flat_used)
+    st = _state(p, price, xc, flat_used, at_quota)
     S, D, _, dX, bal, link = st
     norm = _scaled_norm(bal, link, q, pr_link)
     steps = 0
@@ -108,7 +111,7 @@ def _newton(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray
         dp, dxc = delta[:n], delta[n:]
         alpha = 1.0
         while alpha > 1e-4:
-            cand = _state(p, price + alpha * dp, xc + alpha * dxc, flat_used)
+            cand = _state(p, price + alpha * dp, xc + alpha * dxc, flat_used, at_quota)
             cand_norm = _scaled_norm(cand[4], cand[5], q, pr_link)
             if cand_norm < norm or cand_norm == 0.0:
                 break
@@ -158,14 +161,17 @@ def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_step
     qr = np.minimum(q[p.exporter], q[p.importer])
     flat = flat_cost_routes(p)
     flat_mc = route_marginal_cost(p, np.zeros(p.n_routes))
-    candidates = np.flatnonzero(flat & (X > used_threshold * qr))
+    upper = route_upper(p)
+    # flat routes at their quota carry it whatever the gap (a rent may separate gap and cost)
+    at_quota = flat & np.isfinite(upper) & (X >= upper - used_threshold * qr)
+    candidates = np.flatnonzero(flat & ~at_quota & (X > used_threshold * qr))
     flat_used = np.zeros(p.n_routes, dtype=bool)
     flat_used[spanning_forest(p, candidates, X)] = True
     xc = X[flat_used].copy()
     price = price.astype(float).copy()
     steps = 0
     for _ in range(max_active_set_changes + 1):
-        out = _newton(p, price, xc, flat_used, q, pr, max_steps)
+        out = _newton(p, price, xc, flat_used, at_quota, q, pr, max_steps)
         if out is None:
             return None
         price, xc, st, k = out
@@ -173,16 +179,24 @@ def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_step
         S, D, Xall = st[0], st[1], st[2]
         idx = np.flatnonzero(flat_used)
         negative = idx[xc < -1e-12 * qr[idx]]
+        full = idx[xc > upper[idx] + 1e-12 * qr[idx]]
         gap = price[p.importer] - price[p.exporter]
         Pr = np.maximum(pr[p.exporter], np.abs(price[p.exporter]))
-        profitable = np.flatnonzero(flat & ~flat_used & (gap - flat_mc > 0.1 * tol * Pr))
-        if negative.size == 0 and profitable.size == 0:
+        profitable = np.flatnonzero(flat & ~flat_used & ~at_quota & (gap - flat_mc > 0.1 * tol * Pr))
+        no_rent = np.flatnonzero(at_quota & (gap - flat_mc < -0.1 * tol * Pr))
+        if negative.size == 0 and profitable.size == 0 and full.size == 0 and no_rent.size == 0:
             break
-        keep = flat_used.copy()
-        keep[negative] = False
-        keep[profitable] = True
         xc_full = np.zeros(p.n_routes)
         xc_full[idx] = np.maximum(xc, 0.0)
+        xc_full[no_rent] = upper[no_rent]
+        keep = flat_used.copy()
+        keep[negative] = False
+        keep[full] = False
+        keep[profitable] = True
+        keep[no_rent] = True
+        at_quota = at_quota.copy()
+        at_quota[full] = True
+        at_quota[no_rent] = False
         flat_used = keep
         xc = xc_full[flat_used]
     else:

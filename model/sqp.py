@@ -36,7 +36,7 @@ from petra.model.equilibrium_math import (
 )
 from petra.model.formulation import route_scales
 from petra.model.highs_backend import HighsBackend, QPSolution
-from petra.model.problem import ISOELASTIC, Problem
+from petra.model.problem import ISOELASTIC, Problem, route_upper
 from petra.model.refine import refine
 
 MAX_BACKOFFS = 6  # consecutive unsolvable linearisations before giving up
@@ -74,7 +74,8 @@ def dual_derivative(p: Problem, price: np.ndarray, direction: np.ndarray, alpha:
     """d/d(alpha) of the dual function Phi at price + alpha*direction (excess supply . direction).
 
     Flat-cost routes contribute nothing: on the segment between two dual-feasible price vectors
-    their gap never exceeds their cost, where their profit is zero.
+    their gap never exceeds their cost, where their profit is zero, except routes with a quota,
+    whose profit above their cost is quota x (gap - cost) (`route_response`).
     """
     x = price + alpha * direction
     gap = x[p.importer] - x[p.exporter]
@@ -128,8 +129,8 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
     trace = SQPTrace()
     has_iso = bool((p.kind == ISOELASTIC).any())
     c, h = quadratic_route_model(p, p.flow_prev)
-    zero, inf = np.zeros(p.n_routes), np.full(p.n_routes, np.inf)
-    backend.set_route_bounds(zero, inf)
+    upper = route_upper(p)
+    backend.set_route_bounds(np.zeros(p.n_routes), upper)
     price_lin = price_prev = None
     failures = 0
     sol: QPSolution | None = None
@@ -154,7 +155,7 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
     def relinearise(price: np.ndarray):
         c, h, held = dual_point_model(p, price, best[2])
         hold = np.isfinite(held)
-        backend.set_route_bounds(np.where(hold, held, 0.0), np.where(hold, held, np.inf))
+        backend.set_route_bounds(np.where(hold, held, 0.0), np.where(hold, held, upper))
         return c, h
 
     for _ in range(max_iter):

@@ -12,7 +12,8 @@ t_{k-1} to t_k compounds over dt = t_k - t_{k-1} years:
 * transport cost T_k = T_{k-1} * (1 + g/100)^dt;
 * tariff at t_k: the last matching tariff rule's value (specific USD/t, ad valorem x the
   exporter's base-year price, or scale x the dataset's tariff), else the dataset's tariff;
-* banned routes carry no trade in the periods their rule covers.
+* banned routes carry no trade in the periods their rule covers;
+* a quota caps a route's flow (last matching rule's max_flow; +inf where none).
 
 The base period t_0 has factors 1 (growth rules have nothing to compound) while tariff and ban rules
 covering t_0 do apply. Rates are > -100 %/yr (validated), so every factor is positive and no
@@ -35,7 +36,8 @@ class DriverArrays:
     """Per-period arrays (first axis: period) of one scenario, in data units.
 
     supply_factor, demand_factor: (T, n_markets) cumulative factors on the base anchors S0, D0.
-    transport_cost, tariff: (T, n_routes) currency per unit; banned: (T, n_routes) bool.
+    transport_cost, tariff: (T, n_routes) currency per unit; banned: (T, n_routes) bool;
+    quota: (T, n_routes) commodity unit, +inf where none.
     """
 
     periods: tuple[int, ...]
@@ -44,6 +46,7 @@ class DriverArrays:
     transport_cost: np.ndarray
     tariff: np.ndarray
     banned: np.ndarray
+    quota: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ def driver_arrays(drivers: Drivers, names: Names, periods: Sequence[int], *, bas
     tc = np.empty((T, m))
     tariff = np.empty((T, m))
     banned = np.zeros((T, m), dtype=bool)
+    quota = np.full((T, m), np.inf)
     eta = np.nan_to_num(last_match(drivers.income_elasticity, mf, n, None), nan=0.0)
     transport = np.asarray(base_transport, dtype=float).copy()
     for k, t in enumerate(periods):
@@ -150,8 +154,10 @@ def driver_arrays(drivers: Drivers, names: Names, periods: Sequence[int], *, bas
         for rule in drivers.bans:
             if rule.applies(t):
                 banned[k] |= _mask(rule, rf, m)
+        q = last_match(drivers.quotas, rf, m, t, attr="max_flow")
+        quota[k] = np.where(np.isnan(q), np.inf, q)
     return DriverArrays(periods=tuple(periods), supply_factor=sf, demand_factor=df, transport_cost=tc,
-                        tariff=tariff, banned=banned)
+                        tariff=tariff, banned=banned, quota=quota)
 
 
 def tariff_at(drivers: Drivers, route_fields: dict[str, np.ndarray], m: int, period: int,

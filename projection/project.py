@@ -7,7 +7,7 @@ Period k's problem is the calibrated base problem with
   to isoelastic (`petra.model.recursive.step_problem` recomputes each route's kind);
 * supply and demand anchors S0 x supply_factor[k], D0 x demand_factor[k] at the base-year prices
   (the drivers shift the calibrated curves; the calibration itself is untouched);
-* tau = transport_cost[k] + tariff[k]; banned routes are left out (zero flow).
+* tau = transport_cost[k] + tariff[k]; banned routes are left out (zero flow); quotas cap flows.
 
 Commodities do not interact, so each period is solved commodity by commodity
 (`petra.model.problem.commodity_slice`): the same equilibrium as the whole problem, smaller QPs.
@@ -75,8 +75,9 @@ def project_scenario(problem: Problem, arrays: DriverArrays, *, tol: float = DEF
     qf = TINY_FLOW * problem.q_scale[problem.commodity_index[problem.exporter]]
     for k, period in enumerate(arrays.periods):
         tau = arrays.transport_cost[k] + arrays.tariff[k]
+        quota = arrays.quota[k] if np.isfinite(arrays.quota[k]).any() else None
         pk = replace(step_problem(problem, X_prev, problem.S0 * arrays.supply_factor[k],
-                                  problem.D0 * arrays.demand_factor[k]), tau=tau)
+                                  problem.D0 * arrays.demand_factor[k]), tau=tau, quota=quota)
         allowed = ~arrays.banned[k]
         S, D, P, X = (np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(m))
         for c, name in enumerate(problem.commodities):

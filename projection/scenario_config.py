@@ -29,6 +29,8 @@ then the scenario's: a scenario overrides the base by adding a rule. Rates are %
               specific: USD/t; ad_valorem: share of the exporter's base-year price;
               scale: factor on the dataset's tariff (0 removes it)
     bans:     [{exporter, importer, commodity, from, until}]         the route carries no trade
+    quotas:   [{exporter, importer, commodity, from, until, max_flow}]  flow <= max_flow (commodity
+              unit, per route); a binding quota leaves a rent between the price gap and the cost
 
 Elasticity sets (applied to the dataset before calibration, so the base year is still reproduced):
 
@@ -131,6 +133,13 @@ class BanRule(_Periods):
     commodity: Names = None
 
 
+class QuotaRule(_Periods):
+    exporter: Names = None
+    importer: Names = None
+    commodity: Names = None
+    max_flow: float = Field(..., ge=0.0, description="upper bound on the route's flow, commodity unit")
+
+
 class RouteValue(_Strict):
     exporter: Names = None
     importer: Names = None
@@ -146,6 +155,7 @@ class Drivers(_Strict):
     transport_cost_growth: tuple[RouteRate, ...] = ()
     tariffs: tuple[TariffRule, ...] = ()
     bans: tuple[BanRule, ...] = ()
+    quotas: tuple[QuotaRule, ...] = ()
 
     def then(self, other: Drivers) -> Drivers:
         """These rules followed by `other`'s (later rules win)."""

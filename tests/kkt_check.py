@@ -9,7 +9,10 @@ import numpy as np
 
 
 def max_violation(dataset, result) -> dict:
-    """Relative violations of balance, curves, price gap <= MC and equality on used routes."""
+    """Relative violations of balance, curves, price gap <= MC and equality on used routes.
+
+    An optional routes column `quota` (upper bound on the flow) allows a gap above the marginal cost
+    on a route at its quota and adds the violation of the bound."""
     m = dataset.markets.set_index(["region", "commodity"])
     sol = result.markets.set_index(["region", "commodity"])
     price = sol["price"]
@@ -35,12 +38,18 @@ def max_violation(dataset, result) -> dict:
             mc = adj + tau + r["new_flow_slope"] * x
         gap = price[imp] - price[exp]
         scale = max(m.loc[exp, "price"], m.loc[imp, "price"], abs(price[imp]), abs(price[exp]))
-        out["price_gap"] = max(out["price_gap"], (gap - mc) / scale)
         qsize = min(max(m.loc[exp, "production"], m.loc[exp, "consumption"]),
                     max(m.loc[imp, "production"], m.loc[imp, "consumption"]))
+        quota = float(r["quota"]) if "quota" in r.index else math.inf
+        at_quota = math.isfinite(quota) and x >= quota - 1e-9 * max(qsize, 1e-12)
+        if not at_quota:
+            out["price_gap"] = max(out["price_gap"], (gap - mc) / scale)
+        if math.isfinite(quota):
+            out["used_routes"] = max(out["used_routes"], (x - quota) / max(qsize, 1e-12))
         if x > 1e-9 * qsize:
-            out["used_routes"] = max(out["used_routes"],
-                                     min(abs(gap - mc) / scale, x / max(qsize, 1e-12)))
+            # a used route prices its flow at the marginal cost; at a quota the gap may exceed it
+            miss = max(mc - gap, 0.0) if at_quota else abs(gap - mc)
+            out["used_routes"] = max(out["used_routes"], min(miss / scale, x / max(qsize, 1e-12)))
     for k in m.index:
         S0, D0, P0 = m.loc[k, "production"], m.loc[k, "consumption"], m.loc[k, "price"]
         es, ed = m.loc[k, "supply_elasticity"], m.loc[k, "demand_elasticity"]
