@@ -56,6 +56,8 @@ def main() -> None:
         rows.append((k, res.ok, len(res.failed), res.startup_seconds, res.seconds, total,
                      60 * res.ran / res.seconds, sum(secs) / len(secs), base / res.seconds))
         print(f"  {k} worker(s) done: {res.seconds:.1f} s, load average {os.getloadavg()[0]:.2f}", flush=True)
+        for d, reason in res.failed:
+            print(f"    draw {d} failed: {reason}", flush=True)
 
     print()
     print("| workers | ok | failed | start-up s | draws s | total s | draws/min | task s/draw | speed-up |")
