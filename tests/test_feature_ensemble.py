@@ -25,6 +25,9 @@ from petra.ensemble.run import plan, run_ensemble
 from petra.errors import InputError
 from petra.projection.scenario_config import parse_scenario_file
 
+# two clusters alive at once (the module's 2-worker one and a test's own) share the default HTTP port
+pytestmark = pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
+
 REPO = Path(__file__).resolve().parent.parent
 ENSEMBLE_YAML = REPO / "runs" / "ensemble.yaml"
 
