@@ -92,27 +92,24 @@ def iamc_table(accounts: pd.DataFrame, *, model: str = "petra", scenario: str = 
     ``Embodied Land|Cropland|Imports|soybeans``), so a total made missing by one product still has its
     known parts."""
     gwp = GWP_AR6_100 if gwp is None else gwp
-    if by_commodity:
-        total = iamc_table(accounts, model=model, scenario=scenario, gwp=gwp, by_commodity=False)
-        parts = [iamc_table(a.assign(commodity="*"), model=model, scenario=scenario, gwp=gwp,
-                            by_commodity=False).assign(variable=lambda d, c=c: d["variable"] + "|" + c)
-                 for c, a in accounts.groupby("commodity", sort=True)]
-        return pd.concat([total, *parts], ignore_index=True).sort_values(
-            ["region", "variable", "year"]).reset_index(drop=True)
-    acc = accounts.copy()
+    parts = [accounts.assign(_part="")]
+    if by_commodity:  # one pass over totals and per-commodity parts: the part is one more group key
+        parts.append(accounts.assign(_part="|" + accounts["commodity"].astype(str)))
+    acc = pd.concat(parts, ignore_index=True)
     cons = "consumption_traced" if "consumption_traced" in acc.columns else "consumption_direct"
     cols = {**{k: v for k, v in ACCOUNTS.items() if k in acc.columns}, cons: "Consumption"}
-    long = acc.melt(id_vars=["region", "commodity", "period", "indicator", "unit"], value_vars=list(cols),
-                    var_name="account", value_name="value")
-    g = long.assign(_nan=long["value"].isna()).groupby(["region", "period", "indicator", "unit", "account"],
-                                                        sort=True)
+    long = acc.melt(id_vars=["region", "commodity", "period", "indicator", "unit", "_part"],
+                    value_vars=list(cols), var_name="account", value_name="value")
+    keys = ["region", "period", "indicator", "unit", "account", "_part"]
+    g = long.assign(_nan=long["value"].isna()).groupby(keys, sort=True)
     agg = g.agg(value=("value", "sum"), _nan=("_nan", "any")).reset_index()
     agg.loc[agg["_nan"], "value"] = np.nan
     rows = []
     for (ind, unit), part in agg.groupby(["indicator", "unit"], sort=True):
         f, label = iamc_unit(ind, unit)
         rows.append(pd.DataFrame({"region": part["region"], "year": part["period"].astype(int),
-                                  "variable": variable_name(ind) + "|" + part["account"].map(cols),
+                                  "variable": variable_name(ind) + "|" + part["account"].map(cols)
+                                  + part["_part"],
                                   "unit": label, "value": part["value"] * f}))
     gases = {"ch4": "ch4", "n2o": "n2o", "deforestation_co2": "co2"}
     ghg = agg[agg["indicator"].isin(gases)]
@@ -120,12 +117,12 @@ def iamc_table(accounts: pd.DataFrame, *, model: str = "petra", scenario: str = 
         fac = np.array([units.factor(u, "Mt") * gwp[gases[i]] for i, u in zip(ghg["indicator"], ghg["unit"],
                                                                              strict=True)])
         co2e = ghg.assign(value=ghg["value"] * fac, _nan=ghg["value"].isna())
-        c = co2e.groupby(["region", "period", "account"]).agg(value=("value", "sum"),
-                                                                _nan=("_nan", "any")).reset_index()
+        c = co2e.groupby(["region", "period", "account", "_part"]).agg(
+            value=("value", "sum"), _nan=("_nan", "any")).reset_index()
         c.loc[c["_nan"], "value"] = np.nan
         rows.append(pd.DataFrame({"region": c["region"], "year": c["period"].astype(int),
                                   "variable": f"Embodied Emissions|Kyoto Gases ({GWP_NAME})|"
-                                              + c["account"].map(cols),
+                                              + c["account"].map(cols) + c["_part"],
                                   "unit": "Mt CO2-equiv/yr", "value": c["value"]}))
     out = (pd.concat(rows, ignore_index=True) if rows else
            pd.DataFrame(columns=["region", "year", "variable", "unit", "value"]))

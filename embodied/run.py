@@ -180,14 +180,21 @@ def load_source(source: str | Path, *, observed_years: bool = False, flow_unit: 
     else:
         raise InputError("not a dataset folder nor a run directory", file=str(source))
     flows = em.check_flows(flows[["exporter", "importer", "commodity", "period", "flow"]], str(source))
-    # solver round-off (e.g. 2e-10 kt on an unused route) is a zero flow, not trade to account for
-    biggest = flows.groupby(["commodity", "period"])["flow"].transform("max")
-    flows.loc[flows["flow"] <= FLOW_ZERO_TOL * biggest, "flow"] = 0.0
+    flows = zero_round_off(flows)
     production = production.assign(period=production["period"].astype(np.int64))
     production.attrs = {}
     fu = flow_units_of(dataset, flow_unit)
     return Source(kind=kind, path=source, dataset=dataset, flows=flows.reset_index(drop=True),
                   production=production.reset_index(drop=True), flow_units=fu, history=history)
+
+
+def zero_round_off(flows: pd.DataFrame) -> pd.DataFrame:
+    """Flows at most FLOW_ZERO_TOL x the commodity's largest flow that period set to 0: solver
+    round-off (e.g. 2e-10 kt on an unused route) is not trade to account for."""
+    flows = flows.copy()
+    biggest = flows.groupby(["commodity", "period"])["flow"].transform("max")
+    flows.loc[flows["flow"] <= FLOW_ZERO_TOL * biggest, "flow"] = 0.0
+    return flows
 
 
 def _dataset_production(dataset: Dataset) -> pd.DataFrame:

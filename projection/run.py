@@ -212,17 +212,19 @@ def result_tables(scenario: str, p: Problem, proj: Projection, arrays) -> tuple[
 
 def embodied_iamc(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFrame, spec: ScenarioSpec
                   ) -> pd.DataFrame:
-    """Embodied-resource IAMC variables of a projection (petra.embodied post-processor)."""
-    from petra.embodied.run import Options, Source, _dataset_production, compute, flow_units_of
+    """Embodied-resource IAMC variables of a projection: the post-processor's production- and
+    consumption-based accounts (re-exports traced) of the projected flows, as `petra embodied`
+    computes them (`petra.embodied`; flows at round-off level count as zero), in IAMC form."""
+    from petra.embodied import embodied_math as em
+    from petra.embodied.iamc import iamc_table
+    from petra.embodied.run import flow_units_of, zero_round_off
 
-    f = flows[["exporter", "importer", "commodity", "period", "flow"]].reset_index(drop=True)
+    f = zero_round_off(flows[["exporter", "importer", "commodity", "period", "flow"]].reset_index(drop=True))
     prod = markets[["region", "commodity", "period", "production"]].reset_index(drop=True)
-    src = Source(kind="run", path=Path(spec.name), dataset=dataset, flows=f, production=prod,
-                 flow_units=flow_units_of(dataset, "kt"), history=_dataset_production(dataset))
-    tables = compute(src, Options(plots=False))
-    out = tables["iamc"].copy()
-    out["model"], out["scenario"] = spec.model, spec.name
-    return out[iamc_mod.IAMC_COLUMNS]
+    intensities = em.derive_ghg(dataset.intensities)
+    traced = em.trace_origins(prod, f)
+    acc = em.accounts(prod, f, intensities, flow_units_of(dataset, "kt"), traced=traced)
+    return iamc_table(acc, model=spec.model, scenario=spec.name)
 
 
 def oscillation_table(scenario: str, p: Problem, proj: Projection) -> pd.DataFrame:
