@@ -189,3 +189,17 @@ def quadratic_route_model(p: Problem, X: np.ndarray, floor: float = 1e-3) -> tup
     c = np.where(p.kind == CONSTANT, p.adjustment + p.tau, c)
     c = np.where(p.kind == NEW, p.adjustment + p.tau, c)
     return c, np.where(iso, h, np.where(p.kind == NEW, p.slope, 0.0))
+
+
+def dual_derivative(p: Problem, price: np.ndarray, direction: np.ndarray, alpha: float) -> float:
+    """d/d(alpha) of the dual function Phi at price + alpha*direction (excess supply . direction).
+
+    Flat-cost routes contribute nothing: on the segment between two dual-feasible price vectors
+    their gap never exceeds their cost, where their profit is zero, except routes with a quota,
+    whose profit above their cost is quota x (gap - cost) (`route_response`).
+    """
+    x = price + alpha * direction
+    gap = x[p.importer] - x[p.exporter]
+    dgap = direction[p.importer] - direction[p.exporter]
+    X, _ = route_response(p, gap)
+    return float(((supply_at(p, x) - demand_at(p, x)) * direction).sum() + (X * dgap).sum())

@@ -17,6 +17,8 @@ every isoelastic route's marginal cost by a line and solves the resulting QP wit
 After each QP the equilibrium certificate is evaluated with the true marginal costs; if it is not
 yet within tolerance, a Newton refinement on the active set HiGHS found (`petra.model.refine`) is
 tried, which removes the interior-point solver's accuracy floor on very small markets.
+If the QPs stall (HiGHS's interior point can end "Unknown" on every linearisation) and every route
+has a rising cost, Newton's method on the dual itself finishes the job (`petra.model.dual_newton`).
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ import numpy as np
 from scipy.optimize import brentq
 
 from petra.model.certificate import Certificate, certificate
+from petra.model.dual_newton import applicable as dual_newton_applicable
+from petra.model.dual_newton import dual_newton
 from petra.model.equilibrium_math import (
-    demand_at,
+    dual_derivative,
     quadratic_route_model,
     rising_isoelastic,
     route_response,
-    supply_at,
 )
 from petra.model.formulation import route_scales
 from petra.model.highs_backend import HighsBackend, QPSolution
@@ -68,20 +71,6 @@ class SQPResult:
     status: str
     optimal: bool
     trace: SQPTrace
-
-
-def dual_derivative(p: Problem, price: np.ndarray, direction: np.ndarray, alpha: float) -> float:
-    """d/d(alpha) of the dual function Phi at price + alpha*direction (excess supply . direction).
-
-    Flat-cost routes contribute nothing: on the segment between two dual-feasible price vectors
-    their gap never exceeds their cost, where their profit is zero, except routes with a quota,
-    whose profit above their cost is quota x (gap - cost) (`route_response`).
-    """
-    x = price + alpha * direction
-    gap = x[p.importer] - x[p.exporter]
-    dgap = direction[p.importer] - direction[p.exporter]
-    X, _ = route_response(p, gap)
-    return float(((supply_at(p, x) - demand_at(p, x)) * direction).sum() + (X * dgap).sum())
 
 
 def price_line_search(p: Problem, price: np.ndarray, target: np.ndarray) -> float:
@@ -194,6 +183,17 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
         trace.steps.append(alpha)
         c, h = relinearise(price_lin)
     assert sol is not None
+    if (best is None or best[4].max_violation > tol) and dual_newton_applicable(p):
+        # the QPs stalled (e.g. HiGHS's interior point ending "Unknown" on every linearisation):
+        # Newton on the convex dual with exact line searches needs no QP and cannot cycle
+        start = best[3] if best is not None else sol.price
+        dn = dual_newton(p, start if np.all(np.isfinite(start)) else p.P0, tol=tol)
+        if dn is not None:
+            trace.solvers.append("dual-newton")
+            trace.certificates.append(dn.certificate.max_violation)
+            status = f"{sol.status} (QPs stalled; dual Newton reached a certified equilibrium)"
+            return SQPResult(S=dn.S, D=dn.D, X=dn.X, price=dn.price, certificate=dn.certificate,
+                             converged=True, status=status, optimal=True, trace=trace)
     if best is None:
         return SQPResult(S=sol.S, D=sol.D, X=sol.X, price=sol.price, certificate=None, converged=False,
                          status=sol.status, optimal=sol.optimal, trace=trace)

@@ -1,0 +1,108 @@
+"""Newton's method on the dual function, without HiGHS: the fallback for problems whose routes all
+have rising marginal costs (no flat-cost route) when the successive QPs stall.
+
+With every route's flow a function of its price gap, X_r = X_r(gap_r) (`route_response`), the
+equilibrium prices minimise the convex dual function
+
+    Phi(p) = sum_i [consumer + producer surplus_i(p)] + sum_r route profit_r(gap_r)
+
+without constraints. Its gradient is the excess supply g_i = S_i(p) - D_i(p) + imports_i - exports_i
+and its Hessian H = diag(dS/dp - dD/dp) + L, with L the graph Laplacian weighted by dX/dgap, is
+positive semi-definite. Each step solves H d = -g (a tiny ridge keeps prices no curve or route
+pins down where they are) and moves by an exact line search on Phi along d (a root of the
+directional derivative, `dual_derivative`): every step decreases Phi, so the iteration cannot cycle
+as a QP solved inexactly can; near the solution it converges quadratically. The result stands only
+if the equilibrium certificate is within tolerance.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from scipy.optimize import brentq
+
+from petra.model.certificate import Certificate, certificate, market_trade
+from petra.model.equilibrium_math import (
+    demand_at,
+    demand_slope,
+    dual_derivative,
+    flat_cost_routes,
+    route_response,
+    supply_at,
+    supply_slope,
+)
+from petra.model.problem import Problem
+
+
+@dataclass(frozen=True)
+class DualNewtonResult:
+    S: np.ndarray
+    D: np.ndarray
+    X: np.ndarray
+    price: np.ndarray
+    certificate: Certificate
+    steps: int
+
+
+def applicable(p: Problem) -> bool:
+    """Whether every route's flow is a function of its gap (no flat-cost route without a quota)."""
+    flat = flat_cost_routes(p)
+    if p.quota is not None:
+        flat &= ~np.isfinite(p.quota)
+    return not bool(flat.any())
+
+
+def _line_search(p: Problem, price: np.ndarray, d: np.ndarray) -> float:
+    """The step minimising Phi along d (d a descent direction): bracket the root of the
+    directional derivative by doubling, then Brent."""
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        if dual_derivative(p, price, d, hi) >= 0.0:
+            break
+        lo, hi = hi, 2.0 * hi
+    else:
+        return hi
+    return float(brentq(lambda a: dual_derivative(p, price, d, a), lo, hi, xtol=1e-14 * hi, rtol=1e-12))
+
+
+def dual_newton(p: Problem, price: np.ndarray, *, tol: float, max_steps: int = 200
+                ) -> DualNewtonResult | None:
+    """Equilibrium from starting prices by damped Newton on the dual (see module docstring); None if
+    the problem has flat-cost routes or the certificate is not reached in `max_steps`."""
+    if not applicable(p):
+        return None
+    n = p.n_markets
+    price = np.asarray(price, dtype=float).copy()
+    ks, kd = supply_slope(p), demand_slope(p)
+    for step in range(max_steps + 1):
+        gap = price[p.importer] - price[p.exporter]
+        X, dX = route_response(p, gap)
+        S, D = supply_at(p, price), demand_at(p, price)
+        cert = certificate(p, S, D, X, price)
+        if cert.max_violation <= tol:
+            return DualNewtonResult(S=S, D=D, X=X, price=price, certificate=cert, steps=step)
+        if step == max_steps:
+            break
+        imports, exports = market_trade(p, X)
+        g = S - D + imports - exports
+        curve = np.where(S > 0, ks, 0.0) + np.where(D > 0, kd, 0.0)
+        L = sp.coo_matrix((np.concatenate([dX, dX, -dX, -dX]),
+                           (np.concatenate([p.importer, p.exporter, p.importer, p.exporter]),
+                            np.concatenate([p.importer, p.exporter, p.exporter, p.importer]))),
+                          shape=(n, n)).tocsc()
+        H = L + sp.diags(curve)
+        mu = 1e-10 * max(float(np.abs(H.diagonal()).max()) if n else 1.0, 1e-300)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", spla.MatrixRankWarning)
+                d = spla.spsolve((H + sp.diags(np.full(n, mu))).tocsc(), -g)
+        except (RuntimeError, ValueError):
+            return None
+        if not np.all(np.isfinite(d)) or float(g @ d) >= 0.0:
+            return None
+        price = price + _line_search(p, price, d) * d
+    return None

@@ -1,0 +1,72 @@
+"""Newton's method on the dual (the fallback when the successive QPs stall): certified equilibria that
+agree with the HiGHS path and with the independent KKT checker."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from builders import dataset
+from kkt_check import max_violation
+
+from petra.model.dual_newton import applicable, dual_newton
+from petra.model.highs_backend import HighsBackend
+from petra.model.problem import build_problem
+from petra.model.solve import solve_problem
+from petra.model.sqp import solve_sqp
+from petra.synthetic import world_dataset
+
+
+def rising_world(seed):
+    """A synthetic world whose routes all have rising costs (isoelastic or sloped new routes)."""
+    ds = world_dataset(8, 1, seed=seed, traded_share=0.4, expansion_elasticity=(0.5, 4.0))
+    assert applicable(build_problem(ds))
+    return ds
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_dual_newton_from_base_prices_matches_highs_and_the_kkt_check(seed):
+    ds = rising_world(seed)
+    p = build_problem(ds)
+    dn = dual_newton(p, p.P0, tol=1e-9)
+    assert dn is not None and dn.certificate.max_violation <= 1e-9
+    ref, _ = solve_problem(p, tol=1e-9)
+    assert np.allclose(dn.price, ref.price, rtol=1e-7)
+    assert np.allclose(dn.X, ref.X, rtol=1e-6, atol=1e-9 * p.q_scale[0])
+    result = SimpleNamespace(
+        markets=ds.markets[["region", "commodity"]].assign(price=dn.price, production=dn.S, consumption=dn.D),
+        flows=ds.routes[["exporter", "importer", "commodity"]].assign(flow=dn.X))
+    assert max_violation(ds, result)["max"] < 1e-8
+
+
+def test_the_two_region_isoelastic_price_by_hand():
+    # A exports to B, e = 1, tau 30, previous flow 40, no adjustment: X = 40 (gap / 30);
+    # A: S - D = 40 + 0.4 (pA - 200); B: D - S = 40 - (60 / 260) (pB - 260)
+    ds = dataset([("A", "wheat", 100.0, 60.0, 200.0, 0.5, -0.5), ("B", "wheat", 40.0, 80.0, 260.0, 0.5, -0.5)],
+                 [("A", "B", "wheat", 40.0, 30.0, 0.0, 1.0, 0.0)])
+    p = build_problem(ds)
+    dn = dual_newton(p, np.array([150.0, 400.0]), tol=1e-12)
+    # X = 40 gap / 30 with pA = 200 + (X - 40) / 0.4 and pB = 260 + (40 - X) 260 / 60: linear in X
+    a = 1 / 0.4 + 260 / 60
+    x = 40 * (60 + 40 * a) / (30 + 40 * a)
+    assert dn.X[0] == pytest.approx(x, rel=1e-10)
+    assert dn.price[0] == pytest.approx(200 + (x - 40) / 0.4, rel=1e-10)
+
+
+def test_flat_cost_routes_are_left_to_the_qp_path():
+    ds = dataset([("A", "wheat", 100.0, 60.0, 200.0, 0.5, -0.5), ("B", "wheat", 40.0, 80.0, 260.0, 0.5, -0.5)],
+                 [("A", "B", "wheat", 40.0, 30.0, 0.0, None, 0.0)])
+    p = build_problem(ds)
+    assert not applicable(p) and dual_newton(p, p.P0, tol=1e-9) is None
+
+
+def test_stalled_qps_are_finished_by_the_dual_newton_fallback():
+    ds = rising_world(14)
+    p = build_problem(ds).with_routes(flow_prev=build_problem(ds).flow_prev * 3.0)  # far from equilibrium
+    # one QP and no refinement cannot certify an isoelastic problem: the fallback must
+    sol = solve_sqp(p, HighsBackend(p), tol=1e-9, max_iter=1, refine_solution=False)
+    assert sol.converged and sol.trace.solvers[-1] == "dual-newton"
+    assert "dual Newton" in sol.status
+    ref, _ = solve_problem(p, tol=1e-9)
+    assert np.allclose(sol.price, ref.price, rtol=1e-7)
