@@ -18,6 +18,9 @@ from petra.model.sqp import solve_sqp
 from petra.synthetic import world_dataset
 
 
+MARKETS = [("A", "wheat", 100.0, 60.0, 200.0, 0.5, -0.5), ("B", "wheat", 40.0, 80.0, 260.0, 0.5, -0.5)]
+
+
 def rising_world(seed):
     """A synthetic world whose routes all have rising costs (isoelastic or sloped new routes)."""
     ds = world_dataset(8, 1, seed=seed, traded_share=0.4, expansion_elasticity=(0.5, 4.0))
@@ -43,8 +46,7 @@ def test_dual_newton_from_base_prices_matches_highs_and_the_kkt_check(seed):
 def test_the_two_region_isoelastic_price_by_hand():
     # A exports to B, e = 1, tau 30, previous flow 40, no adjustment: X = 40 (gap / 30);
     # A: S - D = 40 + 0.4 (pA - 200); B: D - S = 40 - (60 / 260) (pB - 260)
-    ds = dataset([("A", "wheat", 100.0, 60.0, 200.0, 0.5, -0.5), ("B", "wheat", 40.0, 80.0, 260.0, 0.5, -0.5)],
-                 [("A", "B", "wheat", 40.0, 30.0, 0.0, 1.0, 0.0)])
+    ds = dataset(MARKETS, [("A", "B", "wheat", 40.0, 30.0, 0.0, 1.0, 0.0)])
     p = build_problem(ds)
     dn = dual_newton(p, np.array([150.0, 400.0]), tol=1e-12)
     # X = 40 gap / 30 with pA = 200 + (X - 40) / 0.4 and pB = 260 + (40 - X) 260 / 60: linear in X
@@ -55,8 +57,7 @@ def test_the_two_region_isoelastic_price_by_hand():
 
 
 def test_flat_cost_routes_are_left_to_the_qp_path():
-    ds = dataset([("A", "wheat", 100.0, 60.0, 200.0, 0.5, -0.5), ("B", "wheat", 40.0, 80.0, 260.0, 0.5, -0.5)],
-                 [("A", "B", "wheat", 40.0, 30.0, 0.0, None, 0.0)])
+    ds = dataset(MARKETS, [("A", "B", "wheat", 40.0, 30.0, 0.0, None, 0.0)])
     p = build_problem(ds)
     assert not applicable(p) and dual_newton(p, p.P0, tol=1e-9) is None
 
