@@ -17,7 +17,6 @@ from petra.model.solve import solve_problem
 from petra.model.sqp import solve_sqp
 from petra.synthetic import world_dataset
 
-
 MARKETS = [("A", "wheat", 100.0, 60.0, 200.0, 0.5, -0.5), ("B", "wheat", 40.0, 80.0, 260.0, 0.5, -0.5)]
 
 
