@@ -63,8 +63,9 @@ def slope_unit(p: Problem) -> np.ndarray:
 
 
 def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = None, *,
-                        verify: bool = True) -> BaseYearCalibration:
-    """Calibrate `dataset`'s base year (see module docstring); raises CalibrationError on failure."""
+                        verify: bool = True, highs_options: dict | None = None) -> BaseYearCalibration:
+    """Calibrate `dataset`'s base year (see module docstring); raises CalibrationError on failure.
+    `highs_options` go to the verifying solve (e.g. {"threads": 1})."""
     cfg = config or CalibrationConfig()
     t0 = time.perf_counter()
     p = build_problem(dataset)
@@ -122,7 +123,7 @@ def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = Non
     table["implied_cost"] = np.where(used, gap, adj + p.tau)
     negative = table[used & (gap < 0)].sort_values("implied_cost").reset_index(drop=True)
     t2 = time.perf_counter()
-    check = verify_calibration(calibrated, cfg.tolerance) if verify else {}
+    check = verify_calibration(calibrated, cfg.tolerance, highs_options=highs_options) if verify else {}
     t3 = time.perf_counter()
     return BaseYearCalibration(dataset=calibrated, routes=table, negative=negative, reconciliation=rec,
                                reconciled_markets=recon_table, check=check,
@@ -135,7 +136,7 @@ def relative_deviation(model: np.ndarray, observed: np.ndarray, floor: np.ndarra
     return np.abs(model - observed) / np.maximum(np.abs(observed), floor)
 
 
-def verify_calibration(calibrated: Dataset, tolerance: float) -> dict:
+def verify_calibration(calibrated: Dataset, tolerance: float, *, highs_options: dict | None = None) -> dict:
     """Solve the calibrated dataset as `petra solve` does and compare with its observations.
 
     Quantities are compared relative to max(|observed|, 1e-9 x the commodity's quantity scale) (a
@@ -145,7 +146,7 @@ def verify_calibration(calibrated: Dataset, tolerance: float) -> dict:
     CalibrationError naming the worst markets and routes if any deviation exceeds `tolerance`.
     """
     p = build_problem(calibrated)
-    sol, _ = solve_problem(p, tol=min(tolerance, 1e-6) * 1e-2)
+    sol, _ = solve_problem(p, tol=min(tolerance, 1e-6) * 1e-2, highs_options=highs_options)
     qf = 1e-9 * p.q_scale[p.commodity_index]
     traded = (np.bincount(p.exporter, weights=p.flow_prev, minlength=p.n_markets)
               + np.bincount(p.importer, weights=p.flow_prev, minlength=p.n_markets)) > 0

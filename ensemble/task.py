@@ -107,7 +107,8 @@ def run_draw(context: DrawContext, draw: int, samples: list[np.ndarray]) -> Draw
         try:
             if spec.elasticities not in bases:
                 ds = perturb(context.prepared[spec.elasticities], context.rules, samples, context.selections)
-                bases[spec.elasticities] = (ds, calibrate(ds, Elasticities(), context.config))
+                bases[spec.elasticities] = (ds, calibrate(ds, Elasticities(), context.config,
+                                                          highs_options=HIGHS_OPTIONS))
             ds, base = bases[spec.elasticities]
             res = run_scenario(ds, spec, config=context.config, base=base, embodied=context.embodied,
                                tol=context.tol, highs_options=HIGHS_OPTIONS)

@@ -64,6 +64,8 @@ def run_command(
     except KeyboardInterrupt:
         typer.echo("petra: interrupted; nothing written", err=True)
         raise typer.Exit(130) from None
+    for note in run.notes:
+        console.print(f"note: {note}")
     for r in run.results:
         if debug:
             for row in r.log.itertuples(index=False):

@@ -110,11 +110,12 @@ def with_elasticities(dataset: Dataset, elasticities: Elasticities) -> Dataset:
     return dataset.replace(markets=m, routes=r)
 
 
-def calibrate(dataset: Dataset, elasticities: Elasticities, config: CalibrationConfig | None = None
-              ) -> CalibratedBase:
+def calibrate(dataset: Dataset, elasticities: Elasticities, config: CalibrationConfig | None = None, *,
+              highs_options: dict | None = None) -> CalibratedBase:
     """Calibrate the base year exactly (petra.calibration) with an elasticity set applied."""
     t0 = perf_counter()
-    cal = calibrate_base_year(with_elasticities(dataset, elasticities), config or CalibrationConfig())
+    cal = calibrate_base_year(with_elasticities(dataset, elasticities), config or CalibrationConfig(),
+                              highs_options=highs_options)
     p = build_problem(cal.dataset)
     return CalibratedBase(dataset=cal.dataset, problem=p, names=names_of(p), check=cal.check,
                           seconds=perf_counter() - t0)
@@ -154,7 +155,7 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
         raise InputError(f"key 'periods': the first period must be the dataset's base year {base_year}, "
                          f"not {spec.periods[0]}", file=scenario_file)
     if base is None:
-        base = calibrate(dataset, spec.elasticities, config)
+        base = calibrate(dataset, spec.elasticities, config, highs_options=highs_options)
     check_names(spec, base.names, file=scenario_file)
     p = base.problem
     r = base.dataset.routes
@@ -252,6 +253,7 @@ class RunResult:
     resolved: dict
     results: list[ScenarioResult]
     calibration: dict
+    notes: list[str] = field(default_factory=list)
 
     @property
     def failures(self) -> list[ScenarioResult]:
@@ -303,8 +305,12 @@ def run_scenarios(scenario_file: str | Path | None = None, names: list[str] | No
             progress(i + 1, len(specs), spec.name)
     calib = {f"set {i}": b.check for i, b in enumerate(bases.values())}
     resolved = resolved_config(sf, names, ds_path, config)
+    notes = []
+    if getattr(sf, "uncertainty", None):
+        notes.append(f"the file's {len(sf.uncertainty)} uncertainty rule(s) are for `petra ensemble`; "
+                     "`petra run` solves the central case")
     return RunResult(scenario_file=path, dataset=dataset, resolved=resolved, results=results,
-                     calibration=calib)
+                     calibration=calib, notes=notes)
 
 
 def write_run(run: RunResult, out: str | Path, *, plots: bool = True,

@@ -2,6 +2,7 @@
 
 Layout (every key optional except `scenarios`; see runs/default.yaml for a commented example)::
 
+    extends: other.yaml        # optional: start from another file (its scenarios merged by name)
     dataset: china9            # an embedded dataset name (petra.data) or a folder, relative to the file
     model: petra               # IAMC `model` column
     periods: [2010, 2020, 2030, 2040, 2050]   # the first is the calibrated base year
@@ -14,6 +15,8 @@ Layout (every key optional except `scenarios`; see runs/default.yaml for a comme
         description: text
         drivers: {...}         # rules appended after the base block's
         elasticities: {...}
+    uncertainty: [...]         # distributions for `petra ensemble` (petra.ensemble.distributions);
+                               # `petra run` solves the central case and ignores them
 
 Drivers are lists of rules; each rule selects entities (missing selector = all) and periods
 (`from`/`until`, inclusive; a growth rule for period t acts on the growth from the previous period
@@ -256,19 +259,43 @@ def parse_scenario_file(raw: object, file: str) -> ScenarioFile:
         raise InputError(f"key '{key}': {msg}", file=file) from None
 
 
-def load_scenario_file(path: str | Path) -> ScenarioFile:
-    """Read and validate a scenario YAML file (InputError on any problem)."""
-    path = Path(path)
+def _read_yaml(path: Path) -> object:
     if not path.is_file():
         raise InputError("scenario file not found", file=str(path))
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"invalid YAML{where}: {problem}", file=str(path)) from None
-    return parse_scenario_file(raw, str(path))
+
+
+def read_scenario_document(path: Path, _seen: tuple[Path, ...] = ()) -> object:
+    """The YAML document of a scenario file with `extends: OTHER.yaml` resolved: the other file
+    (relative to this one) is read first; this file's top-level keys replace its keys, except
+    `scenarios`, which are merged by name (this file's win)."""
+    path = Path(path)
+    raw = _read_yaml(path)
+    if not isinstance(raw, dict) or "extends" not in raw:
+        return raw
+    parent_name = raw.pop("extends")
+    if not isinstance(parent_name, str):
+        raise InputError("key 'extends': must be the name of another scenario file", file=str(path))
+    parent_path = (path.parent / parent_name).resolve()
+    if parent_path in _seen or parent_path == path.resolve():
+        raise InputError(f"key 'extends': '{parent_name}' extends this file again (a cycle)", file=str(path))
+    parent = read_scenario_document(parent_path, (*_seen, path.resolve()))
+    if not isinstance(parent, dict):
+        raise InputError("a scenario file must be a mapping with a 'scenarios' key", file=str(parent_path))
+    merged = {**parent, **{k: v for k, v in raw.items() if k != "scenarios"}}
+    merged["scenarios"] = {**(parent.get("scenarios") or {}), **(raw.get("scenarios") or {})}
+    return merged
+
+
+def load_scenario_file(path: str | Path) -> ScenarioFile:
+    """Read and validate a scenario YAML file (InputError on any problem)."""
+    return parse_scenario_file(read_scenario_document(Path(path)), str(path))
 
 
 def resolve(sf: ScenarioFile, name: str, *, file: str = "") -> ScenarioSpec:

@@ -23,7 +23,7 @@ from petra.ensemble import sampling, store, summary
 from petra.ensemble.distributions import UncertaintyRule
 from petra.ensemble.run import plan, run_ensemble
 from petra.errors import InputError
-from petra.projection.scenario_config import parse_scenario_file
+from petra.projection.scenario_config import parse_scenario_file, read_scenario_document
 
 # two clusters alive at once (the module's 2-worker one and a test's own) share the default HTTP port
 pytestmark = pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
@@ -191,7 +191,7 @@ def test_row_quantiles_match_numpy_percentile():
 @pytest.fixture(scope="module")
 def small_file(tmp_path_factory) -> Path:
     """runs/ensemble.yaml cut to 2 periods and one scenario (keeps the test fast)."""
-    raw = yaml.safe_load(ENSEMBLE_YAML.read_text())
+    raw = read_scenario_document(ENSEMBLE_YAML)  # its `extends: default.yaml` resolved
     raw["periods"] = [2010, 2030]
     raw["scenarios"] = {"us_china_soy_tariff": raw["scenarios"]["us_china_soy_tariff"]}
     path = tmp_path_factory.mktemp("ens") / "small.yaml"

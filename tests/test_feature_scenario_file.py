@@ -92,3 +92,17 @@ def test_petra_run_bad_input_exits_2_and_writes_nothing(tmp_path, text, args, me
     assert res.exit_code == 2, res.output
     assert message in res.output
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["s.yaml"]
+
+
+def test_extends_starts_from_another_file_and_merges_scenarios_by_name(tmp_path):
+    write(tmp_path, MINIMAL, "parent.yaml")
+    child = write(tmp_path, "extends: parent.yaml\nperiods: [2010, 2030]\nscenarios:\n"
+                            "  ref: {description: replaced}\n  extra: {}\n", "child.yaml")
+    sf = load_scenario_file(child)
+    assert sf.periods == (2010, 2030)                      # the child's key wins
+    assert list(sf.scenarios) == ["ref", "shock", "extra"]  # merged by name
+    assert resolve(sf, "ref").description == "replaced"
+    assert resolve(sf, "shock").drivers.population_growth[-1].value == -0.5  # the parent's base and rules
+    write(tmp_path, "extends: child.yaml\nscenarios: {a: {}}\n", "parent.yaml")
+    with pytest.raises(InputError, match="a cycle"):
+        load_scenario_file(child)
