@@ -203,3 +203,25 @@ def dual_derivative(p: Problem, price: np.ndarray, direction: np.ndarray, alpha:
     dgap = direction[p.importer] - direction[p.exporter]
     X, _ = route_response(p, gap)
     return float(((supply_at(p, x) - demand_at(p, x)) * direction).sum() + (X * dgap).sum())
+
+
+def no_cross_hauling_adjustment(p: Problem, reverse: np.ndarray) -> np.ndarray:
+    """Cost adjustments with each new route raised so that it cannot open against its reverse route.
+
+    Flows in both directions between two markets are both profitable only if the two routes'
+    marginal costs at zero flow sum to less than zero: MC_r(0) + MC_r'(0) < 0. That happens when a
+    route that traded last period has a negative calibrated adjustment (observed trade from the
+    dearer to the cheaper market): its isoelastic marginal cost falls to that adjustment as its
+    flow goes to zero. For every such pair where r had no trade last period (NEW) the adjustment of
+    r is raised by the deficit, so that MC_r(0) + MC_r'(0) = 0: the pair's net cost is convex in its
+    net flow and the route opens only once its reverse has closed (no cross-hauling, a homogeneous
+    good). If neither route traded, both are raised by half the deficit. Routes are never lowered.
+    `reverse` from `petra.model.problem.reverse_routes`.
+    """
+    mc0 = route_marginal_cost(p, np.zeros(p.n_routes))
+    has = reverse >= 0
+    rev = np.where(has, reverse, 0)
+    deficit = np.where(has, -(mc0 + mc0[rev]), 0.0)
+    new = p.kind == NEW
+    share = np.where(new & ~new[rev], 1.0, np.where(new & new[rev], 0.5, 0.0))
+    return p.adjustment + np.maximum(deficit, 0.0) * share

@@ -87,6 +87,13 @@ def has_quotas(p: Problem) -> bool:
     return p.quota is not None and bool(np.isfinite(p.quota).any())
 
 
+def reverse_routes(p: Problem) -> np.ndarray:
+    """Index of each route's reverse route (importer -> exporter, same commodity); -1 where none."""
+    n = max(p.n_markets, 1)
+    codes = pd.Index(p.exporter * n + p.importer)
+    return codes.get_indexer(p.importer * n + p.exporter).astype(np.int64)
+
+
 def route_kind(flow_prev: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
     """ISOELASTIC where the route traded last period with a finite elasticity, CONSTANT where it
     traded with an infinite one, NEW where it did not trade."""

@@ -13,7 +13,12 @@ A period t is the equilibrium of a Problem whose
   D_t(p) = D0_t + ed*D0_t/P0*(p - P0): a supply shift moves the whole curve horizontally in
   proportion to S0_t/S0, keeping its price elasticity at P0. Optionally the anchor prices move too
   (`prices=`), which re-anchors the curves at (P_t, S0_t) instead;
-* commodity scales (q_scale, p_scale) stay the base year's, so all periods are scaled alike.
+* commodity scales (q_scale, p_scale) stay the base year's, so all periods are scaled alike;
+* no cross-hauling: a route without trade last period may not open while its reverse route still
+  carries trade at a lower cost. Its adjustment is raised until the two marginal costs at zero flow
+  sum to zero (`petra.model.equilibrium_math.no_cross_hauling_adjustment`). Calibrated data can
+  leave a used route with a negative adjustment (observed trade from the dearer market), whose
+  isoelastic marginal cost falls to that adjustment as its flow shrinks.
 
 The functions are pure (Problems are frozen; nothing is modified in place). `HighsBackend` fixes the
 market curves when it is built, so a new backend is built for each period (the direct loader makes
@@ -28,17 +33,23 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from petra.model.certificate import Certificate
-from petra.model.problem import Problem, route_kind
+from petra.model.equilibrium_math import no_cross_hauling_adjustment
+from petra.model.problem import Problem, reverse_routes, route_kind
 from petra.model.solve import DEFAULT_TOLERANCE, solve_problem
 
 
 def step_problem(problem: Problem, solved_flows: np.ndarray, production: np.ndarray,
-                 consumption: np.ndarray, prices: np.ndarray | None = None) -> Problem:
-    """The next period's Problem (see module docstring).
+                 consumption: np.ndarray, prices: np.ndarray | None = None, *,
+                 tau: np.ndarray | None = None, quota: np.ndarray | None = None) -> Problem:
+    """The next period's Problem (see module docstring), from the base problem.
 
     solved_flows: the flows of the period just solved (length n_routes, >= 0), the next flow_prev.
     production, consumption: the next period's supply and demand at the anchor prices (length
         n_markets, >= 0); prices: the anchor prices (default: unchanged, the base-year prices).
+    tau, quota: the period's route costs and flow caps (default: the problem's).
+    New routes' adjustments are raised where they could open against their reverse route
+    (`no_cross_hauling_adjustment`), from `problem.adjustment`: step from the base problem each
+    period, not from the last period's, so that raises do not accumulate.
     """
     X = np.maximum(np.asarray(solved_flows, dtype=float), 0.0)
     S0 = np.asarray(production, dtype=float)
@@ -51,8 +62,10 @@ def step_problem(problem: Problem, solved_flows: np.ndarray, production: np.ndar
     P0 = problem.P0 if prices is None else np.asarray(prices, dtype=float)
     if P0.shape != (problem.n_markets,) or not (P0 > 0).all():
         raise ValueError("step_problem: prices must be > 0, one per market")
-    return replace(problem, S0=S0, D0=D0, P0=P0, flow_prev=X,
-                   kind=route_kind(X, problem.elasticity))
+    stepped = replace(problem, S0=S0, D0=D0, P0=P0, flow_prev=X, kind=route_kind(X, problem.elasticity),
+                      tau=problem.tau if tau is None else np.asarray(tau, dtype=float),
+                      quota=problem.quota if quota is None else quota)
+    return replace(stepped, adjustment=no_cross_hauling_adjustment(stepped, reverse_routes(stepped)))
 
 
 @dataclass(frozen=True)
@@ -80,10 +93,9 @@ def project(problem: Problem, anchors: Mapping[object, tuple[np.ndarray, np.ndar
     `solve_problem` does; a period whose certificate misses `tol` is returned with converged=False.
     """
     X = problem.flow_prev if base_flows is None else np.asarray(base_flows, dtype=float)
-    current = problem
     out = []
     for key, (production, consumption) in anchors.items():
-        current = step_problem(current, X, production, consumption)
+        current = step_problem(problem, X, production, consumption)
         sol, _ = solve_problem(current, tol=tol, highs_options=highs_options)
         out.append(Period(key=key, problem=current, S=sol.S, D=sol.D, X=sol.X, price=sol.price,
                           certificate=sol.certificate, converged=sol.converged))

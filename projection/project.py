@@ -7,7 +7,9 @@ Period k's problem is the calibrated base problem with
   to isoelastic (`petra.model.recursive.step_problem` recomputes each route's kind);
 * supply and demand anchors S0 x supply_factor[k], D0 x demand_factor[k] at the base-year prices
   (the drivers shift the calibrated curves; the calibration itself is untouched);
-* tau = transport_cost[k] + tariff[k]; banned routes are left out (zero flow); quotas cap flows.
+* tau = transport_cost[k] + tariff[k]; banned routes are left out (zero flow); quotas cap flows;
+* no cross-hauling: a new route may not open against a reverse route that still trades
+  (`step_problem` raises its adjustment; see `petra.model.recursive`).
 
 Commodities do not interact, so each period is solved commodity by commodity
 (`petra.model.problem.commodity_slice`): the same equilibrium as the whole problem, smaller QPs.
@@ -20,7 +22,7 @@ checker). `tiny_flows` in the log counts used routes below 1e-9 x the commodity'
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,7 +40,8 @@ TINY_FLOW = 1e-9
 class Projection:
     """A projected scenario, arrays with a first axis per period (data units).
 
-    S, D, P, imports, exports: (T, n_markets); X, tau: (T, n_routes).
+    S, D, P, imports, exports: (T, n_markets); X, tau, adjustment: (T, n_routes) (adjustment: the
+    period's cost adjustment, the calibrated one unless raised against cross-hauling).
     log: one dict per solve (period, commodity, status, certificate, qp_solves, solver, seconds).
     failure: None when every period solved within tolerance, else the reason; periods from the
     failing one on are NaN.
@@ -50,6 +53,7 @@ class Projection:
     P: np.ndarray
     X: np.ndarray
     tau: np.ndarray
+    adjustment: np.ndarray
     imports: np.ndarray
     exports: np.ndarray
     log: list[dict] = field(default_factory=list)
@@ -70,14 +74,15 @@ def project_scenario(problem: Problem, arrays: DriverArrays, *, tol: float = DEF
     T, n, m = len(arrays.periods), problem.n_markets, problem.n_routes
     out = Projection(periods=arrays.periods, S=np.full((T, n), np.nan), D=np.full((T, n), np.nan),
                      P=np.full((T, n), np.nan), X=np.full((T, m), np.nan), tau=np.full((T, m), np.nan),
+                     adjustment=np.full((T, m), np.nan),
                      imports=np.full((T, n), np.nan), exports=np.full((T, n), np.nan))
     X_prev = problem.flow_prev
     qf = TINY_FLOW * problem.q_scale[problem.commodity_index[problem.exporter]]
     for k, period in enumerate(arrays.periods):
         tau = arrays.transport_cost[k] + arrays.tariff[k]
         quota = arrays.quota[k] if np.isfinite(arrays.quota[k]).any() else None
-        pk = replace(step_problem(problem, X_prev, problem.S0 * arrays.supply_factor[k],
-                                  problem.D0 * arrays.demand_factor[k]), tau=tau, quota=quota)
+        pk = step_problem(problem, X_prev, problem.S0 * arrays.supply_factor[k],
+                          problem.D0 * arrays.demand_factor[k], tau=tau, quota=quota)
         allowed = ~arrays.banned[k]
         S, D, P, X = (np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(m))
         for c, name in enumerate(problem.commodities):
@@ -109,6 +114,7 @@ def project_scenario(problem: Problem, arrays: DriverArrays, *, tol: float = DEF
             S[mk], D[mk], P[mk], X[rt] = sol.S, sol.D, sol.price, sol.X
         imp, exp = market_trade(problem, X)
         out.S[k], out.D[k], out.P[k], out.X[k], out.tau[k] = S, D, P, X, tau
+        out.adjustment[k] = pk.adjustment
         out.imports[k], out.exports[k] = imp, exp
         X_prev = X
     return out

@@ -6,8 +6,9 @@ all-or-nothing (`petra.atomic.atomic_output_dir`):
 
     iamc.csv, iamc.xlsx      IAMC results (pyam): model, scenario, region, variable, unit, years
     flows.parquet            scenario, period, exporter, importer, commodity, flow, tariff,
-                             transport_cost, banned, quota (inf: none): every route, every period
-                             (data units)
+                             transport_cost, banned, quota (inf: none), cost_adjustment (the
+                             period's, raised against cross-hauling where needed): every route,
+                             every period (data units)
     markets.parquet          scenario, period, region, commodity, production, consumption, price,
                              imports, exports, net_exports
     run_log.csv              one row per solve: scenario, period, commodity, status, certificate,
@@ -207,7 +208,8 @@ def result_tables(scenario: str, p: Problem, proj: Projection, arrays) -> tuple[
         "importer": np.tile(p.region[p.importer].astype(str), T),
         "commodity": np.tile(p.commodity[p.exporter].astype(str), T), "flow": proj.X.ravel(),
         "transport_cost": arrays.transport_cost.ravel(), "tariff": arrays.tariff.ravel(),
-        "banned": arrays.banned.ravel(), "quota": arrays.quota.ravel()})
+        "banned": arrays.banned.ravel(), "quota": arrays.quota.ravel(),
+        "cost_adjustment": proj.adjustment.ravel()})
     return markets, flows
 
 

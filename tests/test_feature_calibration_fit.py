@@ -18,8 +18,18 @@ TRUE_F = {"c00": 0.4, "c01": 2.0}
 @pytest.fixture(scope="module")
 def history():
     cfg = CalibrationConfig(unused_margin=0.01)
-    cal = calibrate_base_year(world_dataset(12, 2, seed=3), cfg).dataset
-    return synthetic_history(cal, [2015, 2016], TRUE_E, TRUE_F, sigma=0.2, seed=1), cfg
+    cal = calibrate_base_year(world_dataset(12, 2, seed=5), cfg).dataset
+    hist = synthetic_history(cal, [2015, 2016], TRUE_E, TRUE_F, sigma=0.2, seed=1)
+    # the instance identifies every parameter: doubling one commodity's slope or elasticity changes
+    # its observed flows (on some instances no new route that opens depends on the slope, e.g. when
+    # the opening routes are held back by the no-cross-hauling rule)
+    for c in TRUE_E:
+        for e, f in ((TRUE_E, {**TRUE_F, c: 2 * TRUE_F[c]}), ({**TRUE_E, c: 2 * TRUE_E[c]}, TRUE_F)):
+            other = synthetic_history(cal, [2015, 2016], e, f, sigma=0.2, seed=1).observed_flows
+            a = hist.observed_flows[hist.observed_flows["commodity"] == c].reset_index(drop=True)
+            b = other[other["commodity"] == c].reset_index(drop=True)
+            assert len(a) != len(b) or not np.allclose(a["flow"], b["flow"], rtol=1e-6)
+    return hist, cfg
 
 
 @pytest.mark.parametrize("error", ["log", "relative"])
