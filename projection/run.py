@@ -16,7 +16,8 @@ all-or-nothing (`petra.atomic.atomic_output_dir`):
     oscillations.csv         routes switching on-off-on and prices zig-zagging between periods
     scenarios.yaml           the resolved configuration (every rule, defaults filled) for provenance
     plots/                   prices, focus-region imports by partner, bilateral flows
-    summary.json             dataset, periods, scenarios, status, certificates (no times)
+    summary.json             dataset, periods, scenarios, status, certificates, circulation (total
+                             flow / net exports needed, per period) (no times)
 
 Everything except the `seconds` column of run_log.csv is byte-identical between two runs of the
 same command.
@@ -230,6 +231,17 @@ def embodied_iamc(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFrame, 
     return iamc_table(acc, model=spec.model, scenario=spec.name)
 
 
+def circulation(markets: pd.DataFrame, flows: pd.DataFrame) -> dict[int, float]:
+    """Per period, total bilateral flow over the net exports the markets need (sum over markets of
+    max(production - consumption, 0)): 1 when every unit travels once from a net exporter to a net
+    importer; above 1 with transshipment or trade circulating around cycles (dimensionless)."""
+    markets = markets.dropna(subset=["production", "consumption"])  # periods a failed solve left NaN
+    flows = flows.dropna(subset=["flow"])
+    need = (markets["production"] - markets["consumption"]).clip(lower=0.0).groupby(markets["period"]).sum()
+    total = flows["flow"].groupby(flows["period"]).sum()
+    return {int(k): float(total[k] / need[k]) if need[k] > 0 else float("nan") for k in total.index}
+
+
 def oscillation_table(scenario: str, p: Problem, proj: Projection) -> pd.DataFrame:
     """Routes whose status flips back between periods and markets whose price zig-zags."""
     rows = []
@@ -343,7 +355,8 @@ def write_run(run: RunResult, out: str | Path, *, plots: bool = True,
                                         "solves": len(r.log),
                                         "max_certificate": float(r.log["certificate"].max())
                                         if len(r.log) else None,
-                                        "oscillations": int(len(r.oscillations))}
+                                        "oscillations": int(len(r.oscillations)),
+                                        "circulation": circulation(r.markets, r.flows)}
                           for r in run.results},
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n",

@@ -102,6 +102,14 @@ def test_iamc_values_agree_with_the_parquet_arrays(run_dirs):
     assert np.allclose(net, 0.0, atol=1e-9)
     log = pd.read_csv(run_dirs[0] / "run_log.csv")
     assert len(log) == 2 * 2 * 13 and (log["certificate"] < 1e-6).all()
+    import json
+
+    circ = json.loads((run_dirs[0] / "summary.json").read_text())["scenarios"]["ref"]["circulation"]
+    m30 = markets[(markets["scenario"] == "ref") & (markets["period"] == 2030)]
+    f30 = flows[(flows["scenario"] == "ref") & (flows["period"] == 2030)]
+    need = np.maximum(m30["production"] - m30["consumption"], 0.0).sum()
+    assert circ["2030"] == pytest.approx(f30["flow"].sum() / need, rel=1e-12)
+    assert 1.0 <= circ["2030"] < 1.2
 
 
 def test_rerun_is_byte_identical(run_dirs):
