@@ -329,14 +329,15 @@ def write_plots(tables: dict[str, pd.DataFrame], folder: Path) -> list[str]:
             dp = d[d["period"] == per]
             top_region = dp.groupby("importer")["value"].sum().idxmax()
             for p in (plots.bar_by_partner(dp, ind, top_region, int(per),
-                                           folder / f"bar_{ind}_{_safe(top_region)}_{per}.png"),
+                                           folder / f"bar_{ind}_{safe_name(top_region)}_{per}.png"),
                       plots.flow_diagram(dp, ind, int(per), folder / f"flows_{ind}_{per}.png")):
                 if p is not None:
                     written.append(p.name)
     return written
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
+    """`name` with every character but letters, digits, - and _ replaced by _ (for file names)."""
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(name))
 
 

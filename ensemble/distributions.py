@@ -34,10 +34,12 @@ supply >= 0, demand <= 0, expansion >= EXPANSION_FLOOR, intensity >= 0; a known-
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from petra.selectors import Names
 
 EXPANSION_FLOOR = 0.05  # smallest trade-expansion elasticity a draw may give (the fit's lower bound)
 
@@ -58,28 +60,16 @@ PARAMETERS = {
 }
 
 
-def _as_list(v):
-    """A selector given as one name or a list of names -> tuple of names (None stays None)."""
-    if v is None:
-        return None
-    if isinstance(v, str | int | float):
-        return (str(v),)
-    return tuple(str(x) for x in v)
-
-
-Selector = Annotated[tuple[str, ...] | None, BeforeValidator(_as_list)]
-
-
 class UncertaintyRule(BaseModel):
     """One uncertainty rule (see module docstring)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     target: Literal["supply_elasticity", "demand_elasticity", "expansion_elasticity", "intensity"]
-    region: Selector = None
-    commodity: Selector = None
-    exporter: Selector = None
-    importer: Selector = None
-    indicator: Selector = None
+    region: Names = None
+    commodity: Names = None
+    exporter: Names = None
+    importer: Names = None
+    indicator: Names = None
     distribution: Literal["normal", "uniform", "triangular", "lognormal"]
     mean: float | None = None
     sd: float | None = None

@@ -8,10 +8,10 @@ from scipy.optimize import linprog
 from scipy.sparse.csgraph import NegativeCycleError, bellman_ford
 
 from petra.model.equilibrium_math import (
-    flat_cost_routes,
     inverse_demand_coefficients,
     inverse_supply_coefficients,
     route_marginal_cost,
+    uncapped_flat_routes,
 )
 from petra.model.problem import Problem, route_upper
 
@@ -50,7 +50,7 @@ def unbounded_routes(p: Problem) -> list[int]:
     welfare is unbounded exactly when some cycle of them has a negative total marginal cost, found
     with Bellman-Ford on the flat-route graph (scipy.sparse.csgraph).
     """
-    flat = np.flatnonzero(flat_cost_routes(p) & ~np.isfinite(route_upper(p)))  # a quota bounds the flow
+    flat = np.flatnonzero(uncapped_flat_routes(p))  # a quota bounds the flow
     if flat.size == 0:
         return []
     cost = route_marginal_cost(p, np.zeros(p.n_routes))[flat]

@@ -18,42 +18,28 @@ if the equilibrium certificate is within tolerance.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.optimize import brentq
 
-from petra.model.certificate import Certificate, certificate, market_trade
+from petra.model.certificate import certificate, market_trade
 from petra.model.equilibrium_math import (
     demand_at,
-    demand_slope,
     dual_derivative,
-    flat_cost_routes,
+    excess_supply_jacobian,
     route_response,
     supply_at,
-    supply_slope,
+    uncapped_flat_routes,
 )
 from petra.model.problem import Problem
-
-
-@dataclass(frozen=True)
-class DualNewtonResult:
-    S: np.ndarray
-    D: np.ndarray
-    X: np.ndarray
-    price: np.ndarray
-    certificate: Certificate
-    steps: int
+from petra.model.refine import Refined
 
 
 def applicable(p: Problem) -> bool:
     """Whether every route's flow is a function of its gap (no flat-cost route without a quota)."""
-    flat = flat_cost_routes(p)
-    if p.quota is not None:
-        flat &= ~np.isfinite(p.quota)
-    return not bool(flat.any())
+    return not bool(uncapped_flat_routes(p).any())
 
 
 def _line_search(p: Problem, price: np.ndarray, d: np.ndarray) -> float:
@@ -70,31 +56,26 @@ def _line_search(p: Problem, price: np.ndarray, d: np.ndarray) -> float:
 
 
 def dual_newton(p: Problem, price: np.ndarray, *, tol: float, max_steps: int = 200
-                ) -> DualNewtonResult | None:
-    """Equilibrium from starting prices by damped Newton on the dual (see module docstring); None if
-    the problem has flat-cost routes or the certificate is not reached in `max_steps`."""
+                ) -> Refined | None:
+    """Equilibrium from starting prices by damped Newton on the dual (see module docstring), as the
+    refinement's record (`steps`: Newton steps); None if the problem has flat-cost routes or the
+    certificate is not reached in `max_steps`."""
     if not applicable(p):
         return None
     n = p.n_markets
     price = np.asarray(price, dtype=float).copy()
-    ks, kd = supply_slope(p), demand_slope(p)
     for step in range(max_steps + 1):
         gap = price[p.importer] - price[p.exporter]
         X, dX = route_response(p, gap)
         S, D = supply_at(p, price), demand_at(p, price)
         cert = certificate(p, S, D, X, price)
         if cert.max_violation <= tol:
-            return DualNewtonResult(S=S, D=D, X=X, price=price, certificate=cert, steps=step)
+            return Refined(S=S, D=D, X=X, price=price, certificate=cert, steps=step)
         if step == max_steps:
             break
         imports, exports = market_trade(p, X)
         g = S - D + imports - exports
-        curve = np.where(S > 0, ks, 0.0) + np.where(D > 0, kd, 0.0)
-        L = sp.coo_matrix((np.concatenate([dX, dX, -dX, -dX]),
-                           (np.concatenate([p.importer, p.exporter, p.importer, p.exporter]),
-                            np.concatenate([p.importer, p.exporter, p.exporter, p.importer]))),
-                          shape=(n, n)).tocsc()
-        H = L + sp.diags(curve)
+        H = excess_supply_jacobian(p, S, D, dX)
         mu = 1e-10 * max(float(np.abs(H.diagonal()).max()) if n else 1.0, 1e-300)
         try:
             with warnings.catch_warnings():

@@ -15,6 +15,7 @@ Route marginal cost with tau = transport_cost + tariff and a = cost_adjustment:
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from petra.model.problem import CONSTANT, ISOELASTIC, NEW, Problem
 
@@ -75,6 +76,12 @@ def flat_cost_routes(p: Problem) -> np.ndarray:
     slope, isoelastic routes with zero tau): their flow is not a function of the price gap."""
     return ((p.kind == CONSTANT) | ((p.kind == NEW) & (p.slope <= 0))
             | ((p.kind == ISOELASTIC) & ~rising_isoelastic(p)))
+
+
+def uncapped_flat_routes(p: Problem) -> np.ndarray:
+    """Flat-cost routes without a quota: the only routes whose flow nothing bounds."""
+    flat = flat_cost_routes(p)
+    return flat & ~np.isfinite(p.quota) if p.quota is not None else flat
 
 
 def route_response(p: Problem, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -225,3 +232,16 @@ def no_cross_hauling_adjustment(p: Problem, reverse: np.ndarray) -> np.ndarray:
     new = p.kind == NEW
     share = np.where(new & ~new[rev], 1.0, np.where(new & new[rev], 0.5, 0.0))
     return p.adjustment + np.maximum(deficit, 0.0) * share
+
+
+def excess_supply_jacobian(p: Problem, S: np.ndarray, D: np.ndarray, dX: np.ndarray) -> sp.csc_matrix:
+    """d(excess supply)/d(price) with route flows X(gap): diag(dS/dp - dD/dp) on markets whose supply
+    or demand is positive, plus the graph Laplacian weighted by dX/dgap (positive semi-definite; the
+    Hessian of the dual function). Quantity per price unit, n_markets x n_markets."""
+    n = p.n_markets
+    curve = np.where(S > 0, supply_slope(p), 0.0) + np.where(D > 0, demand_slope(p), 0.0)
+    L = sp.coo_matrix((np.concatenate([dX, dX, -dX, -dX]),
+                       (np.concatenate([p.importer, p.exporter, p.importer, p.exporter]),
+                        np.concatenate([p.importer, p.exporter, p.exporter, p.importer]))),
+                      shape=(n, n))
+    return (L + sp.diags(curve)).tocsc()

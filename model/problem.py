@@ -83,10 +83,6 @@ def route_upper(p: Problem) -> np.ndarray:
     return np.full(p.n_routes, np.inf) if p.quota is None else np.asarray(p.quota, dtype=float)
 
 
-def has_quotas(p: Problem) -> bool:
-    return p.quota is not None and bool(np.isfinite(p.quota).any())
-
-
 def reverse_routes(p: Problem) -> np.ndarray:
     """Index of each route's reverse route (importer -> exporter, same commodity); -1 where none."""
     n = max(p.n_markets, 1)

@@ -28,12 +28,11 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from petra.model.certificate import Certificate, certificate
 from petra.model.equilibrium_math import (
     demand_at,
-    demand_slope,
+    excess_supply_jacobian,
     flat_cost_routes,
     route_marginal_cost,
     route_response,
     supply_at,
-    supply_slope,
 )
 from petra.model.problem import Problem, route_upper
 
@@ -83,20 +82,15 @@ def _newton(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray
     S, D, _, dX, bal, link = st
     norm = _scaled_norm(bal, link, q, pr_link)
     steps = 0
+    B = sp.coo_matrix((np.concatenate([np.ones(nc), -np.ones(nc)]),
+                       (np.concatenate([i_used, e_used]), np.concatenate([np.arange(nc)] * 2))),
+                      shape=(n, nc)).tocsr()
     for _ in range(max_steps):
         if norm < 1e-13:
             break
         steps += 1
-        k_curve = np.where(S > 0, supply_slope(p), 0.0) + np.where(D > 0, demand_slope(p), 0.0)
-        L = sp.coo_matrix((np.concatenate([dX, dX, -dX, -dX]),
-                           (np.concatenate([p.importer, p.exporter, p.importer, p.exporter]),
-                            np.concatenate([p.importer, p.exporter, p.exporter, p.importer]))),
-                          shape=(n, n)).tocsr()
-        B = sp.coo_matrix((np.concatenate([np.ones(nc), -np.ones(nc)]),
-                           (np.concatenate([i_used, e_used]), np.concatenate([np.arange(nc)] * 2))),
-                          shape=(n, nc)).tocsr()
         # regularise so that markets whose price nothing pins down keep it (min-norm step)
-        K = L + sp.diags(k_curve)
+        K = excess_supply_jacobian(p, S, D, dX)
         mu = 1e-12 * max(float(np.abs(K.diagonal()).max()) if n else 1.0, 1e-300)
         J = sp.bmat([[K + sp.diags(np.full(n, mu)), B], [B.T, sp.diags(np.full(nc, -mu))]],
                     format="csc")

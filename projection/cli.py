@@ -39,7 +39,7 @@ def run_command(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from petra.projection.run import circulation, default_scenario_file, run_scenarios, write_run
+    from petra.projection.run import default_scenario_file, run_scenarios, write_run
 
     if quiet and debug:
         raise typer.BadParameter("--quiet and --debug exclude each other", param_hint="--quiet")
@@ -72,7 +72,7 @@ def run_command(
                 console.print(f"  {r.spec.name} {row.period} {row.commodity}: {row.status}, certificate "
                               f"{row.certificate:.2e}, {row.qp_solves} QP, {row.seconds:.3f} s")
         cert = r.log["certificate"].max() if len(r.log) else float("nan")
-        circ = max(circulation(r.markets, r.flows).values(), default=float("nan"))
+        circ = max(r.circulation.values(), default=float("nan"))
         if circ > 1.5:
             console.print(f"note: {r.spec.name}: total flows reach {circ:.3g} x the net exports "
                           "needed: trade circulates (see README, known limits)")

@@ -41,6 +41,7 @@ def write_plots(results: list, folder: Path, *, focus_region: str) -> list[str]:
     import matplotlib.pyplot as plt
 
     from petra.embodied.plots import flow_diagram
+    from petra.embodied.run import safe_name
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -87,7 +88,7 @@ def write_plots(results: list, folder: Path, *, focus_region: str) -> list[str]:
         axes[0, 0].set_ylabel("imports (Mt)", fontsize=8)
         fig.suptitle(f"{focus_region} imports by partner, scenario {scen}", fontsize=10)
         fig.tight_layout()
-        name = f"imports_{focus_region}_{_safe(scen)}.png"
+        name = f"imports_{focus_region}_{safe_name(scen)}.png"
         fig.savefig(folder / name, dpi=100)
         plt.close(fig)
         written.append(name)
@@ -97,11 +98,8 @@ def write_plots(results: list, folder: Path, *, focus_region: str) -> list[str]:
         for scen, d in flows[(flows["commodity"] == c) & (flows["period"] == last)].groupby(
                 "scenario", sort=False):
             e = d.assign(indicator=c, value=d["flow"], unit="kt")
-            name = f"flows_{_safe(c)}_{_safe(scen)}_{last}.png"
+            name = f"flows_{safe_name(c)}_{safe_name(scen)}_{last}.png"
             if flow_diagram(e, c, last, folder / name) is not None:
                 written.append(name)
     return written
 
-
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(name))

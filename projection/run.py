@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from time import perf_counter
 
@@ -51,8 +52,6 @@ from petra.projection.scenario_config import (
     load_scenario_file,
     resolve,
 )
-
-EMBEDDED_DATASETS = Path(__file__).resolve().parent.parent / "data"
 
 
 def default_scenario_file() -> Path:
@@ -139,6 +138,11 @@ class ScenarioResult:
     @property
     def ok(self) -> bool:
         return self.projection.ok
+
+    @cached_property
+    def circulation(self) -> dict[int, float]:
+        """Per period, total flow over the net exports needed (`circulation`)."""
+        return circulation(self.markets, self.flows)
 
 
 def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationConfig | None = None,
@@ -356,7 +360,7 @@ def write_run(run: RunResult, out: str | Path, *, plots: bool = True,
                                         "max_certificate": float(r.log["certificate"].max())
                                         if len(r.log) else None,
                                         "oscillations": int(len(r.oscillations)),
-                                        "circulation": circulation(r.markets, r.flows)}
+                                        "circulation": r.circulation}
                           for r in run.results},
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n",

@@ -49,12 +49,10 @@ regions and commodities are checked against the dataset by `petra.projection.dri
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 import yaml
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -64,18 +62,7 @@ from pydantic import (
 
 from petra.ensemble.distributions import UncertaintyRule
 from petra.errors import InputError
-
-
-def _as_list(v):
-    """A selector given as one name or a list of names -> tuple of names (None stays None)."""
-    if v is None:
-        return None
-    if isinstance(v, str | int | float):
-        return (str(v),)
-    return tuple(str(x) for x in v)
-
-
-Names = Annotated[tuple[str, ...] | None, BeforeValidator(_as_list)]
+from petra.selectors import Names
 
 
 class _Strict(BaseModel):
