@@ -278,15 +278,16 @@ class RunResult:
         return [r for r in self.results if not r.ok]
 
 
-def resolved_config(sf: ScenarioFile, names: list[str], dataset: Path, config: CalibrationConfig) -> dict:
+def resolved_config(sf: ScenarioFile, specs: list[ScenarioSpec], dataset: Path,
+                    config: CalibrationConfig) -> dict:
     """The configuration actually run, every default filled in (written as scenarios.yaml)."""
     out = {"dataset": str(dataset), "model": sf.model, "periods": list(sf.periods),
            "focus_region": sf.focus_region, "calibration": config.model_dump(mode="json"), "scenarios": {}}
-    for n in names:
-        spec = resolve(sf, n)
-        out["scenarios"][n] = {"description": spec.description,
-                               "drivers": spec.drivers.model_dump(mode="json", by_alias=True),
-                               "elasticities": spec.elasticities.model_dump(mode="json")}
+    for spec in specs:
+        out["scenarios"][spec.name] = {
+            "description": spec.description,
+            "drivers": spec.drivers.model_dump(mode="json", by_alias=True),
+            "elasticities": spec.elasticities.model_dump(mode="json")}
     return out
 
 
@@ -322,7 +323,7 @@ def run_scenarios(scenario_file: str | Path | None = None, names: list[str] | No
         if progress is not None:
             progress(i + 1, len(specs), spec.name)
     calib = {f"set {i}": b.check for i, b in enumerate(bases.values())}
-    resolved = resolved_config(sf, names, ds_path, config)
+    resolved = resolved_config(sf, specs, ds_path, config)
     notes = []
     if getattr(sf, "uncertainty", None):
         notes.append(f"the file's {len(sf.uncertainty)} uncertainty rule(s) are for `petra ensemble`; "
