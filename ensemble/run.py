@@ -8,7 +8,7 @@ Thin orchestration over the pure parts (`sampling`, `task`, `summary`) and the f
 3. sample every draw on the client (draw i's numbers depend only on (seed, i)), write the manifest;
 4. run the missing draws on Dask: a `LocalCluster` of `workers` single-threaded processes, or the
    existing cluster at `scheduler`. The scenario data (`DrawContext`) is sent once, as a task the
-   draws depend on (workers fetch it from each other; recomputed if its holder dies). Each task
+   draws depend on, copied to every worker (recomputed if all holders die). Each task
    returns its IAMC table and the client writes it (workers need no shared filesystem);
 5. record failures (certificate above tolerance, solver or input errors, dead workers: Dask's
    KilledWorker) with their reason and carry on; write the summary over the complete draws.
@@ -175,6 +175,10 @@ def _run_draws(p: Plan, st: store_mod.Store, todo: list[int], samples: dict, par
         # a task holding the context (not `scatter`): if the worker holding it dies, Dask recomputes it
         # from the task instead of cancelling every draw that needs it
         context = client.submit(_hold, p.context, key=f"petra-context-{st.fingerprint[:12]}")
+        # copy it to every worker now: Dask places a draw (a task with a dependency) only on workers
+        # holding that dependency, so small ensembles (<= 2 draws per thread, not "root-ish") would
+        # otherwise all queue on the context's worker and wait for work stealing
+        client.replicate([context])
         t1 = perf_counter()
         result.startup_seconds = t1 - t0
         futures = {client.submit(draw_fn, context, d, samples[d], key=f"{prefix}-{d}"): d for d in todo}
