@@ -181,7 +181,11 @@ def _run_draws(p: Plan, st: store_mod.Store, todo: list[int], samples: dict, par
         client.replicate([context])
         t1 = perf_counter()
         result.startup_seconds = t1 - t0
-        futures = {client.submit(draw_fn, context, d, samples[d], key=f"{prefix}-{d}"): d for d in todo}
+        # one graph update for all draws: Dask decides root-ish queuing (one draw per free thread) from the
+        # size of the group, so draws submitted one by one would send the first few to a worker at once
+        futs = client.map(draw_fn, [context] * len(todo), todo, [samples[d] for d in todo],
+                          key=[f"{prefix}-{d}" for d in todo])
+        futures = dict(zip(futs, todo, strict=True))
         last_write = perf_counter()
         n_failed = 0
         for i, fut in enumerate(as_completed(futures), start=1):
