@@ -18,14 +18,9 @@ import numpy as np
 import pandas as pd
 
 from petra.dataset import Dataset
-from petra.ensemble.distributions import (
-    INTENSITY_TARGETS,
-    SELECTORS,
-    UncertaintyRule,
-    clip_to_target,
-    sample,
-)
+from petra.ensemble.distributions import clip_to_target, sample
 from petra.errors import InputError
+from petra.projection.uncertainty_rules import INTENSITY_TARGETS, SELECTORS, UncertaintyRule
 
 TABLE = {"supply_elasticity": "markets", "demand_elasticity": "markets",
          "expansion_elasticity": "routes", "intensity": "intensities"}
@@ -120,7 +115,7 @@ def fill_expansion(dataset: Dataset, default: float | None) -> Dataset:
 
 def perturb(dataset: Dataset, rules: Sequence[UncertaintyRule], samples: Sequence[np.ndarray],
             selections: Sequence[Selection] | None = None) -> Dataset:
-    """The dataset with a draw's numbers applied, rule after rule (see petra.ensemble.distributions).
+    """The dataset with a draw's numbers applied, rule after rule (see petra.projection.uncertainty_rules).
 
     Factors are clipped at 0 before multiplying, results to the target's domain; missing (NaN)
     intensities stay missing. `selections` (per rule, `select` on a dataset with the same rows in

@@ -18,10 +18,10 @@ import pandas as pd
 
 from petra.calibration.config import CalibrationConfig
 from petra.dataset import Dataset
-from petra.ensemble.distributions import UncertaintyRule
 from petra.ensemble.sampling import Selection, fill_expansion, perturb, select
 from petra.errors import PetraError
 from petra.projection.scenario_config import Elasticities, ScenarioSpec
+from petra.projection.uncertainty_rules import UncertaintyRule
 
 HIGHS_OPTIONS = {"threads": 1}  # one solver thread per worker: the workers are the parallelism
 

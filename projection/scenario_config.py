@@ -15,7 +15,7 @@ Layout (every key optional except `scenarios`; see runs/default.yaml for a comme
         description: text
         drivers: {...}         # rules appended after the base block's
         elasticities: {...}
-    uncertainty: [...]         # distributions for `petra ensemble` (petra.ensemble.distributions);
+    uncertainty: [...]         # distributions for `petra ensemble` (petra.projection.uncertainty_rules);
                                # `petra run` solves the central case and ignores them
 
 Drivers are lists of rules; each rule selects entities (missing selector = all) and periods
@@ -60,8 +60,8 @@ from pydantic import (
     model_validator,
 )
 
-from petra.ensemble.distributions import UncertaintyRule
 from petra.errors import InputError
+from petra.projection.uncertainty_rules import UncertaintyRule
 from petra.selectors import Names
 
 
@@ -190,7 +190,7 @@ class ScenarioFile(_Strict):
     base: Block = Block()
     scenarios: dict[str, Block]
     uncertainty: tuple[UncertaintyRule, ...] = Field(
-        (), description="distributions of `petra ensemble` draws (petra.ensemble.distributions)")
+        (), description="distributions of `petra ensemble` draws (petra.projection.uncertainty_rules)")
 
     @field_validator("periods")
     @classmethod

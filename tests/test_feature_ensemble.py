@@ -20,10 +20,10 @@ from typer.testing import CliRunner
 from petra.cli import app
 from petra.dataset import from_frames
 from petra.ensemble import sampling, store, summary
-from petra.ensemble.distributions import UncertaintyRule
 from petra.ensemble.run import plan, run_ensemble
 from petra.errors import InputError
 from petra.projection.scenario_config import parse_scenario_file, read_scenario_document
+from petra.projection.uncertainty_rules import UncertaintyRule
 
 # two clusters alive at once (the module's 2-worker one and a test's own) share the default HTTP port
 pytestmark = pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
