@@ -4,12 +4,17 @@ For every (model, scenario, region, variable, unit, year), the 5th, 50th and 95t
 draws' values (numpy's default linear interpolation between order statistics; a draw without the
 row, or with NaN, is left out of that row). Written as IAMC (pyam) with the quantile in the
 scenario name: `SSP2|q05`, `SSP2|q50`, `SSP2|q95`. Units are those of the variables.
+
+Out of core: the draws' values go to a scratch file beside the output (8 bytes per draw and row, on
+disk, deleted after) and the quantiles are taken a block of rows at a time, so memory holds the key
+rows, one draw file and one block, whatever the number of draws.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -28,30 +33,81 @@ def quantile_label(q: float) -> str:
 def row_quantiles(values: np.ndarray, qs: Sequence[float] = QUANTILES) -> np.ndarray:
     """(n_rows, n_draws) values -> (n_rows, len(qs)) quantiles per row, NaN ignored (all-NaN rows: NaN)."""
     values = np.asarray(values, dtype=float)
+    nan = np.isnan(values)
+    if not nan.any():  # the usual case: every draw has every row (np.quantile is ~10x nanquantile)
+        return np.quantile(values, qs, axis=1).T.reshape(values.shape[0], len(qs))
     out = np.full((values.shape[0], len(qs)), np.nan)
-    some = ~np.isnan(values).all(axis=1)
+    some = ~nan.all(axis=1)
     if some.any():
         out[some] = np.nanquantile(values[some], qs, axis=1).T
     return out
 
 
-def collect(files: Sequence[Path]) -> tuple[pd.DataFrame, np.ndarray]:
-    """Key rows (KEYS) and the (n_rows, n_draws) value matrix of draw files, aligned on the keys
-    (the union of rows; NaN where a draw lacks one)."""
-    if not files:
-        return pd.DataFrame(columns=KEYS), np.empty((0, 0))
-    frames = [pd.read_parquet(f) for f in files]
-    ref = frames[0][KEYS]
-    if all(len(f) == len(ref) and f[KEYS].equals(ref) for f in frames[1:]):
-        return ref.reset_index(drop=True), np.column_stack([f["value"].to_numpy(float) for f in frames])
-    series = [f.astype({k: str for k in KEYS if k != "year"}).set_index(KEYS)["value"] for f in frames]
-    wide = pd.concat(series, axis=1, join="outer", sort=False)
-    return wide.index.to_frame(index=False), wide.to_numpy(float)
+def draw_keys(files: Sequence[Path]) -> pd.DataFrame:
+    """The union of the draw files' key rows (KEYS), in the first file's order then first appearance.
+    Reads the files one at a time, keys only."""
+    ref = pd.read_parquet(files[0], columns=KEYS)
+    union, extra = _key_index(ref), []
+    for f in files[1:]:
+        k = pd.read_parquet(f, columns=KEYS)
+        if len(k) == len(ref) and k.equals(ref):
+            continue
+        idx = _key_index(k)
+        new = idx[union.get_indexer(idx) < 0]
+        if len(new):
+            extra.append(new)
+            union = union.append(new)
+    keys = ref if not extra else union.to_frame(index=False)
+    return keys.astype({k: str for k in KEYS if k != "year"}).reset_index(drop=True)
 
 
-def quantile_frame(keys: pd.DataFrame, values: np.ndarray, qs: Sequence[float] = QUANTILES) -> pd.DataFrame:
-    """Long IAMC frame of the quantiles, the quantile appended to the scenario name."""
-    qv = row_quantiles(values, qs)
+def _key_index(keys: pd.DataFrame) -> pd.MultiIndex:
+    return pd.MultiIndex.from_frame(keys.astype({k: str for k in KEYS if k != "year"}))
+
+
+def aligned_values(files: Sequence[Path], keys: pd.DataFrame) -> Iterator[np.ndarray]:
+    """Each draw file's values aligned on `keys` (from `draw_keys`; NaN where the draw lacks a row),
+    one file read at a time."""
+    union = _key_index(keys)
+    ref = pd.read_parquet(files[0], columns=KEYS)
+    same_as_ref = len(ref) == len(keys)  # the union is the first file's rows, in its order
+    for f in files:
+        frame = pd.read_parquet(f)
+        v = frame["value"].to_numpy(float)
+        if same_as_ref and len(frame) == len(ref) and frame[KEYS].equals(ref):
+            yield v
+        else:
+            row = np.full(len(keys), np.nan)
+            row[union.get_indexer(_key_index(frame[KEYS]))] = v
+            yield row
+
+
+def blocked_quantiles(read_block: Callable[[int, int], np.ndarray], n_rows: int, n_draws: int,
+                      qs: Sequence[float] = QUANTILES, *, block_bytes: int = 32 * 2**20) -> np.ndarray:
+    """`row_quantiles` over a (n_draws, n_rows) matrix read a block of rows at a time:
+    read_block(r0, r1) -> its columns r0:r1 (at most `block_bytes` of them). (n_rows, len(qs))."""
+    step = max(1, block_bytes // (8 * max(n_draws, 1)))
+    out = np.empty((n_rows, len(qs)))
+    for r0 in range(0, n_rows, step):
+        r1 = min(r0 + step, n_rows)
+        out[r0:r1] = row_quantiles(np.asarray(read_block(r0, r1), dtype=float).T, qs)
+    return out
+
+
+def _file_block(fh: BinaryIO, shape: tuple[int, int], r0: int, r1: int) -> np.ndarray:
+    """Columns r0:r1 of the raw float64 (n_draws, n_rows) matrix in the open file `fh`, one read per
+    draw (not a memory map: mapped pages of the whole file would count against this process)."""
+    n_draws, n_rows = shape
+    out = np.empty((n_draws, r1 - r0))
+    for d in range(n_draws):
+        fh.seek((d * n_rows + r0) * 8)
+        out[d] = np.fromfile(fh, dtype=np.float64, count=r1 - r0)
+    return out
+
+
+def quantile_frame(keys: pd.DataFrame, qv: np.ndarray, qs: Sequence[float] = QUANTILES) -> pd.DataFrame:
+    """Long IAMC frame of the (n_rows, len(qs)) quantiles `qv` of the key rows, the quantile appended
+    to the scenario name."""
     parts = []
     for j, q in enumerate(qs):
         part = keys.astype({k: str for k in KEYS if k != "year"}).copy()
@@ -106,13 +162,35 @@ def fan_chart(frame: pd.DataFrame, path: Path, *, region: str, variables: Sequen
     return True
 
 
+def quantiles_out_of_core(files: Sequence[Path], scratch: Path, qs: Sequence[float] = QUANTILES, *,
+                          block_bytes: int = 32 * 2**20) -> pd.DataFrame:
+    """`quantile_frame` of the draw files. Their aligned values are appended draw by draw to a raw
+    float64 file in a temporary folder under `scratch` (deleted after), then read back a block of
+    rows at a time: memory holds the keys, one draw and one block, whatever the number of draws."""
+    import tempfile
+
+    if not files:
+        return pd.DataFrame(columns=[*KEYS, "value"])
+    keys = draw_keys(files)
+    shape = (len(files), len(keys))
+    with tempfile.TemporaryDirectory(dir=scratch, prefix=".petra-quantiles-") as tmp:
+        path = Path(tmp) / "values.f64"
+        with open(path, "wb") as fh:
+            for row in aligned_values(files, keys):
+                row.astype(np.float64, copy=False).tofile(fh)
+        with open(path, "rb") as fh:
+            qv = blocked_quantiles(lambda r0, r1: _file_block(fh, shape, r0, r1), len(keys), len(files),
+                                   qs, block_bytes=block_bytes)
+    return quantile_frame(keys, qv, qs)
+
+
 def write_summary(files: Sequence[Path], out: Path, *, region: str, qs: Sequence[float] = QUANTILES
                   ) -> pd.DataFrame:
     """Write `out/quantiles.csv` (IAMC) and `out/fan_chart.png` all-or-nothing; returns the quantiles."""
     from petra.atomic import atomic_output_dir
 
-    keys, values = collect(files)
-    frame = quantile_frame(keys, values, qs)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    frame = quantiles_out_of_core(files, Path(out).parent, qs)
     with atomic_output_dir(out) as tmp:
         if len(frame):
             write_quantiles(frame, tmp / "quantiles.csv")

@@ -185,6 +185,43 @@ def test_row_quantiles_match_numpy_percentile():
     assert summary.quantile_label(0.05) == "q05" and summary.quantile_label(0.5) == "q50"
 
 
+def test_out_of_core_values_align_differing_draw_files_like_a_pandas_outer_join(tmp_path):
+    """Draw files with missing, extra and reordered rows: the values aligned one file at a time equal
+    an outer join of all files done in memory with pandas; blocked and on-disk quantiles equal the
+    whole-matrix ones."""
+    rng = np.random.default_rng(5)
+    base = pd.DataFrame({"model": "petra", "scenario": "S", "region": ["A", "B", "C"] * 4,
+                         "variable": ["x"] * 6 + ["y"] * 6, "unit": "t",
+                         "year": [2010] * 3 + [2020] * 3 + [2010] * 3 + [2020] * 3})
+    files = []
+    for d in range(7):
+        f = base.assign(value=rng.normal(size=len(base)))
+        if d == 2:
+            f = f.drop(index=[1, 5])  # a draw without two rows
+        if d == 4:
+            f = pd.concat([f, f.iloc[:1].assign(region="D", value=9.0)])  # a row no other draw has
+        if d == 5:
+            f = f.sample(frac=1.0, random_state=1)  # another order
+        path = tmp_path / f"d{d}.parquet"
+        f.to_parquet(path)
+        files.append(path)
+    keys = summary.draw_keys(files)
+    values = np.vstack(list(summary.aligned_values(files, keys)))
+    wide = pd.concat([pd.read_parquet(f).set_index(summary.KEYS)["value"] for f in files], axis=1,
+                     join="outer")
+    expected = wide.reindex(pd.MultiIndex.from_frame(keys)).to_numpy().T
+    assert len(keys) == 13
+    np.testing.assert_array_equal(np.asarray(values), expected)
+    assert np.isnan(values[2, [1, 5]]).all() and values[4, -1] == 9.0
+    whole = summary.row_quantiles(expected.T)
+    blocks = summary.blocked_quantiles(lambda a, b: values[:, a:b], 13, 7, block_bytes=8 * 7 * 2)
+    np.testing.assert_allclose(blocks, whole, rtol=0)
+    # the on-disk path (raw file, blocks of 3 rows) gives the same frame as the in-memory quantiles
+    frame = summary.quantiles_out_of_core(files, tmp_path, block_bytes=8 * 7 * 3)
+    np.testing.assert_allclose(frame["value"], summary.quantile_frame(keys, whole)["value"], rtol=0)
+    assert not list(tmp_path.glob(".petra-quantiles-*"))  # the scratch folder is gone
+
+
 # ---------------------------------------------------------------- real clusters
 
 
