@@ -234,14 +234,25 @@ def no_cross_hauling_adjustment(p: Problem, reverse: np.ndarray) -> np.ndarray:
     return p.adjustment + np.maximum(deficit, 0.0) * share
 
 
-def excess_supply_jacobian(p: Problem, S: np.ndarray, D: np.ndarray, dX: np.ndarray) -> sp.csc_matrix:
+def excess_supply_jacobian(p: Problem, S: np.ndarray, D: np.ndarray, dX: np.ndarray, *,
+                           dense: bool = False) -> sp.csc_matrix | np.ndarray:
     """d(excess supply)/d(price) with route flows X(gap): diag(dS/dp - dD/dp) on markets whose supply
     or demand is positive, plus the graph Laplacian weighted by dX/dgap (positive semi-definite; the
-    Hessian of the dual function). Quantity per price unit, n_markets x n_markets."""
+    Hessian of the dual function). Quantity per price unit, n_markets x n_markets; a numpy array if
+    `dense` (cheaper for small markets, see `DENSE_MAX`), else sparse."""
     n = p.n_markets
     curve = np.where(S > 0, supply_slope(p), 0.0) + np.where(D > 0, demand_slope(p), 0.0)
-    L = sp.coo_matrix((np.concatenate([dX, dX, -dX, -dX]),
-                       (np.concatenate([p.importer, p.exporter, p.importer, p.exporter]),
-                        np.concatenate([p.importer, p.exporter, p.exporter, p.importer]))),
-                      shape=(n, n))
+    rows = np.concatenate([p.importer, p.exporter, p.importer, p.exporter])
+    cols = np.concatenate([p.importer, p.exporter, p.exporter, p.importer])
+    vals = np.concatenate([dX, dX, -dX, -dX])
+    if dense:
+        K = np.bincount(rows * n + cols, vals, n * n).astype(float, copy=False).reshape(n, n)
+        K[np.diag_indices(n)] += curve
+        return K
+    L = sp.coo_matrix((vals, (rows, cols)), shape=(n, n))
     return (L + sp.diags(curve)).tocsc()
+
+
+# Newton systems up to this many unknowns are solved dense (LAPACK): for a commodity of a few dozen
+# markets, building and factorising sparse matrices costs ~10x the dense solve
+DENSE_MAX = 400

@@ -27,6 +27,7 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 
 from petra.model.certificate import Certificate, certificate
 from petra.model.equilibrium_math import (
+    DENSE_MAX,
     demand_at,
     excess_supply_jacobian,
     flat_cost_routes,
@@ -82,23 +83,30 @@ def _newton(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray
     S, D, _, dX, bal, link = st
     norm = _scaled_norm(bal, link, q, pr_link)
     steps = 0
+    dense = n + nc <= DENSE_MAX
     B = sp.coo_matrix((np.concatenate([np.ones(nc), -np.ones(nc)]),
                        (np.concatenate([i_used, e_used]), np.concatenate([np.arange(nc)] * 2))),
-                      shape=(n, nc)).tocsr()
+                      shape=(n, nc))
+    B = B.toarray() if dense else B.tocsr()
     for _ in range(max_steps):
         if norm < 1e-13:
             break
         steps += 1
         # regularise so that markets whose price nothing pins down keep it (min-norm step)
-        K = excess_supply_jacobian(p, S, D, dX)
+        K = excess_supply_jacobian(p, S, D, dX, dense=dense)
         mu = 1e-12 * max(float(np.abs(K.diagonal()).max()) if n else 1.0, 1e-300)
-        J = sp.bmat([[K + sp.diags(np.full(n, mu)), B], [B.T, sp.diags(np.full(nc, -mu))]],
-                    format="csc")
+        rhs = -np.concatenate([bal, link])
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", spla.MatrixRankWarning)
-                delta = spla.spsolve(J, -np.concatenate([bal, link]))
-        except (RuntimeError, ValueError):
+            if dense:
+                J = np.block([[K + mu * np.eye(n), B], [B.T, -mu * np.eye(nc)]])
+                delta = np.linalg.solve(J, rhs)
+            else:
+                J = sp.bmat([[K + sp.diags(np.full(n, mu)), B], [B.T, sp.diags(np.full(nc, -mu))]],
+                            format="csc")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", spla.MatrixRankWarning)
+                    delta = spla.spsolve(J, rhs)
+        except (RuntimeError, ValueError, np.linalg.LinAlgError):
             return None
         if not np.all(np.isfinite(delta)):
             return None

@@ -138,3 +138,31 @@ def test_stalled_hipo_iterate_is_refined_to_a_certified_equilibrium():
     assert r.ok
     assert r.certificate["max_violation"] <= 1e-6
     assert max_violation(ds, r)["max"] <= 1e-6
+
+
+def test_newton_jacobian_dense_equals_sparse_and_finite_differences():
+    """The refinement's Jacobian of excess supply in prices, dense (small markets) and sparse, against
+    central finite differences of S(p) - D(p) + imports(X(gap)) - exports (isoelastic and new routes)."""
+    from petra.model.certificate import market_trade
+    from petra.model.equilibrium_math import demand_at, excess_supply_jacobian, route_response, supply_at
+
+    p = build_problem(world_dataset(12, 1, seed=3, traded_share=0.5))
+    rng = np.random.default_rng(1)
+    price = p.P0 * rng.uniform(0.9, 1.1, p.n_markets)  # gaps on both sides of the new routes' intercepts
+
+    def excess(x):
+        X, _ = route_response(p, x[p.importer] - x[p.exporter])
+        imports, exports = market_trade(p, X)
+        return supply_at(p, x) - demand_at(p, x) + imports - exports
+
+    X, dX = route_response(p, price[p.importer] - price[p.exporter])
+    S, D = supply_at(p, price), demand_at(p, price)
+    assert (S > 0).all() and (D > 0).all() and (X > 0).any() and (dX > 0).any()
+    dense = excess_supply_jacobian(p, S, D, dX, dense=True)
+    sparse = excess_supply_jacobian(p, S, D, dX).toarray()
+    np.testing.assert_allclose(dense, sparse, rtol=1e-14, atol=0)
+    h = 1e-6 * price
+    fd = np.column_stack([(excess(price + h[k] * np.eye(p.n_markets)[k])
+                           - excess(price - h[k] * np.eye(p.n_markets)[k])) / (2 * h[k])
+                          for k in range(p.n_markets)])
+    np.testing.assert_allclose(dense, fd, rtol=1e-5, atol=1e-6 * np.abs(fd).max())
