@@ -358,27 +358,24 @@ def trace_origins(production: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame
     if (~np.isfinite(pv) | (pv < 0)).any():
         raise InputError("production must be finite and >= 0", file="production", column="production")
     prod["production"] = pv
-    rows, adjusted = [], []
-    groups = set(map(tuple, prod[["commodity", "period"]].drop_duplicates().to_numpy().tolist()))
-    groups |= set(map(tuple, flows[["commodity", "period"]].drop_duplicates().to_numpy().tolist()))
-    pg = dict(tuple(prod.groupby(["commodity", "period"])))
-    fg = dict(tuple(flows.groupby(["commodity", "period"])))
-    for com, per in sorted(groups):
-        p_df = pg.get((com, per), prod.iloc[:0])
-        f_df = fg.get((com, per), flows.iloc[:0])
-        f_df = f_df[f_df["flow"] > 0]
-        regions = sorted(set(p_df["region"]) | set(f_df["exporter"]) | set(f_df["importer"]))
-        n = len(regions)
-        if n == 0:
-            continue
-        idx = {r: i for i, r in enumerate(regions)}
-        p = np.zeros(n)
-        np.add.at(p, p_df["region"].map(idx).to_numpy(dtype=int), p_df["production"].to_numpy())
-        ei = f_df["exporter"].map(idx).to_numpy(dtype=int)
-        ii = f_df["importer"].map(idx).to_numpy(dtype=int)
-        z = sp.csr_matrix((f_df["flow"].to_numpy(), (ei, ii)), shape=(n, n))
-        imports = np.asarray(z.sum(axis=0)).ravel()
-        exports = np.asarray(z.sum(axis=1)).ravel()
+    f = flows[flows["flow"] > 0]
+    regions = sorted(set(prod["region"]) | set(f["exporter"]) | set(f["importer"]))
+    n = len(regions)
+    # one region numbering for all groups: a region absent from a group has no supply and no trade,
+    # an isolated block of (I - A) that changes nothing else
+    pr = pd.Categorical(prod["region"], categories=regions).codes
+    ex = pd.Categorical(f["exporter"], categories=regions).codes
+    im = pd.Categorical(f["importer"], categories=regions).codes
+    pvals, fvals = prod["production"].to_numpy(float), f["flow"].to_numpy(float)
+    pg = prod.groupby(["commodity", "period"]).indices
+    fg = f.groupby(["commodity", "period"]).indices
+    none = np.empty(0, dtype=int)
+    parts, adjusted = [], []
+    for com, per in sorted(set(pg) | set(fg)):
+        pi, fi = pg.get((com, per), none), fg.get((com, per), none)
+        p = np.bincount(pr[pi], pvals[pi], n)
+        imports = np.bincount(im[fi], fvals[fi], n)
+        exports = np.bincount(ex[fi], fvals[fi], n)
         x = p + imports
         short = exports - x
         tol = 1e-9 * np.maximum(1.0, exports)
@@ -388,18 +385,34 @@ def trace_origins(production: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame
             p = p + np.where(short > tol, short, 0.0)
             x = p + imports
         inv_x = np.divide(1.0, x, out=np.zeros(n), where=x > 0)
-        a = sp.diags(inv_x) @ z
-        m = spla.splu(sp.csc_matrix(sp.identity(n) - a)).solve(np.eye(n))
+        m = _leontief_inverse(ex[fi], im[fi], fvals[fi] * inv_x[ex[fi]], n)
         c = np.maximum(x - exports, 0.0)
         q = p[:, None] * m * (c * inv_x)[None, :]
         oi, cj = np.nonzero(q > 1e-12 * max(1.0, float(p.sum())))
-        rows.append(pd.DataFrame({"origin": np.array(regions, dtype=object)[oi],
-                                  "consumer": np.array(regions, dtype=object)[cj],
-                                  "commodity": com, "period": per, "quantity": q[oi, cj]}))
-    out = (pd.concat(rows, ignore_index=True) if rows else
-           pd.DataFrame(columns=["origin", "consumer", "commodity", "period", "quantity"]))
+        parts.append((oi, cj, q[oi, cj], com, per))
+    names = np.array(regions, dtype=object)
+    out = pd.DataFrame({
+        "origin": names[np.concatenate([t[0] for t in parts])] if parts else [],
+        "consumer": names[np.concatenate([t[1] for t in parts])] if parts else [],
+        "commodity": np.concatenate([np.full(t[0].size, t[3], dtype=object) for t in parts]) if parts else [],
+        "period": np.concatenate([np.full(t[0].size, t[4]) for t in parts]) if parts else [],
+        "quantity": np.concatenate([t[2] for t in parts]) if parts else []})
     out.attrs["adjusted"] = pd.DataFrame(adjusted, columns=["region", "commodity", "period", "shortfall"])
     return out
+
+
+def _leontief_inverse(rows: np.ndarray, cols: np.ndarray, shares: np.ndarray, n: int) -> np.ndarray:
+    """(I - A)^-1 for A with entries `shares` at (rows, cols) (duplicates add): dense LAPACK for small
+    n, sparse LU otherwise. n x n, dimensionless."""
+    if n <= DENSE_LEONTIEF_MAX:
+        a = np.zeros((n, n))
+        np.add.at(a, (rows, cols), shares)
+        return np.linalg.solve(np.eye(n) - a, np.eye(n))
+    a = sp.csc_matrix((shares, (rows, cols)), shape=(n, n))
+    return spla.splu(sp.csc_matrix(sp.identity(n) - a)).solve(np.eye(n))
+
+
+DENSE_LEONTIEF_MAX = 400
 
 
 def traced_embodied(traced: pd.DataFrame, intensities: pd.DataFrame, flow_units: Mapping[str, str] | str,

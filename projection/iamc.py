@@ -79,14 +79,14 @@ def market_variables(markets: pd.DataFrame, *, model: str, quantity_factor: floa
     q["value"] = q["value"] * quantity_factor
     world = q.groupby(["scenario", "period", "path", "what"], as_index=False, sort=False)["value"].sum()
     q = pd.concat([q, world.assign(region=WORLD)], ignore_index=True)
-    for depth_path in sorted({p for path in m["path"].unique() for p in _prefixes(path)}):
-        sel = q["path"].map(lambda p, d=depth_path: p == d or p.startswith(d + "|"))
-        if not sel.any():
-            continue
-        keys = ["scenario", "period", "region", "what"]
-        g = q[sel].groupby(keys, as_index=False, sort=False)["value"].sum()
-        g["variable"] = g["what"].map(QUANTITY_STEMS) + "|" + depth_path
-        rows.append(g)
+    # every row counts towards its path and each of the path's prefixes (Crops|Cereals|Wheat ->
+    # Crops, Crops|Cereals, Crops|Cereals|Wheat): one grouped sum over the expanded rows
+    prefixes = pd.DataFrame([(path, pre) for path in m["path"].unique() for pre in _prefixes(path)],
+                            columns=["path", "group"])
+    keys = ["group", "scenario", "period", "region", "what"]
+    g = q.merge(prefixes, on="path").groupby(keys, as_index=False, sort=False)["value"].sum()
+    g["variable"] = g["what"].map(QUANTITY_STEMS) + "|" + g["group"]
+    rows.append(g.drop(columns="group"))
     price = m.assign(variable="Price|Agriculture|" + m["path"], value=m["price"])
     rows.append(price[["scenario", "period", "region", "variable", "value"]])
     out = pd.concat(rows, ignore_index=True)
