@@ -47,7 +47,7 @@ def draw_keys(files: Sequence[Path]) -> pd.DataFrame:
     """The union of the draw files' key rows (KEYS), in the first file's order then first appearance.
     Reads the files one at a time, keys only."""
     ref = pd.read_parquet(files[0], columns=KEYS)
-    union, extra = _key_index(ref), []
+    union, grew = _key_index(ref), False
     for f in files[1:]:
         k = pd.read_parquet(f, columns=KEYS)
         if len(k) == len(ref) and k.equals(ref):
@@ -55,9 +55,8 @@ def draw_keys(files: Sequence[Path]) -> pd.DataFrame:
         idx = _key_index(k)
         new = idx[union.get_indexer(idx) < 0]
         if len(new):
-            extra.append(new)
-            union = union.append(new)
-    keys = ref if not extra else union.to_frame(index=False)
+            union, grew = union.append(new), True
+    keys = union.to_frame(index=False) if grew else ref
     return keys.astype({k: str for k in KEYS if k != "year"}).reset_index(drop=True)
 
 

@@ -54,9 +54,14 @@ def write_plots(results: list, folder: Path, *, focus_region: str) -> list[str]:
     ncol = 4
     nrow = int(np.ceil(len(commodities) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.4 * nrow), squeeze=False, sharex=True)
+    # scenarios that coincide (e.g. before a policy starts) stay visible: each later scenario is drawn
+    # thinner, dashed, with another marker, over the earlier ones
+    styles = [("-", "o", 2.4), ("--", "s", 1.7), (":", "^", 1.3), ("-.", "D", 1.0)]
     for ax, c in zip(axes.ravel(), commodities, strict=False):
-        for scen, d in focus[focus["commodity"] == c].groupby("scenario", sort=False):
-            ax.plot(d["period"], d["price"], marker="o", ms=3, label=scen)
+        for k, (scen, d) in enumerate(focus[focus["commodity"] == c].groupby("scenario", sort=False)):
+            ls, mk, lw = styles[k % len(styles)]
+            ax.plot(d["period"], d["price"], linestyle=ls, marker=mk, ms=3.5 - 0.5 * (k % 4), lw=lw,
+                    label=scen)
         ax.set_title(c, fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in axes.ravel()[len(commodities):]:
