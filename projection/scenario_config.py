@@ -77,34 +77,50 @@ class _Periods(_Strict):
         return (self.from_ is None or period >= self.from_) and (self.until is None or period <= self.until)
 
 
+class _OnMarkets(_Strict):
+    """Selects markets: a region, commodity or both (a missing selector selects all)."""
+
+    region: Names = None
+    commodity: Names = None
+
+
+class _OnRoutes(_Strict):
+    """Selects routes: exporter, importer, commodity (a missing selector selects all)."""
+
+    exporter: Names = None
+    importer: Names = None
+    commodity: Names = None
+
+
+class _Rules(_Strict):
+    """A set of rule lists (each field a tuple of rules)."""
+
+    def then(self, other):
+        """These rules followed by `other`'s (later rules win)."""
+        return type(self)(**{k: getattr(self, k) + getattr(other, k) for k in type(self).model_fields})
+
+
+RATE = Field(..., gt=-100.0, description="% per year, > -100")
+
+
 class RegionRate(_Periods):
     region: Names = None
-    value: float = Field(..., gt=-100.0, description="% per year, > -100")
+    value: float = RATE
 
 
-class MarketRate(_Periods):
-    region: Names = None
-    commodity: Names = None
-    value: float = Field(..., gt=-100.0, description="% per year, > -100")
+class MarketRate(_OnMarkets, _Periods):
+    value: float = RATE
 
 
-class MarketValue(_Strict):
-    region: Names = None
-    commodity: Names = None
+class MarketValue(_OnMarkets):
     value: float
 
 
-class RouteRate(_Periods):
-    exporter: Names = None
-    importer: Names = None
-    commodity: Names = None
-    value: float = Field(..., gt=-100.0, description="% per year, > -100")
+class RouteRate(_OnRoutes, _Periods):
+    value: float = RATE
 
 
-class TariffRule(_Periods):
-    exporter: Names = None
-    importer: Names = None
-    commodity: Names = None
+class TariffRule(_OnRoutes, _Periods):
     specific: float | None = Field(None, ge=0.0, description="USD/t")
     ad_valorem: float | None = Field(None, ge=0.0, description="share of the exporter's base-year price")
     scale: float | None = Field(None, ge=0.0, description="factor on the dataset's tariff")
@@ -117,27 +133,19 @@ class TariffRule(_Periods):
         return self
 
 
-class BanRule(_Periods):
-    exporter: Names = None
-    importer: Names = None
-    commodity: Names = None
+class BanRule(_OnRoutes, _Periods):
+    pass
 
 
-class QuotaRule(_Periods):
-    exporter: Names = None
-    importer: Names = None
-    commodity: Names = None
+class QuotaRule(_OnRoutes, _Periods):
     max_flow: float = Field(..., ge=0.0, description="upper bound on the route's flow, commodity unit")
 
 
-class RouteValue(_Strict):
-    exporter: Names = None
-    importer: Names = None
-    commodity: Names = None
+class RouteValue(_OnRoutes):
     value: float = Field(..., gt=0.0)
 
 
-class Drivers(_Strict):
+class Drivers(_Rules):
     population_growth: tuple[RegionRate, ...] = ()
     income_growth: tuple[RegionRate, ...] = ()
     income_elasticity: tuple[MarketValue, ...] = ()
@@ -147,12 +155,8 @@ class Drivers(_Strict):
     bans: tuple[BanRule, ...] = ()
     quotas: tuple[QuotaRule, ...] = ()
 
-    def then(self, other: Drivers) -> Drivers:
-        """These rules followed by `other`'s (later rules win)."""
-        return Drivers(**{k: getattr(self, k) + getattr(other, k) for k in Drivers.model_fields})
 
-
-class Elasticities(_Strict):
+class Elasticities(_Rules):
     supply: tuple[MarketValue, ...] = ()
     demand: tuple[MarketValue, ...] = ()
     expansion: tuple[RouteValue, ...] = ()
@@ -166,9 +170,6 @@ class Elasticities(_Strict):
             if r.value > 0:
                 raise ValueError(f"demand[{i}].value must be <= 0")
         return self
-
-    def then(self, other: Elasticities) -> Elasticities:
-        return Elasticities(**{k: getattr(self, k) + getattr(other, k) for k in Elasticities.model_fields})
 
     @property
     def empty(self) -> bool:
