@@ -26,8 +26,6 @@ TABLE = {"supply_elasticity": "markets", "demand_elasticity": "markets",
          "expansion_elasticity": "routes", "intensity": "intensities"}
 ENTITY_COLUMNS = {"markets": ("region", "commodity"), "routes": ("exporter", "importer", "commodity"),
                   "intensities": ("region", "commodity", "indicator")}
-SELECTOR_COLUMN = {"region": "region", "commodity": "commodity", "exporter": "exporter",
-                   "importer": "importer", "indicator": "indicator"}
 
 
 def rule_rng(seed: int, draw: int, rule: int) -> np.random.Generator:
@@ -53,7 +51,7 @@ def select(dataset: Dataset, rule: UncertaintyRule) -> Selection:
     t = _table(dataset, rule.target)
     mask = np.ones(len(t), dtype=bool)
     for s, names in rule.selectors().items():
-        mask &= t[SELECTOR_COLUMN[s]].astype(str).isin(names).to_numpy()
+        mask &= t[s].astype(str).isin(names).to_numpy()  # selectors are named after their columns
     rows = np.flatnonzero(mask)
     keys = t.iloc[rows][list(ENTITY_COLUMNS[TABLE[rule.target]])].astype(str).agg("/".join, axis=1)
     codes, uniques = pd.factorize(keys, sort=False)
@@ -68,7 +66,7 @@ def check_rules(dataset: Dataset, rules: Sequence[UncertaintyRule], *, file: str
             raise InputError(f"key 'uncertainty[{i}].target': the dataset has no {TABLE[rule.target]}.csv",
                              file=file)
         for s, names in rule.selectors().items():
-            known = set(t[SELECTOR_COLUMN[s]].astype(str))
+            known = set(t[s].astype(str))
             bad = [n for n in names if n not in known]
             if bad:
                 raise InputError(f"key 'uncertainty[{i}].{s}': unknown {s} '{bad[0]}' "

@@ -1,7 +1,7 @@
 """Name selectors of scenario-file rules: one name or a list of names, validated by pydantic.
 
-`Names` is the field type (None = every entity); both the driver rules (petra.projection) and the
-uncertainty rules (petra.ensemble) use it.
+`Names` is the field type (None = every entity) of the scenario file's driver, elasticity and
+uncertainty rules (petra.projection.scenario_config, petra.projection.uncertainty_rules).
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ class DriverArrays:
 
 
 @dataclass(frozen=True)
-class Names:
+class EntityNames:
     """The entity names rules are matched against: per market (region, commodity) and per route
     (exporter, importer, commodity)."""
 
@@ -78,11 +78,11 @@ def _mask(rule, fields: dict[str, np.ndarray], n: int) -> np.ndarray:
     return m
 
 
-def _market_fields(names: Names) -> dict[str, np.ndarray]:
+def _market_fields(names: EntityNames) -> dict[str, np.ndarray]:
     return {"region": names.region, "commodity": names.commodity}
 
 
-def _route_fields(names: Names) -> dict[str, np.ndarray]:
+def _route_fields(names: EntityNames) -> dict[str, np.ndarray]:
     return {"exporter": names.exporter, "importer": names.importer, "commodity": names.route_commodity}
 
 
@@ -98,7 +98,7 @@ def last_match(rules: Sequence, fields: dict[str, np.ndarray], n: int, period: i
     return out
 
 
-def check_names(spec: ScenarioSpec, names: Names, *, file: str | None = None) -> None:
+def check_names(spec: ScenarioSpec, names: EntityNames, *, file: str | None = None) -> None:
     """InputError naming the rule and key of the first unknown region or commodity."""
     regions, commodities = names.regions, names.commodities
     groups = {"drivers": spec.drivers, "elasticities": spec.elasticities}
@@ -122,7 +122,7 @@ def _rate_factor(rate: np.ndarray, years: int) -> np.ndarray:
     return (1.0 + np.nan_to_num(rate, nan=0.0) / 100.0) ** years
 
 
-def driver_arrays(drivers: Drivers, names: Names, periods: Sequence[int], *, base_transport: np.ndarray,
+def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], *, base_transport: np.ndarray,
                   base_tariff: np.ndarray, exporter_price: np.ndarray) -> DriverArrays:
     """The scenario's per-period arrays (see module docstring).
 
@@ -177,7 +177,7 @@ def tariff_at(drivers: Drivers, route_fields: dict[str, np.ndarray], m: int, per
     return out
 
 
-def apply_elasticities(elasticities: Elasticities, names: Names, supply: np.ndarray, demand: np.ndarray,
+def apply_elasticities(elasticities: Elasticities, names: EntityNames, supply: np.ndarray, demand: np.ndarray,
                        expansion: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Supply, demand (per market) and expansion (per route) elasticities with the set's rules applied."""
     mf, rf = _market_fields(names), _route_fields(names)

@@ -42,7 +42,7 @@ from petra.errors import InputError
 from petra.model.problem import Problem, build_problem
 from petra.model.solve import DEFAULT_TOLERANCE
 from petra.projection import iamc as iamc_mod
-from petra.projection.drivers import Names, apply_elasticities, check_names, driver_arrays
+from petra.projection.drivers import EntityNames, apply_elasticities, check_names, driver_arrays
 from petra.projection.oscillation import price_zigzags, route_flips
 from petra.projection.project import Projection, project_scenario
 from petra.projection.scenario_config import (
@@ -81,8 +81,8 @@ def dataset_path(name: str, scenario_file: Path | None = None) -> Path:
                      f"(china9, globiom37)", file=str(scenario_file) if scenario_file else None)
 
 
-def names_of(p: Problem) -> Names:
-    return Names(region=p.region.astype(str), commodity=p.commodity.astype(str),
+def names_of(p: Problem) -> EntityNames:
+    return EntityNames(region=p.region.astype(str), commodity=p.commodity.astype(str),
                  exporter=p.region[p.exporter].astype(str), importer=p.region[p.importer].astype(str),
                  route_commodity=p.commodity[p.exporter].astype(str))
 
@@ -93,7 +93,7 @@ class CalibratedBase:
 
     dataset: Dataset
     problem: Problem
-    names: Names
+    names: EntityNames
     check: dict
     seconds: float
 

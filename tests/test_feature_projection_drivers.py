@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from petra.projection.drivers import Names, apply_elasticities, driver_arrays
+from petra.projection.drivers import EntityNames, apply_elasticities, driver_arrays
 from petra.projection.scenario_config import Drivers, Elasticities
 
-NAMES = Names(region=np.array(["A", "A", "B", "B"]),
+NAMES = EntityNames(region=np.array(["A", "A", "B", "B"]),
               commodity=np.array(["wheat", "soy", "wheat", "soy"]),
               exporter=np.array(["A", "B", "A"]), importer=np.array(["B", "A", "B"]),
               route_commodity=np.array(["wheat", "wheat", "soy"]))
