@@ -129,9 +129,15 @@ def load_config(path: str | Path | None) -> CalibrationConfig:
         raise InputError(f"invalid configuration ({str(exc).splitlines()[0]})", file=str(path)) from exc
     if not isinstance(raw, dict):
         raise InputError("configuration must be a table of keys", file=str(path))
+    return parse_config(raw, str(path))
+
+
+def parse_config(raw: dict, file: str | None, *, key_prefix: tuple[str, ...] = ()) -> CalibrationConfig:
+    """Validate a configuration mapping; InputError naming the key (after `key_prefix`, e.g.
+    ("calibration",) for the block of a scenario file) on failure."""
     try:
         return CalibrationConfig.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        key = ".".join(str(x) for x in err["loc"])
-        raise InputError(f"key '{key}': {err['msg']}", file=str(path)) from exc
+        key = ".".join(str(x) for x in (*key_prefix, *err["loc"]))
+        raise InputError(f"key '{key}': {err['msg']}", file=file) from exc

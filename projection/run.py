@@ -36,7 +36,7 @@ import pandas as pd
 import yaml
 
 from petra.calibration.base_year import calibrate_base_year
-from petra.calibration.config import CalibrationConfig
+from petra.calibration.config import CalibrationConfig, parse_config
 from petra.dataset import Dataset, load_dataset
 from petra.errors import InputError
 from petra.model.problem import Problem, build_problem
@@ -292,14 +292,8 @@ def resolved_config(sf: ScenarioFile, specs: list[ScenarioSpec], dataset: Path,
 
 
 def load_calibration_config(sf: ScenarioFile, file: str) -> CalibrationConfig:
-    from pydantic import ValidationError
-
-    try:
-        return CalibrationConfig.model_validate(sf.calibration)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(x) for x in ("calibration", *err["loc"]))
-        raise InputError(f"key '{key}': {err['msg']}", file=file) from None
+    """The scenario file's `calibration` block as settings (InputError naming the key)."""
+    return parse_config(sf.calibration, file, key_prefix=("calibration",))
 
 
 def run_scenarios(scenario_file: str | Path | None = None, names: list[str] | None = None, *,

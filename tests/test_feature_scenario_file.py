@@ -85,6 +85,8 @@ def test_unknown_scenario_name(tmp_path):
     (MINIMAL.replace("    population_growth:\n      - {value: 1.0}",
                      "    yield_growth:\n      - {commodity: [wheat, rye], value: 1.0}"), [],
      "unknown commodity 'rye'"),
+    (MINIMAL.replace("periods: [2010, 2020]", "periods: [2010, 2020]\ncalibration: {tolerance: -1}"), [],
+     "key 'calibration.tolerance': Input should be greater than 0"),
 ])
 def test_petra_run_bad_input_exits_2_and_writes_nothing(tmp_path, text, args, message):
     out = tmp_path / "out"
