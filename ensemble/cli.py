@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
 import typer
 
+from petra.atomic import interrupt_on_sigterm
 from petra.errors import PetraError
-
-
-def _terminate(signum, frame):  # pragma: no cover - a kill in a subprocess
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
-def default_ensemble_file() -> Path:
-    """The shipped runs/ensemble.yaml (installed as petra.runs)."""
-    from importlib.resources import files
-
-    return Path(str(files("petra.runs").joinpath("ensemble.yaml")))
 
 
 def ensemble_command(
@@ -51,10 +40,11 @@ def ensemble_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from petra.ensemble.run import default_out, plan, run_ensemble
+    from petra.projection.run import default_scenario_file
 
-    signal.signal(signal.SIGTERM, _terminate)
+    interrupt_on_sigterm()
     console = Console(stderr=True, quiet=quiet)
-    path = scenario_file if scenario_file is not None else default_ensemble_file()
+    path = scenario_file if scenario_file is not None else default_scenario_file("ensemble.yaml")
     out = out if out is not None else default_out(path)
     try:
         p = plan(path, draws, seed=seed, names=scenario or None, tol=tol, embodied=embodied)

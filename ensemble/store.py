@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from petra.atomic import atomic_output_file
 from petra.errors import InputError
 
 FORMAT = 1
@@ -60,24 +59,9 @@ def dataset_digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def _temp_sibling(path: Path) -> tuple[int, str]:
-    """A temporary file next to `path` with the usual mode (mkstemp makes it private, 0600)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    return fd, tmp
-
-
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = _temp_sibling(path)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output_file(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def read_draw_meta(path: Path) -> dict | None:
@@ -125,15 +109,8 @@ class Store:
         table = pa.Table.from_pandas(iamc, preserve_index=False)
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                META_KEY: json.dumps(meta).encode()})
-        path = self.root / draw_file(draw)
-        fd, tmp = _temp_sibling(path)
-        os.close(fd)
-        try:
+        with atomic_output_file(self.root / draw_file(draw)) as tmp:
             pq.write_table(table, tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         self.records[draw] = {"draw": draw, "seed": self.seed, "status": "ok", "reason": None,
                               "seconds": seconds, "worker": worker, "file": draw_file(draw)}
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
 import typer
 
+from petra.atomic import interrupt_on_sigterm
 from petra.errors import PetraError
-
-
-def _terminate(signum, frame):  # pragma: no cover - exercised by the kill test in a subprocess
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def run_command(
@@ -43,7 +39,7 @@ def run_command(
 
     if quiet and debug:
         raise typer.BadParameter("--quiet and --debug exclude each other", param_hint="--quiet")
-    signal.signal(signal.SIGTERM, _terminate)
+    interrupt_on_sigterm()
     console = Console(stderr=True, quiet=quiet)
     path = scenario_file if scenario_file is not None else default_scenario_file()
     out = out if out is not None else Path("runs") / Path(path).stem

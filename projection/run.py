@@ -54,11 +54,11 @@ from petra.projection.scenario_config import (
 )
 
 
-def default_scenario_file() -> Path:
-    """The shipped default scenario file (runs/default.yaml, installed as petra.runs)."""
+def default_scenario_file(name: str = "default.yaml") -> Path:
+    """A shipped scenario file (runs/NAME, installed as petra.runs); default: the default scenarios."""
     from importlib.resources import files
 
-    return Path(str(files("petra.runs").joinpath("default.yaml")))
+    return Path(str(files("petra.runs").joinpath(name)))
 
 
 def dataset_path(name: str, scenario_file: Path | None = None) -> Path:
