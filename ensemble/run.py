@@ -25,14 +25,14 @@ from time import perf_counter
 import numpy as np
 import pandas as pd
 
-from petra.dataset import Dataset, load_dataset
+from petra.dataset import Dataset
 from petra.ensemble import sampling, summary
 from petra.ensemble import store as store_mod
 from petra.ensemble.task import DrawContext, DrawOutcome, make_context, run_draw
 from petra.errors import InputError
 from petra.model.solve import DEFAULT_TOLERANCE
-from petra.projection.run import dataset_path, load_calibration_config
-from petra.projection.scenario_config import ScenarioFile, load_scenario_file, resolve
+from petra.projection.run import load_run_inputs
+from petra.projection.scenario_config import ScenarioFile
 
 MANIFEST_EVERY_SECONDS = 2.0
 
@@ -72,21 +72,18 @@ def plan(scenario_file: str | Path, n_draws: int, *, seed: int = 0, names: Seque
         raise InputError(f"--draws must be a positive number of draws, not {n_draws}")
     if seed < 0:
         raise InputError(f"--seed must be >= 0, not {seed}")
-    sf = load_scenario_file(path)
+    inputs = load_run_inputs(path, names)
+    sf, dataset = inputs.file, inputs.dataset
     if not sf.uncertainty:
         raise InputError("key 'uncertainty': the scenario file declares no uncertainty rules, so every "
                          "draw would be the same", file=str(path))
-    names = list(names) if names else list(sf.scenarios)
-    specs = tuple(resolve(sf, n, file=str(path)) for n in names)
-    ds_path = dataset_path(sf.dataset, path)
-    dataset = load_dataset(ds_path)
     sampling.check_rules(dataset, sf.uncertainty, file=str(path))
-    cal = load_calibration_config(sf, str(path))
-    context = make_context(dataset, specs, cal, sf.uncertainty, tol=tol, embodied=embodied)
+    context = make_context(dataset, tuple(inputs.specs), inputs.config, sf.uncertainty, tol=tol,
+                           embodied=embodied)
     labels = [s.labels for s in context.selections]
     config = {"format": store_mod.FORMAT, "scenario_file": sf.model_dump(mode="json"),
-              "dataset": store_mod.dataset_digest(ds_path), "scenarios": names, "seed": int(seed),
-              "tol": float(tol), "embodied": bool(embodied)}
+              "dataset": store_mod.dataset_digest(inputs.dataset_path), "scenarios": inputs.names,
+              "seed": int(seed), "tol": float(tol), "embodied": bool(embodied)}
     return Plan(scenario_file=path, sf=sf, dataset=dataset, context=context, n_draws=n_draws, seed=seed,
                 counts=sampling.entity_counts(dataset, sf.uncertainty), labels=labels, config=config)
 

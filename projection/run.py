@@ -296,17 +296,38 @@ def load_calibration_config(sf: ScenarioFile, file: str) -> CalibrationConfig:
     return parse_config(sf.calibration, file, key_prefix=("calibration",))
 
 
-def run_scenarios(scenario_file: str | Path | None = None, names: list[str] | None = None, *,
-                  progress=None, tol: float = DEFAULT_TOLERANCE, embodied: bool = True) -> RunResult:
-    """Run scenarios of a file (default: the shipped runs/default.yaml; all its scenarios unless
-    `names`); nothing is written. `progress(done, total, label)` is called after each scenario."""
+@dataclass(frozen=True)
+class RunInputs:
+    """A scenario file read and validated with what it names: the scenarios to run (resolved), the
+    dataset and the calibration settings."""
+
+    path: Path
+    file: ScenarioFile
+    names: list[str]
+    specs: list[ScenarioSpec]
+    dataset_path: Path
+    dataset: Dataset
+    config: CalibrationConfig
+
+
+def load_run_inputs(scenario_file: str | Path | None = None, names: list[str] | None = None) -> RunInputs:
+    """Read a scenario file (default: the shipped runs/default.yaml), resolve its scenarios (all
+    unless `names`), load its dataset and calibration settings; InputError naming the key."""
     path = Path(scenario_file) if scenario_file is not None else default_scenario_file()
     sf = load_scenario_file(path)
     names = list(names) if names else list(sf.scenarios)
     specs = [resolve(sf, n, file=str(path)) for n in names]
     ds_path = dataset_path(sf.dataset, path)
-    dataset = load_dataset(ds_path)
-    config = load_calibration_config(sf, str(path))
+    return RunInputs(path=path, file=sf, names=names, specs=specs, dataset_path=ds_path,
+                     dataset=load_dataset(ds_path), config=load_calibration_config(sf, str(path)))
+
+
+def run_scenarios(scenario_file: str | Path | None = None, names: list[str] | None = None, *,
+                  progress=None, tol: float = DEFAULT_TOLERANCE, embodied: bool = True) -> RunResult:
+    """Run scenarios of a file (default: the shipped runs/default.yaml; all its scenarios unless
+    `names`); nothing is written. `progress(done, total, label)` is called after each scenario."""
+    inputs = load_run_inputs(scenario_file, names)
+    path, sf, specs, dataset, config = inputs.path, inputs.file, inputs.specs, inputs.dataset, inputs.config
     bases: dict[Elasticities, CalibratedBase] = {}
     results = []
     for i, spec in enumerate(specs):
@@ -317,7 +338,7 @@ def run_scenarios(scenario_file: str | Path | None = None, names: list[str] | No
         if progress is not None:
             progress(i + 1, len(specs), spec.name)
     calib = {f"set {i}": b.check for i, b in enumerate(bases.values())}
-    resolved = resolved_config(sf, specs, ds_path, config)
+    resolved = resolved_config(sf, specs, inputs.dataset_path, config)
     notes = []
     if getattr(sf, "uncertainty", None):
         notes.append(f"the file's {len(sf.uncertainty)} uncertainty rule(s) are for `petra ensemble`; "
