@@ -13,7 +13,8 @@ from petra.errors import PetraError
 def calibrate_command(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder whose base year is observed (markets.csv, "
                                                  "routes.csv flow = observed net flows)")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced whole on success): "
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: new, empty, or an earlier "
+                                      "`petra calibrate` output (replaced on success): "
                                       "dataset/, report.html and its CSV tables")],
     validate: Annotated[list[str] | None, typer.Option(
         "--validate", help="Observed years to project and report, e.g. 2015-2020 or 2015,2018 "

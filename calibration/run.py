@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from petra.atomic import atomic_output_dir
+from petra.atomic import atomic_output_dir, guard_output_dir
 from petra.calibration.base_year import BaseYearCalibration, calibrate_base_year
 from petra.calibration.config import CalibrationConfig
 from petra.calibration.fit import (
@@ -125,6 +125,7 @@ def parameter_table(run: CalibrationRun) -> pd.DataFrame:
 def run_calibration(dataset_path: str | Path, out: str | Path, config: CalibrationConfig, *,
                     validate: list[int] | None = None, fit: list[int] | None = None) -> CalibrationRun:
     """Load, calibrate and write DIR/dataset, DIR/report.html and the tables (all or nothing)."""
+    guard_output_dir(out, "calibrate", [dataset_path])
     dataset = load_dataset(dataset_path)
     run = calibrate(dataset, config, validate=validate, fit=fit)
     unit = ""
@@ -134,7 +135,7 @@ def run_calibration(dataset_path: str | Path, out: str | Path, config: Calibrati
                 "fit_years": fit or [], "config": config.model_dump(mode="json"),
                 "base_year_check": run.base.check, "timings": {**run.base.timings, **run.timings}}
     title = f"petra calibration: {dataset.metadata.get('title', Path(dataset_path).name)}"
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "calibrate", [dataset_path]) as tmp:
         write_dataset(run.final, tmp / "dataset")
         write_report(tmp, title=title,
                      comparison=run.comparison, base_check=run.base.check, negative=run.base.negative,

@@ -345,7 +345,7 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path) -> dict:
         "notes": "consumption = production + imports - exports (net flows); stock changes out of scope",
     }
     cm = com[["commodity", "name", "unit"]]
-    with atomic_output_dir(out_dir) as tmp:
+    with atomic_output_dir(out_dir, "build") as tmp:
         markets.to_csv(tmp / "markets.csv", index=False, float_format="%.12g")
         routes.to_csv(tmp / "routes.csv", index=False, float_format="%.12g")
         rnames.to_csv(tmp / "regions.csv", index=False)

@@ -25,7 +25,8 @@ class FeedOrigin(StrEnum):
 def embodied_command(
     source: Annotated[Path, typer.Argument(help="Dataset folder (observed flows) or run directory "
                                                 "(solved flows)")],
-    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced whole)")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder: new, empty, or an earlier "
+                                                    "`petra embodied` output (replaced)")],
     deforestation: Annotated[Path | None, typer.Option(help="deforestation.csv: region, period, land_type, "
                                                             "value, unit (t CO2)")] = None,
     areas: Annotated[Path | None, typer.Option(help="areas.csv: region, commodity, period, land_type, area, "

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from petra.atomic import atomic_output_dir
+from petra.atomic import atomic_output_dir, guard_output_dir
 from petra.dataset import Dataset, load_dataset
 from petra.embodied import deficit as deficit_mod
 from petra.embodied import embodied_math as em
@@ -344,9 +344,11 @@ def safe_name(name: str) -> str:
 def run_embodied(source: str | Path, out: str | Path, opts: Options | None = None) -> dict:
     """Compute everything for `source` and write `out` (all-or-nothing). Returns the summary dict."""
     opts = opts or Options()
+    inputs = [source, opts.deforestation, opts.areas, opts.feed, opts.joint, opts.water_cap, opts.footprint]
+    guard_output_dir(out, "embodied", inputs)
     src = load_source(source, observed_years=opts.observed_years, flow_unit=opts.flow_unit)
     tables = compute(src, opts)
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "embodied", inputs) as tmp:
         _csv(tables["embodied"], tmp / "embodied.csv")
         names = ["embodied_detail", "routes", "missing", "accounts", "reexport", "water", "deforestation",
                  "feed", "deficit", "iamc"]

@@ -25,6 +25,7 @@ from time import perf_counter
 import numpy as np
 import pandas as pd
 
+from petra.atomic import guard_output_location
 from petra.dataset import Dataset
 from petra.ensemble import sampling, summary
 from petra.ensemble import store as store_mod
@@ -138,6 +139,7 @@ def run_ensemble(p: Plan, out: str | Path, *, scheduler: str | None = None, work
     """
     if client is None and scheduler is None and workers <= 0:
         raise InputError(f"--workers must be >= 1, not {workers}")
+    guard_output_location(out, [p.scenario_file, p.dataset.path])
     st = store_mod.open_store(out, p.config, p.seed)
     done = st.completed()
     todo = [d for d in range(p.n_draws) if d not in done]

@@ -190,7 +190,7 @@ def write_summary(files: Sequence[Path], out: Path, *, region: str, qs: Sequence
 
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     frame = quantiles_out_of_core(files, Path(out).parent, qs)
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "ensemble-summary") as tmp:
         if len(frame):
             write_quantiles(frame, tmp / "quantiles.csv")
             fan_chart(frame, tmp / "fan_chart.png", region=region, qs=qs)

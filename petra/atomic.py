@@ -1,39 +1,160 @@
-"""Write outputs all-or-nothing: build a directory or file in a temporary sibling, then move it into
-place; make SIGTERM interrupt a command as Ctrl-C does, so the temporary parts are cleaned up."""
+"""Write outputs all-or-nothing and never over a user's files.
+
+`atomic_output_dir` builds an output folder in a temporary sibling and moves it into place; before
+anything is written, `guard_output_dir` refuses a target that is not petra's own output of the same
+command (marker file `.petra-output.json`), the working directory or one of its parents, an input or
+a folder containing an input. Leftover temporary siblings of a killed run (kill -9) are removed on
+the next run into the same place. `interrupt_on_sigterm` makes SIGTERM interrupt a command as Ctrl-C
+does, so the temporary parts are cleaned up.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import shutil
 import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from petra.errors import InputError
+
+OUTPUT_MARKER = ".petra-output.json"
+"""File petra writes into every output folder it owns: {"petra_output": <command>}."""
+
+
+def _marker_text(command: str) -> str:
+    return json.dumps({"petra_output": command}) + "\n"
+
+
+def output_command(folder: Path) -> str | None:
+    """The command whose output `folder` is (from its marker), or None if it is not petra's output."""
+    try:
+        doc = json.loads((Path(folder) / OUTPUT_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc.get("petra_output") if isinstance(doc, dict) else None
+
+
+def guard_output_location(out: str | os.PathLike,
+                          inputs: Iterable[str | os.PathLike | None] = ()) -> Path:
+    """The resolved `out`, or InputError if it is a symbolic link, an existing file, the working
+    directory or one of its parents, an input (file or folder) or a folder containing one."""
+    raw = Path(out)
+    if raw.is_symlink():
+        raise InputError("--out is a symbolic link; petra replaces its output folder whole, so give the "
+                         "real path", file=str(raw))
+    target = raw.resolve()
+    if target.exists() and not target.is_dir():
+        raise InputError("--out exists and is not a folder; refusing to replace it", file=str(raw))
+    cwd = Path.cwd().resolve()
+    if target == cwd or target in cwd.parents:
+        raise InputError("--out is the working directory or one of its parents; refusing to replace it",
+                         file=str(raw))
+    for item in inputs:
+        if item is None:
+            continue
+        src = Path(item).resolve()
+        if src == target or target in src.parents:
+            raise InputError(f"--out {'is' if src == target else 'contains'} the input {src}; refusing "
+                             "to replace it", file=str(raw))
+    return target
+
+
+def guard_output_dir(out: str | os.PathLike, command: str,
+                     inputs: Iterable[str | os.PathLike | None] = ()) -> Path:
+    """The resolved output folder `out` for `petra <command>`, or InputError (exit 2) if writing there
+    could destroy anything that is not petra's own output of the same command.
+
+    Refused: whatever `guard_output_location` refuses, and an existing non-empty folder without the
+    marker of the same command. An empty folder is accepted. Nothing is touched.
+    """
+    target = guard_output_location(out, inputs)
+    if target.is_dir():
+        try:
+            empty = not any(target.iterdir())
+        except OSError as exc:
+            raise InputError(f"--out cannot be read ({exc.strerror})", file=str(out)) from None
+        owner = output_command(target)
+        if not empty and owner != command:
+            what = (f"the output of `petra {owner}`" if owner else
+                    f"not a petra output (no {OUTPUT_MARKER})")
+            raise InputError(f"--out exists and is {what}; petra replaces only its own `petra {command}` "
+                             "output: choose another folder or remove this one yourself", file=str(out))
+    return target
+
+
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)(?:-.*)?$")
+
+
+def remove_leftovers(target: Path) -> list[Path]:
+    """Remove hidden temporary siblings `.<name>.tmp-<pid>-*` / `.<name>.old-<pid>` of `target` left
+    by a process that no longer runs (kill -9 while writing); returns what was removed."""
+    removed = []
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for p in siblings:
+        m = _LEFTOVER.fullmatch(p.name)
+        if not m or m["name"] != target.name or not p.is_dir() or p.is_symlink():
+            continue
+        if _alive(int(m["pid"])):
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
 
 
 @contextlib.contextmanager
-def atomic_output_dir(out: str | os.PathLike) -> Iterator[Path]:
+def atomic_output_dir(out: str | os.PathLike, command: str,
+                      inputs: Iterable[str | os.PathLike | None] = ()) -> Iterator[Path]:
     """Yield a fresh temporary directory that replaces `out` only if the block completes.
 
-    The temporary directory is a sibling of `out` (same filesystem, so the final rename is atomic).
-    On any exception, including KeyboardInterrupt, it is removed and `out` is left as it was.
-    An existing `out` is replaced whole, never merged.
+    `out` is first checked with `guard_output_dir` (InputError, nothing touched). The temporary
+    directory is a sibling of `out` (same filesystem, so the final rename is atomic) and gets the
+    marker of `command`. On any exception, including KeyboardInterrupt, it is removed and `out` is
+    left as it was. An existing `out` (petra's own output of `command`) is replaced whole, never merged.
     """
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    _usual_mode(tmp, 0o777)  # mkdtemp makes it private (0700)
+    out = guard_output_dir(out, command, inputs)
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(out)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+    except OSError as exc:
+        raise InputError(f"--out cannot be written ({exc.strerror})", file=str(out)) from None
+    try:
+        _usual_mode(tmp, 0o777)  # mkdtemp makes it private (0700)
+        (tmp / OUTPUT_MARKER).write_text(_marker_text(command), encoding="utf-8")
         yield tmp
+        guard_output_dir(out, command, inputs)  # nothing new appeared there meanwhile
+        old = None
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            os.replace(out, old)
+        os.replace(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise InputError(f"--out could not be written ({exc.strerror or exc}); nothing was changed there",
+                         file=str(out)) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.replace(out, old)
-    os.replace(tmp, out)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 

@@ -28,7 +28,8 @@ def main() -> None:
 @app.command()
 def solve(
     dataset: Path = typer.Argument(..., help="Dataset folder (markets.csv, routes.csv, ...)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder (replaced whole on success)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: new, empty, or an earlier "
+                              "`petra solve` output (replaced on success)."),
     tol: float = typer.Option(1e-6, help="Certificate tolerance: maximum relative violation."),
     loader: str = typer.Option("direct", help="How the model reaches HiGHS: direct or pyomo."),
 ) -> None:
@@ -37,12 +38,13 @@ def solve(
     Exit codes: 0 solved within tolerance; 1 HiGHS not optimal or certificate above tolerance
     (nothing written); 2 bad input, or infeasible/unbounded markets (nothing written).
     """
-    from petra.atomic import atomic_output_dir
+    from petra.atomic import atomic_output_dir, guard_output_dir
     from petra.model import solve as solve_dataset
 
     if loader not in ("direct", "pyomo"):
         raise typer.BadParameter(f"must be 'direct' or 'pyomo', not {loader!r}", param_hint="--loader")
     try:
+        guard_output_dir(out, "solve", [dataset])
         result = solve_dataset(dataset, tol=tol, loader=loader)
     except PetraError as exc:
         _fail(exc)
@@ -55,10 +57,13 @@ def solve(
                    f"{cert.get('worst_market', '?')}, worst route {cert.get('worst_route', '?')})",
                    err=True)
         raise typer.Exit(1)
-    with atomic_output_dir(out) as tmp:
-        result.flows.to_csv(tmp / "flows.csv", index=False, float_format="%.12g")
-        result.markets.to_csv(tmp / "markets.csv", index=False, float_format="%.12g")
-        (tmp / "solve.json").write_text(json.dumps(summary, indent=2) + "\n")
+    try:
+        with atomic_output_dir(out, "solve", [dataset]) as tmp:
+            result.flows.to_csv(tmp / "flows.csv", index=False, float_format="%.12g")
+            result.markets.to_csv(tmp / "markets.csv", index=False, float_format="%.12g")
+            (tmp / "solve.json").write_text(json.dumps(summary, indent=2) + "\n")
+    except PetraError as exc:
+        _fail(exc)
     typer.echo(f"solved {len(result.markets)} markets, {len(result.flows)} routes: certificate "
                f"{result.certificate['max_violation']:.2e} in {result.timings['total_seconds']:.2f} s "
                f"-> {out}")

@@ -16,7 +16,8 @@ def run_command(
     scenario: list[str] = typer.Option(None, "--scenario", "-s", help="Scenario to run (repeatable; "
                                        "default: every scenario in the file)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output folder (default runs/<file name>); "
-                             "replaced whole on success."),
+                             "replaced on success if it is a petra run output or empty; anything "
+                             "else is refused."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
     debug: bool = typer.Option(False, "--debug", help="Print every solve (period, commodity, "
                                "certificate, time)."),
@@ -35,6 +36,7 @@ def run_command(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from petra.atomic import guard_output_dir
     from petra.projection.run import default_scenario_file, run_scenarios, write_run
 
     if quiet and debug:
@@ -44,6 +46,7 @@ def run_command(
     path = scenario_file if scenario_file is not None else default_scenario_file()
     out = out if out is not None else Path("runs") / Path(path).stem
     try:
+        guard_output_dir(out, "run", [path])
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console, transient=True, disable=quiet) as bar:
             task = bar.add_task("scenarios", total=None)

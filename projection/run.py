@@ -354,7 +354,7 @@ def write_run(run: RunResult, out: str | Path, *, plots: bool = True,
     from petra.projection import outputs
 
     ok = [r for r in run.results if r.ok]
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "run", [run.scenario_file, run.dataset.path]) as tmp:
         outputs.write_iamc(pd.concat([r.iamc for r in ok], ignore_index=True) if ok else None, tmp)
         outputs.write_parquet(pd.concat([r.flows for r in ok], ignore_index=True) if ok else None,
                               tmp / "flows.parquet")

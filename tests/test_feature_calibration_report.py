@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from petra.atomic import atomic_output_dir
+from petra.atomic import OUTPUT_MARKER, atomic_output_dir
 from petra.calibration.base_year import calibrate_base_year
 from petra.calibration.config import CalibrationConfig
 from petra.calibration.fit import synthetic_history
@@ -72,8 +72,9 @@ def test_nothing_written_when_a_step_fails(history_dir, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("old")
+    (out / OUTPUT_MARKER).write_text('{"petra_output": "calibrate"}')  # a previous calibration's output
     cfg = CalibrationConfig(tolerance=1e-300)
     with pytest.raises(Exception, match="worst markets"):
-        with atomic_output_dir(out):
+        with atomic_output_dir(out, "calibrate"):
             calibrate(__import__("petra").load_dataset(history_dir), cfg)
     assert (out / "keep.txt").read_text() == "old"

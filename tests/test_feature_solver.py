@@ -93,7 +93,8 @@ def test_cli_writes_the_three_files(good_dataset_dir, tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["solve", str(good_dataset_dir), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert sorted(x.name for x in out.iterdir()) == ["flows.csv", "markets.csv", "solve.json"]
+    assert sorted(x.name for x in out.iterdir()) == [".petra-output.json", "flows.csv", "markets.csv",
+                                                     "solve.json"]
     summary = json.loads((out / "solve.json").read_text())
     assert summary["certificate"]["max_violation"] <= 1e-6
     assert summary["status"] == "Optimal" and summary["converged"]
@@ -105,8 +106,8 @@ def test_cli_writes_the_three_files(good_dataset_dir, tmp_path):
 
 def test_cli_replaces_an_existing_output_whole(good_dataset_dir, tmp_path):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "stale.txt").write_text("old")
+    assert CliRunner().invoke(app, ["solve", str(good_dataset_dir), "--out", str(out)]).exit_code == 0
+    (out / "stale.txt").write_text("old")  # a file in petra's own earlier output
     result = CliRunner().invoke(app, ["solve", str(good_dataset_dir), "--out", str(out)])
     assert result.exit_code == 0
     assert not (out / "stale.txt").exists()
