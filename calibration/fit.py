@@ -35,7 +35,7 @@ from petra.calibration.observed import check_observations, market_anchors, route
 from petra.dataset import Dataset
 from petra.errors import PetraError
 from petra.model.problem import Problem, build_problem, commodity_slice
-from petra.model.recursive import project
+from petra.model.recursive import anchored_inputs, project_periods
 
 FIT_SOLVE_TOLERANCE = 1e-9
 # HiGHS's interior-point QP without the model's active-set fallback: with highspy 1.15.1 the active-set
@@ -96,9 +96,9 @@ class _CommodityFit:
         return self.sub.with_routes(elasticity=e, slope=f * self.unit)
 
     def model_flows(self, problem: Problem) -> dict:
-        periods = project(problem, {y: self.anchors[y] for y in self.X_obs}, tol=FIT_SOLVE_TOLERANCE,
-                          highs_options=FIT_HIGHS_OPTIONS)
-        return {per.key: per.X for per in periods}
+        return project_periods(problem, anchored_inputs({y: self.anchors[y] for y in self.X_obs}),
+                               tol=FIT_SOLVE_TOLERANCE, highs_options=FIT_HIGHS_OPTIONS,
+                               raise_on_failure=True).flows()
 
     def residuals_of(self, problem: Problem) -> np.ndarray:
         self.evaluations += 1
@@ -228,16 +228,16 @@ def synthetic_history(calibrated: Dataset, years: list[int], elasticity: dict[st
         tot_d = np.bincount(p.commodity_index, D)
         D = D * (tot_s / tot_d)[p.commodity_index]
         anchors[y] = (S.copy(), D.copy())
-    periods = project(truth, anchors, tol=FIT_SOLVE_TOLERANCE)
+    proj = project_periods(truth, anchored_inputs(anchors), tol=FIT_SOLVE_TOLERANCE, raise_on_failure=True)
     om, of = [], []
-    for per in periods:
-        om.append(pd.DataFrame({"year": per.key, "region": p.region, "commodity": p.commodity,
-                                "production": anchors[per.key][0], "consumption": anchors[per.key][1],
-                                "price": per.price}))
-        keep = per.X > 1e-9 * p.q_scale[c_of_route]
+    for year, X, price in zip(proj.periods, proj.X, proj.P, strict=True):
+        om.append(pd.DataFrame({"year": year, "region": p.region, "commodity": p.commodity,
+                                "production": anchors[year][0], "consumption": anchors[year][1],
+                                "price": price}))
+        keep = X > 1e-9 * p.q_scale[c_of_route]
         r = calibrated.routes
-        of.append(pd.DataFrame({"year": per.key, "exporter": r["exporter"][keep],
+        of.append(pd.DataFrame({"year": year, "exporter": r["exporter"][keep],
                                 "importer": r["importer"][keep], "commodity": r["commodity"][keep],
-                                "flow": per.X[keep]}))
+                                "flow": X[keep]}))
     return calibrated.replace(observed_markets=pd.concat(om, ignore_index=True),
                               observed_flows=pd.concat(of, ignore_index=True))

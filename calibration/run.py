@@ -33,8 +33,8 @@ from petra.calibration.observed import check_observations, market_anchors, route
 from petra.calibration.report import write_report
 from petra.dataset import Dataset, load_dataset, write_dataset
 from petra.errors import InputError
-from petra.model.problem import build_problem, commodity_slice
-from petra.model.recursive import project
+from petra.model.problem import build_problem
+from petra.model.recursive import anchored_inputs, project_periods
 
 
 def parse_years(values: list[str] | None) -> list[int]:
@@ -87,16 +87,8 @@ def calibrate(dataset: Dataset, config: CalibrationConfig, *, validate: list[int
         p = build_problem(final)
         anchors = market_anchors(final, p, validate)
         observed = route_flows(final, validate)
-        # commodities do not interact: project each on its own sub-problem (as the fit does; the
-        # whole-dataset QP is harder for HiGHS and gives the same flows)
-        modelled = {y: np.zeros(p.n_routes) for y in validate}
-        for c in range(len(p.commodities)):
-            sub, mk, rt = commodity_slice(p, c)
-            if rt.size == 0:
-                continue
-            for per in project(sub, {y: (a[0][mk], a[1][mk]) for y, a in anchors.items()},
-                               tol=FIT_SOLVE_TOLERANCE, highs_options=FIT_HIGHS_OPTIONS):
-                modelled[per.key][rt] = per.X
+        modelled = project_periods(p, anchored_inputs(anchors), tol=FIT_SOLVE_TOLERANCE,
+                                   highs_options=FIT_HIGHS_OPTIONS, raise_on_failure=True).flows()
         for y in validate:
             frames.append(keys.assign(year=y, observed=observed[y], modelled=modelled[y]))
     comparison = pd.concat(frames, ignore_index=True)[

@@ -20,6 +20,13 @@ A period t is the equilibrium of a Problem whose
   leave a used route with a negative adjustment (observed trade from the dearer market), whose
   isoelastic marginal cost falls to that adjustment as its flow shrinks.
 
+`project_periods` is the one projection loop of petra: scenarios (`petra.projection`), the fit and
+the hindcast (`petra.calibration`) all give it one `PeriodInputs` per period. Each period is solved
+commodity by commodity (commodities do not interact: the same equilibrium as the whole problem,
+smaller QPs). Flows are carried exactly as solved: the active-set refinement gives exact zeros on
+unused routes, and rounding small flows to zero would break the equilibrium conditions of
+isoelastic routes whose tiny flow is set by a steep marginal cost.
+
 The functions are pure (Problems are frozen; nothing is modified in place). `HighsBackend` fixes the
 market curves when it is built, so a new backend is built for each period (the direct loader makes
 that cheap: ~10 ms for 10k routes).
@@ -27,15 +34,20 @@ that cheap: ~10 ms for 10k routes).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from petra.model.certificate import Certificate
+from petra.errors import PetraError, SolveError
+from petra.model.certificate import market_trade
 from petra.model.equilibrium_math import no_cross_hauling_adjustment
-from petra.model.problem import Problem, reverse_routes, route_kind
+from petra.model.problem import Problem, commodity_slice, reverse_routes, route_kind
 from petra.model.solve import DEFAULT_TOLERANCE, solve_problem
+
+TINY_FLOW = 1e-9
+"""Used routes below TINY_FLOW x the commodity's quantity scale are counted (`tiny_flows` in the log)."""
 
 
 def step_problem(problem: Problem, solved_flows: np.ndarray, production: np.ndarray,
@@ -69,35 +81,121 @@ def step_problem(problem: Problem, solved_flows: np.ndarray, production: np.ndar
 
 
 @dataclass(frozen=True)
-class Period:
-    """One solved period of a projection (data units)."""
+class PeriodInputs:
+    """What one period of a projection is given (data units).
+
+    key: the period's label (a year). production, consumption: the supply and demand anchors at the
+    base prices (n_markets, >= 0). tau: route cost transport + tariff (n_routes; None: the problem's).
+    quota: flow caps (n_routes, +inf where none; None: none). banned: routes that may not trade
+    (n_routes bool; None: none).
+    """
 
     key: object
-    problem: Problem
+    production: np.ndarray
+    consumption: np.ndarray
+    tau: np.ndarray | None = None
+    quota: np.ndarray | None = None
+    banned: np.ndarray | None = None
+
+
+@dataclass
+class Projection:
+    """A projection, arrays with a first axis per period (data units).
+
+    S, D, P, imports, exports: (T, n_markets); X, tau, adjustment: (T, n_routes) (adjustment: the
+    period's cost adjustment, the calibrated one unless raised against cross-hauling).
+    log: one dict per solve (period, commodity, status, certificate, qp_solves, solver, seconds).
+    failure: None when every period solved within tolerance, else the reason; periods from the
+    failing one on are NaN.
+    """
+
+    periods: tuple
     S: np.ndarray
     D: np.ndarray
+    P: np.ndarray
     X: np.ndarray
-    price: np.ndarray
-    certificate: Certificate | None
-    converged: bool
+    tau: np.ndarray
+    adjustment: np.ndarray
+    imports: np.ndarray
+    exports: np.ndarray
+    log: list[dict] = field(default_factory=list)
+    failure: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+    def flows(self) -> dict:
+        """{period key: flows (n_routes)}."""
+        return dict(zip(self.periods, self.X, strict=True))
 
 
-def project(problem: Problem, anchors: Mapping[object, tuple[np.ndarray, np.ndarray]], *,
-            base_flows: np.ndarray | None = None, tol: float = DEFAULT_TOLERANCE,
-            highs_options: dict | None = None) -> list[Period]:
-    """Solve period by period, in the order of `anchors` (e.g. {2015: (S0, D0), 2016: ...}).
+def project_periods(problem: Problem, inputs: Sequence[PeriodInputs], *,
+                    base_flows: np.ndarray | None = None, tol: float = DEFAULT_TOLERANCE,
+                    highs_options: dict | None = None, raise_on_failure: bool = False) -> Projection:
+    """Solve period after period, each anchored on the last (see module docstring).
 
     The first period steps from `problem` with flow_prev = `base_flows` (default: problem.flow_prev,
-    i.e. the base year's flows, which for a calibrated base year are its equilibrium); each later
-    period from the previous one's solution. Raises InfeasibleMarketError / SolveError as
-    `solve_problem` does; a period whose certificate misses `tol` is returned with converged=False.
+    the base year's flows, which for a calibrated base year are its equilibrium); each later period
+    from the previous one's solution. A solve that raises (infeasible, HiGHS failure) or misses `tol`
+    stops the projection: its reason is `failure` and the periods from there on are left NaN; with
+    `raise_on_failure` the error is raised instead (SolveError for a missed certificate).
     """
-    X = problem.flow_prev if base_flows is None else np.asarray(base_flows, dtype=float)
-    out = []
-    for key, (production, consumption) in anchors.items():
-        current = step_problem(problem, X, production, consumption)
-        sol, _ = solve_problem(current, tol=tol, highs_options=highs_options)
-        out.append(Period(key=key, problem=current, S=sol.S, D=sol.D, X=sol.X, price=sol.price,
-                          certificate=sol.certificate, converged=sol.converged))
-        X = sol.X
+    T, n, m = len(inputs), problem.n_markets, problem.n_routes
+    out = Projection(periods=tuple(x.key for x in inputs), S=np.full((T, n), np.nan),
+                     D=np.full((T, n), np.nan), P=np.full((T, n), np.nan), X=np.full((T, m), np.nan),
+                     tau=np.full((T, m), np.nan), adjustment=np.full((T, m), np.nan),
+                     imports=np.full((T, n), np.nan), exports=np.full((T, n), np.nan))
+    X_prev = problem.flow_prev if base_flows is None else np.asarray(base_flows, dtype=float)
+    qf = TINY_FLOW * problem.q_scale[problem.commodity_index[problem.exporter]]
+    for k, period in enumerate(inputs):
+        pk = step_problem(problem, X_prev, period.production, period.consumption, tau=period.tau,
+                          quota=period.quota)
+        allowed = None if period.banned is None else ~np.asarray(period.banned, dtype=bool)
+        S, D, P, X = (np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(m))
+        for c, name in enumerate(problem.commodities):
+            sub, mk, rt = commodity_slice(pk, c, allowed)
+            if mk.size == 0:
+                continue
+            t0 = time.perf_counter()
+            entry = {"period": _plain(period.key), "commodity": str(name), "markets": int(mk.size),
+                     "routes": int(rt.size)}
+            try:
+                sol, _ = solve_problem(sub, tol=tol, highs_options=highs_options)
+            except PetraError as exc:
+                if raise_on_failure:
+                    raise
+                out.log.append({**entry, "status": "error", "certificate": np.nan, "tiny_flows": 0,
+                                "qp_solves": 0, "solver": "", "seconds": time.perf_counter() - t0,
+                                "message": str(exc)})
+                out.failure = f"period {period.key}, {name}: {exc}"
+                return out
+            cert = sol.certificate.max_violation if sol.certificate else np.nan
+            tr = sol.trace
+            out.log.append({**entry, "status": sol.status, "certificate": float(cert),
+                            "tiny_flows": int(((sol.X > 0) & (sol.X < qf[rt])).sum()),
+                            "qp_solves": len(tr.highs_seconds), "solver": "+".join(sorted(set(tr.solvers))),
+                            "seconds": time.perf_counter() - t0, "message": ""})
+            if not sol.converged:
+                out.failure = (f"period {period.key}, {name}: certificate {cert:.3g} above tolerance "
+                               f"{tol:g} (HiGHS status {sol.status})")
+                if raise_on_failure:
+                    raise SolveError(out.failure)
+                return out
+            S[mk], D[mk], P[mk], X[rt] = sol.S, sol.D, sol.price, sol.X
+        imp, exp = market_trade(problem, X)
+        out.S[k], out.D[k], out.P[k], out.X[k], out.tau[k] = S, D, P, X, pk.tau
+        out.adjustment[k] = pk.adjustment
+        out.imports[k], out.exports[k] = imp, exp
+        X_prev = X
     return out
+
+
+def anchored_inputs(anchors: dict) -> list[PeriodInputs]:
+    """{key: (production, consumption)} -> one PeriodInputs per key (route costs unchanged)."""
+    return [PeriodInputs(key=k, production=s, consumption=d) for k, (s, d) in anchors.items()]
+
+
+def _plain(key):
+    """A period key as a plain Python value (numpy integers become int) for logs and tables."""
+    return key.item() if isinstance(key, np.generic) else key

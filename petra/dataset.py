@@ -16,9 +16,11 @@ routes.csv   exporter, importer, commodity, flow, transport_cost, tariff, expans
 regions.csv (optional)      region, name
 commodities.csv (optional)  commodity, name, unit
 dataset.toml (optional)     title, base_year, units, sources, ...
-observed_markets.csv (optional)  year, region, commodity, production, consumption, price
-    Later observed years (validation and elasticity fitting), same units as markets.csv; price may be
-    empty where not observed.
+observed_markets.csv (optional)  year, region, commodity, production, consumption, price [, price_basis]
+    Observed years (any of them can be the base year; later ones serve validation, fitting and
+    hindcasts), same units as markets.csv; price may be empty where not observed. price_basis: empty
+    where the price is observed, else how it was filled (e.g. "FILLED: world average producer unit
+    value"); filled prices are used to re-base but not scored.
 observed_flows.csv (optional)    year, exporter, importer, commodity, flow
     Later observed bilateral net flows. A route absent for a year means zero flow that year.
 intensities.csv (optional)  region, commodity, period, indicator, value, unit [, source]
@@ -69,6 +71,7 @@ OBSERVED_MARKET_COLUMNS = [
     Column("production", lower=0.0),
     Column("consumption", lower=0.0),
     Column("price", required=False, blank=math.nan, lower=0.0, lower_open=True),
+    Column("price_basis", "str", required=False, blank=""),
 ]
 
 OBSERVED_FLOW_COLUMNS = [

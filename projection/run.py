@@ -40,11 +40,12 @@ from petra.calibration.config import CalibrationConfig, parse_config
 from petra.dataset import Dataset, load_dataset
 from petra.errors import InputError
 from petra.model.problem import Problem, build_problem
+from petra.model.recursive import Projection
 from petra.model.solve import DEFAULT_TOLERANCE
 from petra.projection import iamc as iamc_mod
 from petra.projection.drivers import EntityNames, apply_elasticities, check_names, driver_arrays
 from petra.projection.oscillation import price_zigzags, route_flips
-from petra.projection.project import Projection, project_scenario
+from petra.projection.project import project_scenario
 from petra.projection.scenario_config import (
     Elasticities,
     ScenarioFile,

@@ -8,7 +8,7 @@ from petra.calibration.base_year import calibrate_base_year
 from petra.calibration.config import CalibrationConfig, FitConfig
 from petra.calibration.fit import fit_parameters, synthetic_history
 from petra.model import build_problem
-from petra.model.recursive import project, step_problem
+from petra.model.recursive import anchored_inputs, project_periods, step_problem
 from petra.synthetic import world_dataset
 
 TRUE_E = {"c00": 1.3, "c01": 3.0}
@@ -56,10 +56,11 @@ def test_recovers_known_parameters_within_5_percent(history, error):
 def test_projection_with_base_anchors_stays_at_the_calibrated_base_year():
     cal = calibrate_base_year(world_dataset(10, 1, seed=5)).dataset
     p = build_problem(cal)
-    periods = project(p, {1: (p.S0, p.D0), 2: (p.S0, p.D0)}, tol=1e-9)
-    for per in periods:
-        np.testing.assert_allclose(per.X, p.flow_prev, rtol=1e-6, atol=1e-9 * p.q_scale[0])
-        np.testing.assert_allclose(per.price, p.P0, rtol=1e-6)
+    proj = project_periods(p, anchored_inputs({1: (p.S0, p.D0), 2: (p.S0, p.D0)}), tol=1e-9)
+    assert proj.ok and proj.periods == (1, 2)
+    for X, price in zip(proj.X, proj.P, strict=True):
+        np.testing.assert_allclose(X, p.flow_prev, rtol=1e-6, atol=1e-9 * p.q_scale[0])
+        np.testing.assert_allclose(price, p.P0, rtol=1e-6)
 
 
 def test_step_problem_reanchors_curves_at_base_prices():

@@ -14,7 +14,7 @@ from scipy.optimize import brentq
 
 from petra.dataset import from_frames, load_dataset
 from petra.errors import InputError, SolveError
-from petra.projection import project as project_mod
+from petra.model import recursive as project_mod
 from petra.projection.drivers import driver_arrays
 from petra.projection.oscillation import price_zigzags, route_flips
 from petra.projection.run import calibrate, dataset_path, run_scenario

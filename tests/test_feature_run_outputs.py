@@ -17,7 +17,7 @@ import yaml
 from typer.testing import CliRunner
 
 from petra.cli import app
-from petra.projection import project as project_mod
+from petra.model import recursive as project_mod
 
 DEFINITIONS = Path(__file__).resolve().parent.parent / "definitions"
 SMALL = """\
