@@ -24,6 +24,9 @@ def calibrate_command(
         "syntax); without it the calibrated defaults are used")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Calibration settings (TOML or YAML; "
                                                 "see petra.calibration.config)")] = None,
+    base_year: Annotated[int | None, typer.Option(
+        "--base-year", help="Observed year to re-base on and calibrate at (default: the dataset's base "
+        "year); --validate and --fit years must come after it")] = None,
 ) -> None:
     """Calibrate DATASET's base year exactly (per-route cost adjustments), optionally fit expansion
     elasticities and new-flow slopes to later observed years, and report against the observations.
@@ -36,7 +39,8 @@ def calibrate_command(
 
     try:
         cfg = load_config(config)
-        run = run_calibration(dataset, out, cfg, validate=parse_years(validate), fit=parse_years(fit))
+        run = run_calibration(dataset, out, cfg, validate=parse_years(validate), fit=parse_years(fit),
+                              base_year=base_year)
     except PetraError as exc:
         typer.echo(f"petra: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None

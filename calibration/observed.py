@@ -19,17 +19,26 @@ def observed_years(dataset: Dataset) -> list[int]:
     return sorted({int(y) for y in om["year"]})
 
 
-def check_observations(dataset: Dataset, years: list[int]) -> None:
+def year_span(years: list[int]) -> str:
+    """'2010-2020' for a continuous run of years, '2010, 2012, 2015' otherwise, 'none' if empty."""
+    if not years:
+        return "none"
+    if years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}-{years[-1]}"
+    return ", ".join(str(y) for y in years)
+
+
+def check_observations(dataset: Dataset, years: list[int], *, after_base: bool = True) -> None:
     """Raise InputError (one line) if `years` are not all observed (markets complete for every
-    year) or observed_flows.csv has a flow on a route routes.csv does not allow."""
+    year), are not after the base year (unless `after_base` is False), or observed_flows.csv has a
+    flow on a route routes.csv does not allow."""
     have = observed_years(dataset)
     missing = [y for y in years if y not in have]
     if missing:
-        span = f"{have[0]}-{have[-1]}" if have else "none"
-        raise InputError(f"year {missing[0]} is not in the data (observed years: {span})",
+        raise InputError(f"year {missing[0]} is not in the data (observed years: {year_span(have)})",
                          file="observed_markets.csv")
     base = dataset.metadata.get("base_year")
-    if base is not None and any(y <= int(base) for y in years):
+    if after_base and base is not None and any(y <= int(base) for y in years):
         raise InputError(f"year {min(years)} is not after the base year {base}", file="observed_markets.csv")
     om = dataset.observed_markets
     keys = set(zip(dataset.markets["region"], dataset.markets["commodity"], strict=True))
@@ -88,3 +97,51 @@ def route_flows(dataset: Dataset, years: list[int]) -> dict[int, np.ndarray]:
         sub = of[of["year"] == y].set_index(["exporter", "importer", "commodity"])["flow"]
         out[y] = sub.reindex(index).fillna(0.0).to_numpy(dtype=float)
     return out
+
+
+def at_base_year(dataset: Dataset, year: int) -> Dataset:
+    """The dataset re-based on observed `year`: markets.csv production, consumption and price and
+    routes.csv flows are that year's observations; elasticities, transport costs, tariffs and route
+    parameters are kept (cost adjustments are reset to 0: calibrate again). Intensities are the
+    dataset's (the base period uses that year's).
+
+    Prices observed as empty are filled with the commodity's production-weighted mean price over the
+    regions observed that year (recorded in metadata `rebase.price_fills`; prices that a dataset
+    flags as filled in `price_basis` are used as they are). InputError if the year is not observed.
+    """
+    year = int(year)
+    if str(dataset.metadata.get("base_year")) == str(year) and year not in observed_years(dataset):
+        return dataset  # already based there, and the observations do not repeat the base year
+    check_observations(dataset, [year], after_base=False)
+    om = dataset.observed_markets
+    sub = om[om["year"] == year].set_index(["region", "commodity"])
+    keys = pd.MultiIndex.from_frame(dataset.markets[["region", "commodity"]])
+    sub = sub.reindex(keys)
+    price = sub["price"].to_numpy(dtype=float) if "price" in sub else np.full(len(sub), np.nan)
+    production = sub["production"].to_numpy(dtype=float)
+    missing = ~np.isfinite(price)
+    fills = []
+    if missing.any():
+        commodity = dataset.markets["commodity"].to_numpy()
+        for c in np.unique(commodity[missing]):
+            known = (commodity == c) & ~missing
+            if not known.any():
+                raise InputError(f"year {year}: no region has an observed price of '{c}' to fill the "
+                                 "others with", file="observed_markets.csv", column="price")
+            w = production[known]
+            fill = (float(np.average(price[known], weights=w)) if w.sum() > 0
+                    else float(np.mean(price[known])))
+            for i in np.flatnonzero((commodity == c) & missing):
+                price[i] = fill
+                fills.append(f"{dataset.markets['region'].iloc[i]} {c}")
+    markets = dataset.markets.copy()
+    markets["production"], markets["consumption"], markets["price"] = (
+        production, sub["consumption"].to_numpy(dtype=float), price)
+    routes = dataset.routes.copy()
+    routes["flow"] = route_flows(dataset, [year])[year]
+    routes["cost_adjustment"] = 0.0
+    meta = dict(dataset.metadata)
+    meta["rebase"] = {"from_base_year": dataset.metadata.get("base_year"), "year": year,
+                      "price_fills": fills}
+    meta["base_year"] = year
+    return dataset.replace(markets=markets, routes=routes, metadata=meta)

@@ -29,7 +29,7 @@ from petra.calibration.fit import (
     FitResult,
     fit_parameters,
 )
-from petra.calibration.observed import check_observations, market_anchors, route_flows
+from petra.calibration.observed import at_base_year, check_observations, market_anchors, route_flows
 from petra.calibration.report import write_report
 from petra.dataset import Dataset, load_dataset, write_dataset
 from petra.errors import InputError
@@ -115,15 +115,20 @@ def parameter_table(run: CalibrationRun) -> pd.DataFrame:
 
 
 def run_calibration(dataset_path: str | Path, out: str | Path, config: CalibrationConfig, *,
-                    validate: list[int] | None = None, fit: list[int] | None = None) -> CalibrationRun:
-    """Load, calibrate and write DIR/dataset, DIR/report.html and the tables (all or nothing)."""
+                    validate: list[int] | None = None, fit: list[int] | None = None,
+                    base_year: int | None = None) -> CalibrationRun:
+    """Load, re-base on `base_year` (an observed year; default the dataset's), calibrate and write
+    DIR/dataset, DIR/report.html and the tables (all or nothing)."""
     guard_output_dir(out, "calibrate", [dataset_path])
     dataset = load_dataset(dataset_path)
+    if base_year is not None:
+        dataset = at_base_year(dataset, base_year)
     run = calibrate(dataset, config, validate=validate, fit=fit)
     unit = ""
     if dataset.metadata.get("units"):
         unit = str(dataset.metadata["units"].get("quantity", ""))
-    settings = {"dataset": str(Path(dataset_path).resolve()), "validate_years": validate or [],
+    settings = {"dataset": str(Path(dataset_path).resolve()),
+                "base_year": dataset.metadata.get("base_year"), "validate_years": validate or [],
                 "fit_years": fit or [], "config": config.model_dump(mode="json"),
                 "base_year_check": run.base.check, "timings": {**run.base.timings, **run.timings}}
     title = f"petra calibration: {dataset.metadata.get('title', Path(dataset_path).name)}"

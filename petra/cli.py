@@ -84,6 +84,11 @@ from petra.projection.cli import run_command  # noqa: E402
 
 app.command("run")(run_command)
 
+# `petra hindcast DATASET --base-year B --eval YEARS` (out-of-sample skill; petra.calibration.hindcast)
+from petra.projection.hindcast_cli import hindcast_command  # noqa: E402
+
+app.command("hindcast")(hindcast_command)
+
 # `petra ensemble [SCENARIO_FILE] --draws N` (Monte Carlo over elasticities and intensities on Dask)
 from petra.ensemble.cli import ensemble_command  # noqa: E402
 

@@ -37,6 +37,7 @@ import yaml
 
 from petra.calibration.base_year import calibrate_base_year
 from petra.calibration.config import CalibrationConfig, parse_config
+from petra.calibration.observed import at_base_year
 from petra.dataset import Dataset, load_dataset
 from petra.errors import InputError
 from petra.model.problem import Problem, build_problem
@@ -159,8 +160,9 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
     t0 = perf_counter()
     base_year = dataset.metadata.get("base_year")
     if base_year is not None and int(spec.periods[0]) != int(base_year):
-        raise InputError(f"key 'periods': the first period must be the dataset's base year {base_year}, "
-                         f"not {spec.periods[0]}", file=scenario_file)
+        raise InputError(f"key 'periods': the first period must be the base year {base_year}, not "
+                         f"{spec.periods[0]} (set `base_year:` to re-base on another observed year)",
+                         file=scenario_file)
     if base is None:
         base = calibrate(dataset, spec.elasticities, config, highs_options=highs_options)
     check_names(spec, base.names, file=scenario_file)
@@ -185,6 +187,15 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
                           oscillations=oscillation_table(spec.name, p, proj),
                           seconds={"calibrate": base.seconds, "drivers": t1 - t0, "project": t2 - t1,
                                    "postprocess": t3 - t2})
+
+
+def quantity_unit(dataset: Dataset) -> str:
+    """The commodities' common quantity unit (commodities.csv; "kt" where none is given), "" if they
+    differ."""
+    from petra.embodied.run import flow_units_of
+
+    units = set(flow_units_of(dataset, "kt").values())
+    return units.pop() if len(units) == 1 else ""
 
 
 def quantity_to_mt(dataset: Dataset) -> float:
@@ -282,7 +293,7 @@ class RunResult:
 def resolved_config(sf: ScenarioFile, specs: list[ScenarioSpec], dataset: Path,
                     config: CalibrationConfig) -> dict:
     """The configuration actually run, every default filled in (written as scenarios.yaml)."""
-    out = {"dataset": str(dataset), "model": sf.model, "periods": list(sf.periods),
+    out = {"dataset": str(dataset), "base_year": sf.base_year, "model": sf.model, "periods": list(sf.periods),
            "focus_region": sf.focus_region, "calibration": config.model_dump(mode="json"), "scenarios": {}}
     for spec in specs:
         out["scenarios"][spec.name] = {
@@ -319,8 +330,14 @@ def load_run_inputs(scenario_file: str | Path | None = None, names: list[str] | 
     names = list(names) if names else list(sf.scenarios)
     specs = [resolve(sf, n, file=str(path)) for n in names]
     ds_path = dataset_path(sf.dataset, path)
+    dataset = load_dataset(ds_path)
+    if sf.base_year is not None:
+        try:
+            dataset = at_base_year(dataset, sf.base_year)
+        except InputError as exc:
+            raise InputError(f"key 'base_year': {exc}", file=str(path)) from None
     return RunInputs(path=path, file=sf, names=names, specs=specs, dataset_path=ds_path,
-                     dataset=load_dataset(ds_path), config=load_calibration_config(sf, str(path)))
+                     dataset=dataset, config=load_calibration_config(sf, str(path)))
 
 
 def run_scenarios(scenario_file: str | Path | None = None, names: list[str] | None = None, *,

@@ -184,6 +184,8 @@ class Block(_Strict):
 
 class ScenarioFile(_Strict):
     dataset: str = "china9"
+    base_year: int | None = Field(None, description="observed year the dataset is re-based on and "
+                                  "calibrated at (default: the dataset's base year); the first period")
     model: str = "petra"
     periods: tuple[int, ...] = (2010, 2020, 2030, 2040, 2050)
     calibration: dict = Field(default_factory=dict)

@@ -1,0 +1,76 @@
+"""A scenario's policy rules (tariffs, bans, quotas) as the route terms of a hindcast's years.
+
+`petra hindcast --policy FILE --scenario NAME` applies the named scenario's tariff, ban and quota
+rules on top of the observed drivers; its growth rules (population, income, yield, transport cost)
+and elasticity sets are not used (the observed production and consumption are the drivers). Rules
+are matched per projected year exactly as in `petra run` (`petra.projection.drivers`): a rule with
+`from: 2018` applies in 2018 and later, ad valorem tariffs are converted at the exporter's base-year
+price of the re-based, calibrated dataset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from petra.calibration.hindcast import RouteTerms
+from petra.dataset import Dataset
+from petra.errors import InputError
+from petra.model.problem import Problem, build_problem
+from petra.projection.drivers import check_names, driver_arrays
+from petra.projection.run import names_of
+from petra.projection.scenario_config import (
+    Drivers,
+    Elasticities,
+    ScenarioSpec,
+    load_scenario_file,
+    resolve,
+)
+
+
+def policy_spec(path: str | Path, scenario: str | None) -> ScenarioSpec:
+    """The named scenario of a policy file with only its tariff, ban and quota rules (the only
+    scenario if the file has one and `scenario` is None); InputError naming the key otherwise."""
+    sf = load_scenario_file(path)
+    if scenario is None:
+        if len(sf.scenarios) != 1:
+            raise InputError(f"--scenario: the policy file defines {len(sf.scenarios)} scenarios "
+                             f"({', '.join(sf.scenarios)}); name one", file=str(path))
+        scenario = next(iter(sf.scenarios))
+    spec = resolve(sf, scenario, file=str(path))
+    d = spec.drivers
+    return spec.model_copy(update={"drivers": Drivers(tariffs=d.tariffs, bans=d.bans, quotas=d.quotas),
+                                   "elasticities": Elasticities()})
+
+
+@dataclass(frozen=True)
+class ScenarioPolicy:
+    """A hindcast policy (`petra.calibration.hindcast.Policy`) from a scenario's rules."""
+
+    spec: ScenarioSpec
+    file: str
+
+    def check(self, dataset: Dataset) -> None:
+        """InputError naming the rule's key if it names a region or commodity `dataset` lacks."""
+        check_names(self.spec, names_of(build_problem(dataset)), file=self.file)
+
+    def __call__(self, calibrated: Dataset, p: Problem, years: list[int]) -> dict[int, RouteTerms]:
+        names = names_of(p)
+        check_names(self.spec, names, file=self.file)
+        r = calibrated.routes
+        arrays = driver_arrays(self.spec.drivers, names, years,
+                               base_transport=r["transport_cost"].to_numpy(float),
+                               base_tariff=r["tariff"].to_numpy(float), exporter_price=p.P0[p.exporter])
+        out = {}
+        for k, y in enumerate(years):
+            quota = arrays.quota[k] if np.isfinite(arrays.quota[k]).any() else None
+            out[int(y)] = RouteTerms(tau=arrays.transport_cost[k] + arrays.tariff[k], quota=quota,
+                                     banned=arrays.banned[k] if arrays.banned[k].any() else None)
+        return out
+
+
+def scenario_policy(path: str | Path, scenario: str | None = None) -> ScenarioPolicy:
+    """The hindcast policy of scenario `scenario` of the file at `path` (see module docstring)."""
+    return ScenarioPolicy(spec=policy_spec(path, scenario), file=str(path))
