@@ -62,22 +62,34 @@ class LeastSquaresConfig(_Strict):
 
 
 class FitConfig(_Strict):
-    """Fitting expansion elasticities and new-flow slopes to later observed years."""
+    """Fitting expansion elasticities and new-flow slopes to later observed years (`petra.calibration.fit`):
+    a penalised (maximum a posteriori) fit of one-year-ahead forecasts, with a lognormal prior centred
+    on the calibration defaults (`default_expansion_elasticity`, `default_new_flow_slope`)."""
 
-    error: Literal["log", "relative"] = Field(
-        "log", description="log: log(X + floor) errors; relative: (X - X_obs)/max(X_obs, floor)")
+    error: Literal["deviance", "log", "relative"] = Field(
+        "deviance", description="deviance: Poisson deviance of the flows (the PPML objective of gravity "
+        "models, linear in volume like WAPE); log: log(X + floor) errors weighted by volume; relative: "
+        "(X - X_obs)/(X_obs + floor) weighted by volume")
     flow_floor: float = Field(1e-3, gt=0.0, description="floor as a share of the commodity's mean "
                               "positive base-year flow (unobserved routes, log of zero)")
+    prior_sd_elasticity: float = Field(
+        1.0, gt=0.0, description="prior standard deviation of ln(expansion elasticity) around "
+        "ln(default_expansion_elasticity) (1.0: a factor e = 2.7 is one standard deviation)")
+    prior_sd_slope: float = Field(
+        2.3, gt=0.0, description="prior standard deviation of ln(new-flow slope factor) around "
+        "ln(default_new_flow_slope) (2.3: a factor 10 is one standard deviation)")
+    interval: float = Field(0.9, gt=0.0, lt=1.0, description="probability of the reported intervals "
+                            "(Laplace approximation of the posterior)")
     elasticity_bounds: tuple[float, float] = (0.05, 50.0)
     slope_bounds: tuple[float, float] = Field(
         (1e-4, 1e4), description="bounds on the slope factor (slope = factor x p_scale / q_scale)")
     max_evaluations: int = Field(60, ge=1, description="model projections per commodity (scipy "
                                  "least_squares max_nfev, finite-difference evaluations excluded)")
     start_elasticities: tuple[float, ...] = Field(
-        (0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 10.0), description="grid of starting "
-        "elasticities: each commodity's fit starts from the best of the defaults and this grid x "
-        "start_slope_factors (the objective has kinks where routes open or close; empty: defaults only)")
-    start_slope_factors: tuple[float, ...] = (0.3, 1.0, 3.0)
+        (0.5, 1.0, 2.0, 4.0, 8.0, 16.0), description="grid of starting elasticities: each commodity's "
+        "fit starts from the best (penalised objective) of the prior and this grid x "
+        "start_slope_factors (the objective has kinks where routes open or close; empty: prior only)")
+    start_slope_factors: tuple[float, ...] = (0.1, 1.0, 10.0)
     group_by_exporter: dict[str, str] = Field(
         default_factory=dict, description="optional exporter -> group map: one elasticity and slope "
         "per (commodity, group); exporters not listed are group 'all'")
