@@ -282,6 +282,7 @@ def _fit_commodity(obj: CommodityFit, cname: str, names: np.ndarray, groups: np.
     sd = laplace_sd(obj, theta, lo, hi)
     ident = 1.0 - sd / prior_sd
     at_bound = (theta <= lo + 1e-6) | (theta >= hi - 1e-6)
+    low, high = np.maximum(theta - z * sd, lo), np.minimum(theta + z * sd, hi)  # within the bounds
     unit = obj.unit
     rows = []
     for k, name in enumerate(names):
@@ -293,11 +294,11 @@ def _fit_commodity(obj: CommodityFit, cname: str, names: np.ndarray, groups: np.
         e, f = float(np.exp(theta[ke])), float(np.exp(theta[kf]))
         rows.append({
             "commodity": cname, "group": str(name), "routes": int((groups == k).sum()),
-            "expansion_elasticity": e, "expansion_elasticity_low": float(np.exp(theta[ke] - z * sd[ke])),
-            "expansion_elasticity_high": float(np.exp(theta[ke] + z * sd[ke])),
+            "expansion_elasticity": e, "expansion_elasticity_low": float(np.exp(low[ke])),
+            "expansion_elasticity_high": float(np.exp(high[ke])),
             "elasticity_identification": float(ident[ke]), "elasticity_identified": flag(ke),
-            "new_flow_slope_factor": f, "new_flow_slope_factor_low": float(np.exp(theta[kf] - z * sd[kf])),
-            "new_flow_slope_factor_high": float(np.exp(theta[kf] + z * sd[kf])),
+            "new_flow_slope_factor": f, "new_flow_slope_factor_low": float(np.exp(low[kf])),
+            "new_flow_slope_factor_high": float(np.exp(high[kf])),
             "slope_identification": float(ident[kf]), "slope_identified": flag(kf),
             "new_flow_slope": f * unit,
             "prior_expansion_elasticity": float(np.exp(prior[ke])),
