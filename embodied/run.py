@@ -97,6 +97,11 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _other_periods(df: pd.DataFrame, base_period: int) -> pd.DataFrame:
+    """Rows of observed years other than `base_period` (the base year comes from routes/markets.csv)."""
+    return df[df["period"].astype(np.int64) != int(base_period)]
+
+
 def _default_period(dataset: Dataset) -> int:
     by = dataset.metadata.get("base_year")
     if by is not None:
@@ -169,11 +174,13 @@ def load_source(source: str | Path, *, observed_years: bool = False, flow_unit: 
         flows = _plain(dataset.routes[["exporter", "importer", "commodity", "flow"]]).assign(period=per)
         production = _plain(dataset.markets[["region", "commodity", "production"]]).assign(period=per)
         if observed_years:
+            # observed years other than the base year: the observed files may repeat the base year
+            # (routes.csv and markets.csv already give it), which must not be counted twice
             if dataset.observed_flows is not None:
-                of = _plain(dataset.observed_flows).rename(columns={"year": "period"})
+                of = _other_periods(_plain(dataset.observed_flows).rename(columns={"year": "period"}), per)
                 flows = pd.concat([flows, of[flows.columns]], ignore_index=True)
             if dataset.observed_markets is not None:
-                om = _plain(dataset.observed_markets).rename(columns={"year": "period"})
+                om = _other_periods(_plain(dataset.observed_markets).rename(columns={"year": "period"}), per)
                 production = pd.concat([production, om[production.columns]], ignore_index=True)
         history = _dataset_production(dataset)
         kind = "dataset"

@@ -80,6 +80,25 @@ def test_dataset_source(tmp_path):
     assert iamc.loc[("C", "Embodied Land|Pasture|Imports"), "value"] == pytest.approx(0.1)  # 5,000 t x 20
 
 
+def test_observed_years_count_the_base_year_once(tmp_path):
+    # observed files that repeat the base year 2010 (as the shipped datasets do) and add 2011
+    obs_flows = pd.concat([R[["exporter", "importer", "commodity", "flow"]].assign(year=2010),
+                           R[["exporter", "importer", "commodity"]].assign(flow=2 * R["flow"], year=2011)],
+                          ignore_index=True)
+    obs_markets = pd.concat([M[["region", "commodity", "production", "consumption", "price"]].assign(year=y)
+                             for y in (2010, 2011)], ignore_index=True)
+    write_dataset(from_frames(M, R, commodities=COM, metadata={"base_year": 2010}, intensities=INT,
+                              observed_flows=obs_flows, observed_markets=obs_markets), tmp_path / "ds")
+    res = _run([tmp_path / "ds", "--out", tmp_path / "out", "--observed-years"])
+    assert res.exit_code == 0, res.output
+    e = _e(tmp_path / "out")
+    ab = e[(e["exporter"] == "A") & (e["importer"] == "B") & (e["indicator"] == "land")].set_index("period")
+    assert len(ab) == 2
+    # 2010: 60 kt x 0.5 ha/t (once, not twice); 2011: 120 kt, 2010 intensity carried forward
+    assert ab.loc[2010, "value"] == pytest.approx(30000.0)
+    assert ab.loc[2011, "value"] == pytest.approx(60000.0)
+
+
 def test_run_directory_with_periods_and_deforestation(tmp_path):
     ds = _dataset(tmp_path / "ds")
     run = tmp_path / "run"
