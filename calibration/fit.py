@@ -6,7 +6,9 @@ new_flow_slope = f x p_scale / q_scale of the commodity (mean positive price / m
 theta = (ln e, ln f).
 
 **Rolling origin (one step ahead).** Every fit year y is projected one year from the observed year
-before it (the origin: the latest observed year before y, the base year at the earliest): the
+before it (the origin: the latest observed year before y; for years after the base year, the base
+year at the earliest; fit years may also precede the base year, e.g. a projection based on the
+latest observed year fitted on the years before it): the
 calibrated base problem with flow_prev = the origin's observed flows and the observed production and
 consumption of y as the supply and demand anchors (`petra.model.recursive.project_periods`, as a
 projection period). The base-year calibration does not depend on theta (it only sets cost
@@ -49,7 +51,7 @@ from scipy.stats import norm
 from petra.calibration.config import CalibrationConfig
 from petra.calibration.observed import check_observations, market_anchors, observed_years, route_flows
 from petra.dataset import Dataset
-from petra.errors import PetraError
+from petra.errors import InputError, PetraError
 from petra.model.problem import Problem, build_problem, commodity_slice
 from petra.model.recursive import PeriodInputs, anchored_inputs, project_periods
 
@@ -86,12 +88,26 @@ def slope_unit(p: Problem) -> float:
 
 
 def fit_origins(dataset: Dataset, years: list[int]) -> dict[int, int | None]:
-    """{fit year: its origin}: the latest observed year before it and after the base year, else the
-    base year (None when the dataset does not name its base year)."""
+    """{fit year: its origin}, the observed year it is projected from: for a year after the base year
+    the latest observed year before it, the base year at the earliest (None when the dataset does not
+    name its base year); for a year before the base year the latest observed year before it
+    (InputError if there is none). Fit years may not be the base year."""
     base = dataset.metadata.get("base_year")
     base = int(base) if base is not None else None
-    have = [y for y in observed_years(dataset) if base is None or y > base]
-    return {y: max([o for o in have if o < y], default=base) for y in years}
+    have = observed_years(dataset)
+    out = {}
+    for y in years:
+        if base is not None and y == base:
+            raise InputError(f"fit year {y} is the base year: fit years must be other observed years")
+        if base is None or y > base:
+            out[y] = max([o for o in have if o < y and (base is None or o > base)], default=base)
+            continue
+        before = [o for o in have if o < y]
+        if not before:
+            raise InputError(f"fit year {y} has no observed year before it to be projected from",
+                             file="observed_markets.csv")
+        out[y] = max(before)
+    return out
 
 
 def flow_residuals(X_model: dict, X_obs: dict, floor: float, error: str) -> np.ndarray:
@@ -199,12 +215,12 @@ def fit_parameters(calibrated: Dataset, years: list[int], config: CalibrationCon
     fc = cfg.fit
     t0 = time.perf_counter()
     years = sorted(years)
-    check_observations(calibrated, years)
+    check_observations(calibrated, years, after_base=False)
     p = build_problem(calibrated)
     origins = fit_origins(calibrated, years)
     base = calibrated.metadata.get("base_year")
     before_years = sorted({o for o in origins.values() if o is not None and str(o) != str(base)})
-    check_observations(calibrated, before_years)
+    check_observations(calibrated, before_years, after_base=False)
     anchors = market_anchors(calibrated, p, years)
     flows = route_flows(calibrated, sorted({*years, *before_years}))
     flows_before = {y: (flows[o] if o in before_years else p.flow_prev) for y, o in origins.items()}

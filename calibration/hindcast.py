@@ -1,6 +1,7 @@
 """Hindcast: petra's out-of-sample forecast skill against naive baselines (`petra hindcast`).
 
-For a base year B, optional fit years F (B < F < first evaluation year) and evaluation years E:
+For a base year B, optional fit years F (observed, not B, before the first evaluation year) and
+evaluation years E after B:
 
 1. **Out-of-sample discipline.** Everything the model sees comes from a training copy of the
    dataset whose observed flows stop before the first evaluation year and whose evaluation-year
@@ -8,7 +9,10 @@ For a base year B, optional fit years F (B < F < first evaluation year) and eval
    drivers. Evaluation-year flows reach only the scoring (and the baselines' margins).
 2. Re-base on B (`petra.calibration.observed.at_base_year`) and calibrate exactly
    (`petra.calibration.base_year`).
-3. Fit the expansion parameters on F if given (`petra.calibration.fit`).
+3. Fit the expansion parameters on F if given (`petra.calibration.fit`: one-year-ahead forecasts of
+   each fit year from the observed year before it). Fit years are usually after B (calibrate at
+   B, fit on what followed); they may also precede B, which tests the configuration of a projection
+   based on the latest observed year and fitted on the years before it.
 4. Project every observed year from B + 1 to the last evaluation year, one year per period, each
    from the previous one (`petra.model.recursive.project_periods`), with that year's observed
    production and consumption as the supply and demand anchors and the route terms (tariffs,
@@ -100,10 +104,11 @@ def check_years(dataset: Dataset, base_year: int, eval_years: list[int], fit_yea
     check_observations(dataset, sorted(set(eval_years) | set(fit_years)), after_base=False)
     if min(eval_years) <= base_year:
         raise InputError(f"--eval year {min(eval_years)} is not after the base year {base_year}")
-    bad = [y for y in fit_years if not base_year < y < min(eval_years)]
+    bad = [y for y in fit_years if y == base_year or y >= min(eval_years)]
     if bad:
-        raise InputError(f"--fit year {bad[0]} is outside the window: fit years must be after the base "
-                         f"year {base_year} and before the first evaluation year {min(eval_years)}")
+        raise InputError(f"--fit year {bad[0]} is outside the window: fit years must be observed years "
+                         f"other than the base year {base_year} and before the first evaluation year "
+                         f"{min(eval_years)}")
 
 
 def training_copy(dataset: Dataset, first_eval: int) -> Dataset:

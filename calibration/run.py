@@ -72,7 +72,8 @@ def calibrate(dataset: Dataset, config: CalibrationConfig, *, validate: list[int
     """Calibrate, fit (years `fit`) and project (years `validate`); nothing is written."""
     t0 = time.perf_counter()
     validate, fit = sorted(validate or []), sorted(fit or [])
-    check_observations(dataset, sorted(set(validate) | set(fit)))
+    check_observations(dataset, validate)
+    check_observations(dataset, fit, after_base=False)
     base = calibrate_base_year(dataset, config)
     t1 = time.perf_counter()
     fitted = fit_parameters(base.dataset, fit, config) if fit else None

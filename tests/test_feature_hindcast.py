@@ -62,6 +62,15 @@ def test_hindcast_of_model_generated_history_is_exact(history):
     assert fitted.score("petra") < 1e-4
 
 
+def test_fit_years_may_precede_the_base_year(history):
+    # based on the observed 2013 and fitted on 2012 projected one year from the observed 2011 flows
+    res = run_hindcast(history, 2013, [2014], [2012], config=CFG)
+    assert res.fit.origins == {2012: 2011}
+    assert res.calibration_check["max_deviation"] < 1e-6
+    par = res.fit.parameters.set_index("commodity")
+    assert par["improvement"].min() > 0.0  # the year before the base year carries information
+
+
 # --------------------------------------------------------------------------- baselines by hand
 def test_carried_shares_by_hand():
     # 3 regions, one commodity: markets 0 A, 1 B, 2 C; routes A->C, B->C, A->B
@@ -122,6 +131,8 @@ def test_year_checks(history):
         run_hindcast(history, 2010, [2015])
     with pytest.raises(Exception, match="outside the window"):
         run_hindcast(history, 2010, [2013, 2014], [2013])
+    with pytest.raises(Exception, match="outside the window"):
+        run_hindcast(history, 2012, [2013, 2014], [2012])
     with pytest.raises(Exception, match="not after the base year"):
         run_hindcast(history, 2012, [2011])
 
