@@ -4,17 +4,21 @@
 
 Reads only the raw extracts (never copied into the repository) and writes, per region scheme,
 a dataset folder (markets, routes, observed years, intensities, regions, commodities, dataset.toml,
-BUILD_REPORT.md) atomically. Quantities kt, prices and costs USD(2010)/t. See data/PROVENANCE.md.
+BUILD_REPORT.md) atomically. Quantities kt, prices and costs USD(2010)/t. The base year is BASE_YEAR;
+the observed years are every year from it, without a gap, that all MARKET_SOURCES cover (read from
+the files), the base year included. See data/PROVENANCE.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import tomli_w
 
 from petra.atomic import atomic_output_dir
 from petra.data import intensities as inten
@@ -24,12 +28,34 @@ from petra.data.faostat import read_text_csv, read_wide
 from petra.data.netviz import read_netviz
 from petra.data.regions import SCHEMES, load_area_map, map_areas, region_names
 from petra.dataset import load_dataset
+from petra.errors import InputError
 
 BASE_YEAR = 2010
-OBSERVED_YEARS = list(range(2015, 2021))
-YEARS = [BASE_YEAR, *OBSERVED_YEARS]
+"""Year of markets.csv and routes.csv; also the first observed year (the observed files include it)."""
 LIVESTOCK = {"bovine_meat", "pig_meat", "poultry_meat", "sheep_meat", "dairy"}
 US = 231
+FLOAT_FORMAT = "%.12g"
+"""CSV number format of quantities, prices and costs (12 significant digits keep balances exact)."""
+
+# Sources a complete market year needs (production, prices, trade): observed years are the years
+# every one of them covers. Keys name the sources in dataset.toml [provenance.years].
+MARKET_SOURCES = {
+    "trade": "faostat-tm-netviz items: FAOSTAT Detailed Trade Matrix export quantities",
+    "production_value": "gcamfaostat GCAMFAOSTAT_ProdPrice: FAOSTAT QCL production and value of production",
+    "sugar_production": "agrifoodpy-data FAOSTAT.nc: FAOSTAT Food Balance Sheets sugar production",
+    "deflator": "gcamfaostat FAO_GDP_Deflators: FAOSTAT GDP deflator, USA",
+}
+# Sources of intensities only: a year they lack becomes a known-missing intensity, not a missing year.
+INTENSITY_SOURCES = {
+    "area_harvested": "gcamdata-fao-raw FAO_ag_HA_ha_PRODSTAT: FAOSTAT QCL area harvested (land)",
+    "water_footprint": "water-footprint-mekonnen-hoekstra: static 1996-2005 footprints, weighted by the "
+                       "year's production (water_green, water_blue)",
+    "nitrogen": "fertilizer-by-crop-ifa: IFA 2007/08 N by crop, applied to the base year only "
+                "(nitrogen, n2o)",
+}
+PRICE_OBSERVED = ""
+PRICE_FILLED = "FILLED: world average producer unit value"
+PRICE_MISSING = "MISSING: no producer unit value in any country for the commodity-year"
 
 IFA_UNITS = {"China": [41], "India": [100], "USA": [231], "Brazil": [21], "Pakistan": [165],
              "Indonesia": [101], "Canada": [33], "Vietnam": [237], "Turkey": [223], "Australia": [10],
@@ -45,15 +71,15 @@ IFA_ITEMS = {"Wheat": [15], "Rice": [27], "Maize": [56], "Soybean": [236], "Suga
 
 # ----------------------------------------------------------------------------------------- reading
 def read_sources(src: Path) -> dict:
-    """All raw inputs as long frames (country level, FAO area codes)."""
+    """All raw inputs as long frames (country level, FAO area codes), every year each source holds."""
     items = load_item_map()
     parts = []
     for item in items["trade_item"]:
-        f = read_netviz(src / "faostat-tm-netviz" / "items" / f"{item}.csv.gz", years=YEARS)
+        f = read_netviz(src / "faostat-tm-netviz" / "items" / f"{item}.csv.gz")
         parts.append(f)
     trade = to_primary(pd.concat(parts, ignore_index=True), items, item_col="item", qty_col="quantity")
-    pv = read_wide(src / "gcamfaostat" / "GCAMFAOSTAT_ProdPrice.csv.gz", years=YEARS)
-    ha = read_wide(src / "gcamdata-fao-raw" / "FAO_ag_HA_ha_PRODSTAT.csv", years=YEARS)
+    pv = read_wide(src / "gcamfaostat" / "GCAMFAOSTAT_ProdPrice.csv.gz")
+    ha = read_wide(src / "gcamdata-fao-raw" / "FAO_ag_HA_ha_PRODSTAT.csv")
     prod_old = read_wide(src / "gcamdata-fao-raw" / "FAO_ag_Prod_t_PRODSTAT.csv", years=[2007, 2008])
     defl = read_wide(src / "gcamfaostat" / "FAO_GDP_Deflators.csv")
     defl = defl[defl["area"] == US].set_index("year")["value"]
@@ -63,20 +89,81 @@ def read_sources(src: Path) -> dict:
                           "value": pd.to_numeric(water["Value"], errors="coerce")}).dropna()
     water["area"] = water["area"].astype(int)
     ifa = pd.read_csv(src / "fertilizer-by-crop-ifa" / "IFA_Fert_ktN.csv", comment="#")
+    (sugar_item,) = [int(i) for i in load_commodities()["fbs_item"] if i]  # FBS 2542 sugar (raw eq.)
     return {"trade": trade, "pv": pv, "ha": ha, "prod_old": prod_old, "deflator": defl, "water": water,
-            "ifa": ifa, "fbs_sugar": read_fbs(src, 2542)}
+            "ifa": ifa, "fbs_sugar": read_fbs(src, sugar_item)}
 
 
 def read_fbs(src: Path, item: int) -> pd.DataFrame:
-    """FAOSTAT food balance production (kt) of one FBS item: area, year, value (t)."""
+    """FAOSTAT food balance production of one FBS item, every year: area, year, value (t)."""
     import xarray as xr  # optional dependency, only needed for the build
 
     with xr.open_dataset(src / "agrifoodpy-data" / "FAOSTAT.nc", engine="h5netcdf") as ds:
-        da = ds["production"].sel(Item=item, Year=YEARS).load()
+        da = ds["production"].sel(Item=item).load()
     df = da.to_dataframe(name="value").reset_index()[["Region", "Year", "value"]]
     df.columns = ["area", "year", "value"]
     df["value"] = df["value"] * 1000.0
     return df.dropna().reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------- years
+def source_years(raw: dict) -> dict[str, list[int]]:
+    """Years with data in each market source and in the area harvested extract (sorted)."""
+    pv = raw["pv"]
+    has_both = pv.groupby("year")["element"].agg(lambda e: {"Production", "Prod_Value"} <= set(e))
+    return {"trade": sorted(int(y) for y in raw["trade"]["year"].unique()),
+            "production_value": sorted(int(y) for y in has_both.index[has_both]),
+            "sugar_production": sorted(int(y) for y in raw["fbs_sugar"]["year"].unique()),
+            "deflator": sorted(int(y) for y in raw["deflator"].dropna().index),
+            "area_harvested": sorted(int(y) for y in raw["ha"]["year"].unique())}
+
+
+def observed_years(coverage: dict[str, list[int]], first: int = BASE_YEAR) -> list[int]:
+    """The continuous run of years from `first` that every market source covers (stops at a gap)."""
+    common = set.intersection(*(set(coverage[k]) for k in MARKET_SOURCES))
+    if first not in common:
+        lacking = [k for k in MARKET_SOURCES if first not in coverage[k]]
+        raise InputError(f"year {first} is not covered by {', '.join(lacking)}", file="data-sources")
+    years = [first]
+    while years[-1] + 1 in common:
+        years.append(years[-1] + 1)
+    return years
+
+
+def limiting_sources(coverage: dict[str, list[int]], years: list[int]) -> list[str]:
+    """Market sources lacking the year after the last observed year (why the range stops)."""
+    after = years[-1] + 1
+    return [k for k in MARKET_SOURCES if after not in coverage[k]]
+
+
+def supplied_years(coverage: dict[str, list[int]], years: list[int]) -> dict[str, list[int]]:
+    """Per source, the observed years whose values it supplied (dataset.toml [provenance.years])."""
+    out = {k: [y for y in years if y in coverage[k]] for k in MARKET_SOURCES}
+    out["area_harvested"] = [y for y in years if y in coverage["area_harvested"]]
+    out["water_footprint"] = list(years)
+    out["nitrogen"] = [BASE_YEAR]
+    return out
+
+
+def year_span(years) -> str:
+    """Sorted years as runs: [2010, 2011, 2012, 2015] -> '2010-2012, 2015'; [] -> 'none'."""
+    ys = sorted(int(y) for y in years)
+    runs: list[list[int]] = []
+    for y in ys:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs) or "none"
+
+
+def restrict_years(raw: dict, years: list[int]) -> dict:
+    """The raw frames cut to the observed years (the deflator keeps every year: freight is deflated
+    from its own price year)."""
+    out = dict(raw)
+    for key in ("trade", "pv", "ha", "fbs_sugar"):
+        out[key] = raw[key][raw[key]["year"].isin(years)].reset_index(drop=True)
+    return out
 
 
 # ------------------------------------------------------------------------------ country-level tables
@@ -131,58 +218,96 @@ def screen_unit_values(v: pd.DataFrame, factor: float = OUTLIER_FACTOR) -> pd.Da
     return v[ok].reset_index(drop=True)
 
 
+def to_base_usd(deflator: pd.Series, years) -> np.ndarray:
+    """Factor from current USD of each year in `years` to USD(BASE_YEAR), by the US GDP deflator."""
+    return (deflator[BASE_YEAR] / deflator.reindex(years)).to_numpy()
+
+
+MAX_BALANCE_PASSES = 10
+"""Rounds of export cuts (a cut lowers the importers' supply, which may need a cut in turn)."""
+
+
 def market_tables(ct: dict, flows: pd.DataFrame, scheme: str, amap, regions, commodities, deflator,
-                  unmapped: set[int]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Markets for all years (kt, USD(2010)/t; price NaN where unobserved) and the balanced flows."""
-    notes = []
+                  unmapped: set[int], years: list[int]
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[int, str]]]:
+    """Markets of every year in `years` (kt, USD(2010)/t; price NaN where unobserved) and the
+    balanced net flows (kt) with the notes of the balance adjustments."""
     prod = with_region(ct["production"], scheme, amap, unmapped)
     prod = prod.groupby(["region", "commodity", "year"])["value"].sum() / 1000.0
     val = with_region(screen_unit_values(ct["value"]), scheme, amap, unmapped)
     val = val.groupby(["region", "commodity", "year"])[["value", "qty"]].sum()
     price = (val["value"] / val["qty"])
-    to2010 = deflator[BASE_YEAR] / deflator
-    price = price * price.index.get_level_values("year").map(to2010).to_numpy()
-    idx = pd.MultiIndex.from_product([regions, commodities, YEARS], names=["region", "commodity", "year"])
+    price = price * to_base_usd(deflator, price.index.get_level_values("year"))
+    idx = pd.MultiIndex.from_product([regions, commodities, years], names=["region", "commodity", "year"])
     m = pd.DataFrame({"production": prod.reindex(idx).fillna(0.0), "price": price.reindex(idx)})
-    # Balance: consumption = production + imports - exports (net flows); stock changes out of scope.
-    flows = flows.copy()
-    for _ in range(3):
-        imp = flows.groupby(["importer", "commodity", "year"])["flow"].sum()
-        exp = flows.groupby(["exporter", "commodity", "year"])["flow"].sum()
-        imp.index.names = exp.index.names = ["region", "commodity", "year"]
-        cons = m["production"] + imp.reindex(idx).fillna(0.0) - exp.reindex(idx).fillna(0.0)
-        short = cons[cons < -1e-9]
-        if short.empty:
-            break
-        for (r, c, y), gap in short.items():
-            out_total = exp.loc[(r, c, y)]
-            # exports cut so that consumption = 0; a region producing nothing keeps no exports at all
-            scale = (out_total + gap) / out_total if m.loc[(r, c, y), "production"] > 0 else 0.0
-            sel = (flows["exporter"] == r) & (flows["commodity"] == c) & (flows["year"] == y)
-            flows.loc[sel, "flow"] *= max(scale, 0.0)
-            notes.append(f"{r} {c} {y}: net exports {out_total:.1f} kt exceeded production + imports by "
-                         f"{-gap:.1f} kt; its outgoing net flows scaled by {max(scale, 0):.4f}")
+    flows, cons, notes = balance_flows(m["production"], flows)
     m["consumption"] = np.where(cons > 1e-9, cons, 0.0)
     flows = flows[flows["flow"] > 0]
     return m.reset_index(), flows, notes
 
 
-def fill_prices(m: pd.DataFrame, ct_value: pd.DataFrame, deflator) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Base-year markets without an observed price get the world average unit value (flagged)."""
+def apparent_consumption(production: pd.Series, flows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """consumption = production + imports - exports (kt, net flows of the same year) and the exports,
+    on production's (region, commodity, year) index; stock changes are out of scope."""
+    idx = production.index
+    imp = flows.groupby(["importer", "commodity", "year"])["flow"].sum()
+    exp = flows.groupby(["exporter", "commodity", "year"])["flow"].sum()
+    imp.index.names = exp.index.names = ["region", "commodity", "year"]
+    return production + imp.reindex(idx).fillna(0.0) - exp.reindex(idx).fillna(0.0), exp
+
+
+def balance_flows(production: pd.Series, flows: pd.DataFrame
+                  ) -> tuple[pd.DataFrame, pd.Series, list[tuple[int, str]]]:
+    """Scale down the outgoing net flows of markets whose net exports exceed production + imports
+    (re-exports, stock draws) until no apparent consumption is negative.
+
+    Returns the flows (kt), the apparent consumption (kt, may hold round-off below 1e-9) and one
+    (year, text) note per adjustment. Raises if MAX_BALANCE_PASSES rounds do not balance every market.
+    """
+    flows = flows.copy()
+    notes = []
+    for _ in range(MAX_BALANCE_PASSES):
+        cons, exp = apparent_consumption(production, flows)
+        short = cons[cons < -1e-9]
+        if short.empty:
+            return flows, cons, notes
+        for (r, c, y), gap in short.items():
+            out_total = exp.loc[(r, c, y)]
+            # exports cut so that consumption = 0; a region producing nothing keeps no exports at all
+            scale = (out_total + gap) / out_total if production.loc[(r, c, y)] > 0 else 0.0
+            sel = (flows["exporter"] == r) & (flows["commodity"] == c) & (flows["year"] == y)
+            flows.loc[sel, "flow"] *= max(scale, 0.0)
+            notes.append((y, f"{r} {c} {y}: net exports {out_total:.1f} kt exceeded production + imports by "
+                             f"{-gap:.1f} kt; its outgoing net flows scaled by {max(scale, 0):.4f}"))
+    raise RuntimeError(f"market balance not reached after {MAX_BALANCE_PASSES} rounds of export cuts")
+
+
+def world_unit_values(ct_value: pd.DataFrame, deflator) -> pd.Series:
+    """World average producer unit value per (commodity, year), USD(2010)/t: screened value of
+    production / production over all countries."""
     wv = screen_unit_values(ct_value).groupby(["commodity", "year"])[["value", "qty"]].sum()
-    world = (wv["value"] / wv["qty"]) * (deflator[BASE_YEAR] / deflator.reindex(
-        wv.index.get_level_values("year")).to_numpy())
+    return (wv["value"] / wv["qty"]) * to_base_usd(deflator, wv.index.get_level_values("year"))
+
+
+def fill_prices(m: pd.DataFrame, ct_value: pd.DataFrame, deflator) -> pd.DataFrame:
+    """Markets of every year without an observed price get the world average producer unit value of
+    the commodity-year. Adds `price_basis`: PRICE_OBSERVED, PRICE_FILLED, or PRICE_MISSING (price left
+    NaN) where the commodity-year has no world value either."""
+    world = world_unit_values(ct_value, deflator)
     m = m.copy()
-    m["price_basis"] = np.where(m["price"].notna(), "regional producer unit value", "")
+    m["price_basis"] = PRICE_OBSERVED
     miss = m["price"].isna()
     m.loc[miss, "price"] = [world.get((c, y), np.nan) for c, y in
                             zip(m.loc[miss, "commodity"], m.loc[miss, "year"], strict=True)]
-    m.loc[miss, "price_basis"] = "FILLED: world average producer unit value"
-    return m, m[["region", "commodity", "year", "price_basis"]]
+    m.loc[miss, "price_basis"] = np.where(m.loc[miss, "price"].notna(), PRICE_FILLED, PRICE_MISSING)
+    return m
 
 
 # --------------------------------------------------------------------------------- intensities
-def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped) -> pd.DataFrame:
+def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped, years: list[int],
+                    area_last_year: int) -> pd.DataFrame:
+    """Intensities of every region x commodity x year in `years` (units: intensities.UNITS); a gap is
+    an empty value with its reason. `area_last_year`: last year of the area harvested extract."""
     com = load_commodities()
     crops = [c for c in commodities if c not in LIVESTOCK]
     keys = ["region", "commodity", "year"]
@@ -195,7 +320,7 @@ def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped) -> pd
     land = land[land["value"] > 0]  # production without harvested area: inconsistent, left missing
     out.append(("land", land, "QCL-area/QCL-production",
                 lambda c, p: ("missing: livestock land (no source)" if c in LIVESTOCK else
-                              "missing: area harvested extract ends 2019")))
+                              f"missing: area harvested extract ends {area_last_year}")))
 
     # water: M&H national footprints (m3/t crop) x crop production / commodity production
     w = raw["water"]
@@ -219,7 +344,7 @@ def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped) -> pd
         out.append((f"water_{kind}", wv, "MH2011 x year production",
                     lambda c, p: "missing: livestock water (no source)"))
 
-    # nitrogen: IFA 2007/08 N per t of 2007/08 production, applied to 2010 production
+    # nitrogen: IFA 2007/08 N per t of 2007/08 production, applied to base-year production
     nit = nitrogen_per_country(raw)
     nvol = crop[crop["year"] == BASE_YEAR].merge(nit, on=["area", "item_code"])
     nvol = nvol.assign(value=nvol["value"] * nvol["kg_per_t"])
@@ -231,8 +356,8 @@ def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped) -> pd
             return "missing: livestock N (no source)"
         if c == "rapeseed":
             return "missing: IFA rapeseed inside OtherOilSeeds"
-        return "missing: IFA 2007/08 applied to 2010 only"
-    src_n = "IFA2009 x 2010 production"
+        return f"missing: IFA 2007/08 applied to {BASE_YEAR} only"
+    src_n = f"IFA2009 x {BASE_YEAR} production"
     out.append(("nitrogen", nv, src_n, n_reason))
     out.append(("n2o", inten.n2o_from_nitrogen(nv), "IFA2009 x IPCC2006 EF1 x 44/28",
                 n_reason))
@@ -243,7 +368,7 @@ def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped) -> pd
     frames = []
     for ind, vals, src, reason in out:
         v = vals.rename(columns={"year": "period"})[["region", "commodity", "period", "value"]]
-        frames.append(inten.complete(v, regions, commodities, YEARS, ind, src, reason))
+        frames.append(inten.complete(v, regions, commodities, years, ind, src, reason))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -269,7 +394,29 @@ def nitrogen_per_country(raw: dict) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------- orchestration
-def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path) -> dict:
+@dataclass(frozen=True)
+class YearCoverage:
+    """Years each source holds (`available`, from reading the files) and the observed years built."""
+
+    available: dict[str, list[int]]
+    observed: list[int]
+
+    @property
+    def supplied(self) -> dict[str, list[int]]:
+        return supplied_years(self.available, self.observed)
+
+    @property
+    def limited_by(self) -> list[str]:
+        return limiting_sources(self.available, self.observed)
+
+
+def year_coverage(raw: dict) -> YearCoverage:
+    available = source_years(raw)
+    return YearCoverage(available=available, observed=observed_years(available))
+
+
+def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCoverage) -> dict:
+    """Build and write one dataset folder (atomically, validated by load_dataset first)."""
     amap = load_area_map()
     com = load_commodities()
     commodities = list(com["commodity"])
@@ -278,57 +425,94 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path) -> dict:
     unmapped: set[int] = set()
 
     # trade: reconcile (country level), map to regions, net, kt
-    rec = mirror.reconcile(raw["trade"].rename(columns={"quantity": "quantity"}))
+    rec = mirror.reconcile(raw["trade"])
     rec_r, miss = map_areas(rec, ["exporter", "importer"], scheme, amap, unmapped="list")
     unmapped.update(miss)
     gross_net = mirror.gross_net_report(rec_r)
     net = mirror.net_flows(rec_r)
     net["flow"] = net["flow"] / 1000.0
 
-    m, flows, notes = market_tables(ct, net, scheme, amap, regions, commodities, raw["deflator"], unmapped)
-    m, basis = fill_prices(m, ct["value"], raw["deflator"])
+    m, flows, notes = market_tables(ct, net, scheme, amap, regions, commodities, raw["deflator"], unmapped,
+                                    cov.observed)
+    m = fill_prices(m, ct["value"], raw["deflator"])
+    markets = base_markets(m)
+    centroids = region_centroids(ct, scheme, amap, unmapped)
+    rate = freight_rate(raw["deflator"])
+    routes = route_table(flows, centroids, rate, regions, commodities)
+    obs_markets = m[["year", "region", "commodity", "production", "consumption", "price", "price_basis"]]
+    obs_flows = flows[["year", "exporter", "importer", "commodity", "flow"]]
+    ints = intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped, cov.observed,
+                           cov.available["area_harvested"][-1])
+    fills = m.loc[m["price_basis"] == PRICE_FILLED, ["region", "commodity", "year", "price_basis"]]
+    no_price = m.loc[m["price_basis"] == PRICE_MISSING, ["region", "commodity", "year"]]
+    with atomic_output_dir(out_dir, "build") as tmp:
+        markets.to_csv(tmp / "markets.csv", index=False, float_format=FLOAT_FORMAT)
+        routes.to_csv(tmp / "routes.csv", index=False, float_format=FLOAT_FORMAT)
+        rnames.to_csv(tmp / "regions.csv", index=False)
+        com[["commodity", "name", "unit"]].to_csv(tmp / "commodities.csv", index=False)
+        obs_markets.to_csv(tmp / "observed_markets.csv", index=False, float_format=FLOAT_FORMAT)
+        obs_flows.to_csv(tmp / "observed_flows.csv", index=False, float_format=FLOAT_FORMAT)
+        ints.to_csv(tmp / "intensities.csv", index=False, float_format=FLOAT_FORMAT)
+        fills.to_csv(tmp / "price_fills.csv", index=False)
+        meta = dataset_metadata(scheme, rate, cov)
+        (tmp / "dataset.toml").write_text(tomli_w.dumps(meta), encoding="utf-8")
+        write_report(tmp / "BUILD_REPORT.md", scheme, markets, routes, gross_net, notes, unmapped, rate,
+                     fills, no_price, centroids, cov, obs_flows)
+        load_dataset(tmp)  # validate before it replaces the shipped folder
+    return {"markets": markets, "routes": routes, "notes": notes, "unmapped": sorted(unmapped),
+            "fills": fills, "no_price": no_price}
+
+
+def base_markets(m: pd.DataFrame) -> pd.DataFrame:
+    """markets.csv: the base-year markets with the elasticities of mappings/elasticities.csv."""
     el = pd.read_csv(MAPPINGS / "elasticities.csv").set_index("commodity")
     base = m[m["year"] == BASE_YEAR].copy()
     base["supply_elasticity"] = base["commodity"].map(el["supply_elasticity"])
     base["demand_elasticity"] = base["commodity"].map(el["demand_elasticity"])
-    markets = base[["region", "commodity", "production", "consumption", "price", "supply_elasticity",
-                    "demand_elasticity"]]
+    return base[["region", "commodity", "production", "consumption", "price", "supply_elasticity",
+                 "demand_elasticity"]]
 
-    # routes: every ordered pair x commodity; distance-based transport cost estimate
-    prod2010 = with_region(ct["production"][ct["production"]["year"] == BASE_YEAR], scheme, amap, unmapped)
+
+def region_centroids(ct: dict, scheme: str, amap, unmapped: set[int]) -> pd.DataFrame:
+    """Region centroids (lat, lon degrees) weighted by the countries' base-year production."""
+    prod = ct["production"]
+    prod_base = with_region(prod[prod["year"] == BASE_YEAR], scheme, amap, unmapped)
     cen = pd.read_csv(MAPPINGS / "country_centroids.csv", keep_default_na=False)
-    w = prod2010.groupby("area")["value"].sum().rename("weight").reset_index()
+    w = prod_base.groupby("area")["value"].sum().rename("weight").reset_index()
     w = w.merge(amap[["fao_code", "iso3"]], left_on="area", right_on="fao_code").merge(cen, on="iso3")
     w = with_region(w, scheme, amap, unmapped)
-    centroids = transport.weighted_centroids(w[w["weight"] > 0])
+    return transport.weighted_centroids(w[w["weight"] > 0])
+
+
+def freight_rate(deflator: pd.Series) -> float:
+    """USD(base year) per t per great-circle km fitted to the freight benchmarks."""
     bench = pd.read_csv(MAPPINGS / "freight_benchmarks.csv")
-    defl = raw["deflator"]
-    to_base = float(defl[BASE_YEAR] / defl[int(bench["price_year"].iloc[0])])
-    rate = transport.fitted_rate(bench, deflator=to_base)
+    to_base = float(deflator[BASE_YEAR] / deflator[int(bench["price_year"].iloc[0])])
+    return transport.fitted_rate(bench, deflator=to_base)
+
+
+def route_table(flows: pd.DataFrame, centroids: pd.DataFrame, rate: float, regions: list[str],
+                commodities: list[str]) -> pd.DataFrame:
+    """routes.csv: every ordered region pair x commodity, base-year net flow (kt, 0 if none) and the
+    distance-based transport cost (USD(2010)/t); tariff 0, expansion parameters empty (no source)."""
     costs = transport.route_costs(centroids, rate)
     grid = pd.DataFrame([(a, b, c) for a in regions for b in regions if a != b for c in commodities],
                         columns=["exporter", "importer", "commodity"])
     routes = grid.merge(costs, on=["exporter", "importer"], how="left")
-    f10 = flows[flows["year"] == BASE_YEAR].drop(columns="year")
-    routes = routes.merge(f10, on=["exporter", "importer", "commodity"], how="left").fillna({"flow": 0.0})
+    base = flows[flows["year"] == BASE_YEAR].drop(columns="year")
+    routes = routes.merge(base, on=["exporter", "importer", "commodity"], how="left").fillna({"flow": 0.0})
     routes["tariff"] = 0.0
     routes["expansion_elasticity"] = np.nan
     routes["new_flow_slope"] = np.nan
-    routes = routes[["exporter", "importer", "commodity", "flow", "transport_cost", "tariff",
-                     "expansion_elasticity", "new_flow_slope"]]
+    return routes[["exporter", "importer", "commodity", "flow", "transport_cost", "tariff",
+                   "expansion_elasticity", "new_flow_slope"]]
 
-    obs = m[m["year"].isin(OBSERVED_YEARS)].copy()
-    obs_markets = obs.drop(columns="price_basis")
-    obs_markets["price"] = m.loc[obs.index, "price"].where(basis.loc[obs.index, "price_basis"].str.startswith(
-        "regional"))
-    obs_markets = obs_markets[["year", "region", "commodity", "production", "consumption", "price"]]
-    obs_flows = flows[flows["year"].isin(OBSERVED_YEARS)]
-    obs_flows = obs_flows[["year", "exporter", "importer", "commodity", "flow"]]
 
-    ints = intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped)
-    meta = {
+def dataset_metadata(scheme: str, rate: float, cov: YearCoverage) -> dict:
+    """dataset.toml: title, years, units, sources and per-source year provenance."""
+    return {
         "title": f"petra default dataset ({scheme}): FAOSTAT-based base year {BASE_YEAR}",
-        "base_year": BASE_YEAR, "region_scheme": scheme, "observed_years": OBSERVED_YEARS,
+        "base_year": BASE_YEAR, "region_scheme": scheme, "observed_years": cov.observed,
         "units": {"quantity": "kt (1000 t, primary equivalent)", "price": "USD(2010)/t",
                   "transport_cost": "USD(2010)/t (distance-based estimate)",
                   "tariff": "USD/t (0: no source)"},
@@ -342,45 +526,58 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path) -> dict:
                     "USDA Grain Transportation Report (freight benchmarks)",
                     "360info country centroids (CC BY 4.0)", "see PROVENANCE.md"],
         "licence": "FAOSTAT data CC BY 4.0; other sources see PROVENANCE.md",
-        "notes": "consumption = production + imports - exports (net flows); stock changes out of scope",
+        "notes": ("consumption = production + imports - exports (net flows); stock changes out of scope. "
+                  f"observed_markets.csv and observed_flows.csv hold every observed year, {BASE_YEAR} "
+                  "included (equal to markets.csv and routes.csv); price_basis flags filled prices"),
+        "provenance": {
+            "observed_years_rule": (f"every year from {BASE_YEAR} on, without a gap, that all market sources "
+                                    f"({', '.join(MARKET_SOURCES)}) cover"),
+            "limited_by": cov.limited_by,
+            "sources": {**MARKET_SOURCES, **INTENSITY_SOURCES},
+            "available": {k: year_span(v) for k, v in cov.available.items()},
+            "years": cov.supplied,
+        },
     }
-    cm = com[["commodity", "name", "unit"]]
-    with atomic_output_dir(out_dir, "build") as tmp:
-        markets.to_csv(tmp / "markets.csv", index=False, float_format="%.12g")
-        routes.to_csv(tmp / "routes.csv", index=False, float_format="%.12g")
-        rnames.to_csv(tmp / "regions.csv", index=False)
-        cm.to_csv(tmp / "commodities.csv", index=False)
-        obs_markets.to_csv(tmp / "observed_markets.csv", index=False, float_format="%.12g")
-        obs_flows.to_csv(tmp / "observed_flows.csv", index=False, float_format="%.12g")
-        ints.to_csv(tmp / "intensities.csv", index=False, float_format="%.12g")
-        basis[basis["price_basis"].str.startswith("FILLED")].to_csv(tmp / "price_fills.csv", index=False)
-        import tomli_w
-        (tmp / "dataset.toml").write_text(tomli_w.dumps(meta), encoding="utf-8")
-        write_report(tmp / "BUILD_REPORT.md", scheme, markets, routes, gross_net, notes, unmapped, rate,
-                     basis, centroids)
-        load_dataset(tmp)  # validate before it replaces the shipped folder
-    return {"markets": markets, "routes": routes, "notes": notes, "unmapped": sorted(unmapped)}
 
 
-def write_report(path, scheme, markets, routes, gross_net, notes, unmapped, rate, basis, centroids) -> None:
-    fills = basis[basis["price_basis"].str.startswith("FILLED")]
+def write_report(path, scheme, markets, routes, gross_net, notes, unmapped, rate, fills, no_price,
+                 centroids, cov: YearCoverage, obs_flows) -> None:
+    """BUILD_REPORT.md: years and sources, counts, gross vs net trade, balance adjustments, price fills."""
     gn = gross_net[gross_net["year"] == BASE_YEAR]
+    years = cov.observed
     lines = [f"# Build report: {scheme}", "",
-             f"Generated by `python -m petra.data.build`. Base year {BASE_YEAR}, observed "
-             f"{OBSERVED_YEARS[0]}-{OBSERVED_YEARS[-1]}.", "",
+             f"Generated by `python -m petra.data.build`. Base year {BASE_YEAR}, observed years "
+             f"{year_span(years)} (observed files include {BASE_YEAR}).", "",
              f"- markets: {len(markets)}; routes: {len(routes)} "
-             f"({int((routes['flow'] > 0).sum())} with 2010 flow)",
+             f"({int((routes['flow'] > 0).sum())} with {BASE_YEAR} flow)",
              f"- transport rate: {rate:.6f} USD(2010) per t per great-circle km (estimate)",
-             f"- FAO area codes in the raw data without a map entry (dropped): {unmapped or 'none'}", "",
-             "## Gross vs net inter-regional trade, 2010 (kt)", "",
-             "| commodity | gross | net | netted share |",
-             "|---|---|---|---|"]
+             f"- FAO area codes in the raw data without a map entry (dropped): "
+             f"{sorted(unmapped) or 'none'}", "",
+             "## Years by source", "",
+             "| source | years in the file | years supplied |", "|---|---|---|"]
+    supplied = cov.supplied
+    lines += [f"| {k} | {year_span(cov.available[k]) if k in cov.available else 'static'} | "
+              f"{year_span(supplied[k])} |" for k in supplied]
+    lines += ["", f"Observed years stop at {years[-1]}: {', '.join(cov.limited_by) or 'no source'} "
+              f"lack{'s' if len(cov.limited_by) == 1 else ''} {years[-1] + 1}.", ""]
+    lines += ["## Rows per observed year", "",
+              "| year | net flows | price fills | balance adjustments |", "|---|---|---|---|"]
+    n_flows = obs_flows.groupby("year").size()
+    n_fills = fills.groupby("year").size()
+    n_notes = pd.Series([y for y, _ in notes], dtype=int).value_counts()
+    lines += [f"| {y} | {n_flows.get(y, 0)} | {n_fills.get(y, 0)} | {n_notes.get(y, 0)} |" for y in years]
+    lines += ["", f"## Gross vs net inter-regional trade, {BASE_YEAR} (kt)", "",
+              "| commodity | gross | net | netted share |",
+              "|---|---|---|---|"]
     lines += [f"| {r.commodity} | {r.gross / 1000:.1f} | {r.net / 1000:.1f} | {r.netted_share:.3f} |"
               for r in gn.itertuples()]
     lines += ["", "## Balance adjustments (re-exports / stock draws exceeding supply)", ""]
-    lines += [f"- {n}" for n in notes] or ["- none"]
-    lines += ["", "## Price fills (world average producer unit value)", ""]
-    lines += [f"- {r.region} {r.commodity} {r.year}" for r in fills.itertuples()] or ["- none"]
+    lines += [f"- {text}" for _, text in notes] or ["- none"]
+    lines += ["", "## Price fills (world average producer unit value; years filled per market)", ""]
+    by_market = fills.groupby(["region", "commodity"], sort=False)["year"].apply(year_span)
+    lines += [f"- {r} {c}: {span}" for (r, c), span in by_market.items()] or ["- none"]
+    lines += ["", "## Prices left empty (no producer unit value in any country)", ""]
+    lines += [f"- {r.region} {r.commodity} {r.year}" for r in no_price.itertuples()] or ["- none"]
     lines += ["", "## Region centroids (production-weighted, for the transport estimate)", ""]
     lines += [f"- {r.region}: {r.lat:.2f}, {r.lon:.2f}" for r in centroids.itertuples()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -393,11 +590,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--schemes", default=",".join(SCHEMES))
     a = p.parse_args(argv)
     raw = read_sources(Path(a.sources))
+    cov = year_coverage(raw)
+    raw = restrict_years(raw, cov.observed)
     ct = country_tables(raw, load_commodities())
+    print(f"observed years {year_span(cov.observed)} (next year lacking in {', '.join(cov.limited_by)})",
+          file=sys.stderr)
     for scheme in a.schemes.split(","):
-        res = build_scheme(raw, ct, scheme, Path(a.out) / scheme)
+        res = build_scheme(raw, ct, scheme, Path(a.out) / scheme, cov)
         print(f"{scheme}: {len(res['markets'])} markets, {len(res['routes'])} routes, "
-              f"{len(res['notes'])} balance adjustments, unmapped {res['unmapped']}", file=sys.stderr)
+              f"{len(res['notes'])} balance adjustments, {len(res['fills'])} price fills, "
+              f"{len(res['no_price'])} prices without a value, unmapped {res['unmapped']}", file=sys.stderr)
     return 0
 
 

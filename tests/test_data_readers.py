@@ -7,6 +7,7 @@ import gzip
 import pandas as pd
 import pytest
 
+from petra.data.build import limiting_sources, observed_years, year_span
 from petra.data.commodities import load_item_map, to_primary
 from petra.data.faostat import read_producer_prices, read_production, read_trade_matrix, trade_quantities
 from petra.data.netviz import read_netviz
@@ -152,3 +153,21 @@ def test_commodity_primary_equivalents():
     assert out["quantity"].tolist() == pytest.approx([67.0, 10.0, 100.0], rel=1e-5)
     with pytest.raises(InputError, match="cotton"):
         to_primary(df, items, unmapped="raise")
+
+
+def test_observed_years_stop_at_the_first_year_a_market_source_lacks():
+    coverage = {"trade": list(range(1986, 2024)), "production_value": list(range(2010, 2023)),
+                "sugar_production": list(range(1961, 2021)), "deflator": list(range(1973, 2024)),
+                "area_harvested": list(range(1961, 2020))}
+    years = observed_years(coverage)
+    assert years == list(range(2010, 2021))  # the FBS sugar extract ends 2020; area harvested does not count
+    assert limiting_sources(coverage, years) == ["sugar_production"]
+    gap = dict(coverage, trade=[y for y in coverage["trade"] if y != 2013])
+    assert observed_years(gap) == [2010, 2011, 2012]  # continuous: a gap ends the range
+    with pytest.raises(InputError, match="year 2010 is not covered by production_value"):
+        observed_years(dict(coverage, production_value=list(range(2011, 2023))))
+
+
+def test_year_span():
+    assert year_span([2012, 2010, 2011, 2015, 2017, 2018]) == "2010-2012, 2015, 2017-2018"
+    assert year_span([]) == "none"

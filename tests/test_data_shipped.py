@@ -9,11 +9,13 @@ import pandas as pd
 import pytest
 
 import petra.data
+from petra.data.build import BASE_YEAR, PRICE_FILLED, PRICE_MISSING
 from petra.dataset import load_dataset
 
 ROOT = Path(petra.data.__file__).resolve().parent
 SCHEMES = ["china9", "globiom37"]
 FBS_CHINA_SOY_IMPORTS_2010 = 54_800.0  # kt, FAOSTAT food balance sheet, China mainland, item 2555
+LAST_YEAR_AT_LEAST = 2020  # the FBS sugar extract (agrifoodpy-data FAOSTAT.nc) ends 2020
 
 
 @pytest.fixture(scope="module", params=SCHEMES)
@@ -42,11 +44,126 @@ def test_markets_balance_base_year(ds):
     assert balance_residual(ds.markets, ds.routes, ["region", "commodity"]) < 1e-6
 
 
-def test_markets_balance_observed_years(ds):
-    obs = ds.observed_markets.assign(year=ds.observed_markets["year"].astype(int))
-    fl = ds.observed_flows.assign(year=ds.observed_flows["year"].astype(int))
-    assert sorted(obs["year"].unique()) == list(range(2015, 2021))
-    assert balance_residual(obs, fl, ["region", "commodity", "year"]) < 1e-6
+def observed(ds):
+    """observed_markets and observed_flows with integer years."""
+    om, of = ds.observed_markets, ds.observed_flows
+    return om.assign(year=om["year"].astype(int)), of.assign(year=of["year"].astype(int))
+
+
+def test_observed_years_continuous_from_base_year(ds):
+    om, of = observed(ds)
+    years = sorted(om["year"].unique())
+    assert years == list(range(BASE_YEAR, years[-1] + 1))
+    assert years[-1] >= LAST_YEAR_AT_LEAST
+    assert sorted(of["year"].unique()) == years
+    assert ds.metadata["observed_years"] == years
+    assert set(ds.intensities["period"].astype(int)) == set(years)
+    # every market in every year
+    assert len(om) == len(ds.markets) * len(years)
+
+
+def test_observed_base_year_equals_markets_and_routes(ds):
+    om, of = observed(ds)
+    base = om[om["year"] == BASE_YEAR].set_index(["region", "commodity"])
+    m = ds.markets.set_index(["region", "commodity"])
+    assert base.index.sort_values().equals(m.index.sort_values())
+    for col in ("production", "consumption", "price"):
+        assert (base.loc[m.index, col] == m[col]).all(), col
+    flows = of[of["year"] == BASE_YEAR].set_index(["exporter", "importer", "commodity"])["flow"]
+    r = ds.routes.set_index(["exporter", "importer", "commodity"])["flow"]
+    assert (r.loc[flows.index] == flows).all()
+    assert r.drop(flows.index).eq(0).all()  # routes without a 2010 row have no 2010 flow
+
+
+def test_markets_balance_every_observed_year(ds):
+    om, of = observed(ds)
+    for year in sorted(om["year"].unique()):
+        keys = ["region", "commodity", "year"]
+        assert balance_residual(om[om["year"] == year], of[of["year"] == year], keys) < 1e-6, year
+    assert (om[["production", "consumption"]] >= 0).all().all()
+    assert (of["flow"] > 0).all()
+
+
+def test_observed_prices_positive_or_flagged(ds):
+    om, _ = observed(ds)
+    basis = om["price_basis"]
+    assert set(basis) <= {"", PRICE_FILLED, PRICE_MISSING}
+    assert (om.loc[om["price"].notna(), "price"] > 0).all()
+    assert om.loc[basis == "", "price"].notna().all()  # an unflagged price is observed
+    assert om.loc[om["price"].isna(), "price_basis"].eq(PRICE_MISSING).all()
+    # a filled price is the commodity-year's world average: the same for every filled market
+    filled = om[basis == PRICE_FILLED]
+    assert (filled.groupby(["commodity", "year"])["price"].nunique() == 1).all()
+    # price_fills.csv lists exactly the filled markets
+    fills = pd.read_csv(ds.path / "price_fills.csv")
+    assert set(zip(fills["region"], fills["commodity"], fills["year"], strict=True)) == set(
+        zip(filled["region"], filled["commodity"], filled["year"], strict=True))
+
+
+def test_provenance_years_per_source(ds):
+    prov = ds.metadata["provenance"]
+    years = ds.metadata["observed_years"]
+    for source in ("trade", "production_value", "sugar_production", "deflator"):
+        assert prov["years"][source] == years, source
+    assert prov["years"]["area_harvested"] == [y for y in years if y <= 2019]  # extract ends 2019
+    assert prov["years"]["nitrogen"] == [BASE_YEAR]
+    assert prov["available"]["sugar_production"].endswith(str(years[-1]))  # the FBS extract ends the range
+    assert "sugar_production" in prov["limited_by"]
+
+
+def test_land_missing_after_area_extract(ds):
+    it = ds.intensities
+    land = it[(it["indicator"] == "land") & (it["period"] == 2020)]
+    assert land["value"].isna().all()
+    crops = land[land["source"] != "missing: livestock land (no source)"]
+    assert (crops["source"] == "missing: area harvested extract ends 2019").all()
+    assert it[(it["indicator"] == "land") & (it["period"] == 2014)]["value"].notna().any()
+
+
+# Check figures copied by hand from the raw downloads (one per year added in issue "every year").
+def china9_observed():
+    return observed(load_dataset(ROOT / "china9"))
+
+
+def test_check_2011_china_wheat_production():
+    # gcamfaostat GCAMFAOSTAT_ProdPrice: item 15 Wheat, area 41 China mainland, Production 2011
+    # = 117,410,000 t
+    om, _ = china9_observed()
+    row = om[(om["year"] == 2011) & (om["region"] == "CHN") & (om["commodity"] == "wheat")]
+    assert row["production"].iloc[0] == pytest.approx(117_410.0, rel=1e-12)
+
+
+def test_check_2012_brazil_sugar_production():
+    # agrifoodpy-data FAOSTAT.nc: production, Item 2542 Sugar (Raw Equivalent), Region 21 Brazil, 2012
+    # = 40,219 kt
+    om, _ = china9_observed()
+    row = om[(om["year"] == 2012) & (om["region"] == "BRA") & (om["commodity"] == "sugar")]
+    assert row["production"].iloc[0] == pytest.approx(40_219.0, rel=1e-12)
+
+
+def test_check_2013_brazil_china_soybeans():
+    # faostat-tm-brazil-soy-2013 (genuine FAOSTAT TM download): Brazil -> China, mainland export quantity
+    # 2013: soybeans 32,251,520 t, soybean oil 529,034 t, soybean cake 25,943 t. Oil and cake count in
+    # soybean equivalent (commodity_items.csv factor, 1/0.938210713 rounded); China mainland reported no
+    # soy exports to Brazil in 2013 (faostat-tm-netviz soya items), so the net flow equals the gross.
+    items = pd.read_csv(ROOT / "mappings" / "commodity_items.csv").set_index("trade_item")["factor"]
+    assert items["soya_bean_oil"] == items["cake_of_soya_beans"] == pytest.approx(1 / 0.938210713, rel=1e-6)
+    expected_t = 32_251_520 + (529_034 + 25_943) * items["soya_bean_oil"]
+    _, of = china9_observed()
+    f = of[(of["year"] == 2013) & (of["commodity"] == "soybeans")].set_index(["exporter", "importer"])["flow"]
+    assert ("CHN", "BRA") not in f.index
+    assert f.loc[("BRA", "CHN")] == pytest.approx(expected_t / 1000.0, rel=1e-9)
+
+
+def test_check_2014_usa_maize_price():
+    # gcamfaostat GCAMFAOSTAT_ProdPrice: item 56 Maize (corn), area 231 USA, 2014 Production
+    # 361,091,140 t, Prod_Value 52,719,306,440 USD; FAO_GDP_Deflators USA 2010 92.0832597492,
+    # 2014 99.080339731 -> USD(2010)/t
+    om, _ = china9_observed()
+    row = om[(om["year"] == 2014) & (om["region"] == "USA") & (om["commodity"] == "maize")]
+    expected = 52_719_306_440 / 361_091_140 * 92.0832597492 / 99.080339731
+    assert row["price_basis"].iloc[0] == ""
+    assert row["price"].iloc[0] == pytest.approx(expected, rel=1e-9)
 
 
 def test_no_negatives_and_sane_markets(ds):
@@ -102,7 +219,16 @@ def test_intensities_units_and_missing_marked(ds):
     assert 0.4 < land < 0.7  # ~1.8 t/ha soybean yield in China 2010
 
 
+# Size budget of the two folders. Measured for 2010-2020 (11 observed years): 6.64 MB in all, of which
+# about 0.95 MB do not depend on the years (markets, routes, reports) and about 0.52 MB come with each
+# observed year (observed markets and flows, intensities, price fills). Fewer significant digits would
+# save about 2% (most bytes are the key columns); known-missing intensity rows cannot be dropped.
+SIZE_FIXED_BYTES = 1_000_000
+SIZE_BYTES_PER_OBSERVED_YEAR = 550_000
+
+
 def test_shipped_size_compact():
     total = sum(f.stat().st_size for s in SCHEMES for f in (ROOT / s).iterdir())
-    assert total < 5_000_000
+    n_years = len(load_dataset(ROOT / "china9").metadata["observed_years"])
+    assert total < SIZE_FIXED_BYTES + SIZE_BYTES_PER_OBSERVED_YEAR * n_years  # 7.05 MB for 11 years
     assert pd.read_csv(ROOT / "china9" / "markets.csv").shape[0] == 9 * 13
