@@ -49,6 +49,7 @@ def hindcast_command(
     from petra.calibration.config import load_config
     from petra.calibration.hindcast import run_hindcast
     from petra.calibration.hindcast_output import headline, write_hindcast
+    from petra.calibration.observed import year_span
     from petra.calibration.run import parse_years
     from petra.dataset import load_dataset
     from petra.projection.hindcast_policy import scenario_policy
@@ -79,7 +80,8 @@ def hindcast_command(
                     "fit_years": fits, "policy": str(policy) if policy else None,
                     "scenario": pol.spec.name if pol else None, "focus_region": focus,
                     "config": cfg.model_dump(mode="json")}
-        title = f"petra hindcast: {ds.metadata.get('title', ds_path.name)}"
+        title = (f"petra hindcast: {ds_path.name}, base {base_year}"
+                 f"{f', fit {year_span(fits)}' if fits else ''}, evaluated on {year_span(evals)}")
         write_hindcast(result, out, settings=settings, inputs=inputs, title=title, focus_region=focus,
                        unit=quantity_unit(ds))
     except PetraError as exc:

@@ -81,7 +81,7 @@ def test_unknown_scenario_name(tmp_path):
     (MINIMAL, ["--scenario", "nope"], "no scenario named 'nope'"),
     (MINIMAL.replace("dataset: china9", "dataset: no_such_data"), [], "key 'dataset'"),
     (MINIMAL.replace("periods: [2010, 2020]", "periods: [2015, 2020]"), [],
-     "the first period must be the dataset's base year 2010"),
+     "the first period must be the base year 2010"),
     (MINIMAL.replace("    population_growth:\n      - {value: 1.0}",
                      "    yield_growth:\n      - {commodity: [wheat, rye], value: 1.0}"), [],
      "unknown commodity 'rye'"),
