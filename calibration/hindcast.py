@@ -71,11 +71,14 @@ class HindcastResult:
     (every evaluation year x route). metrics: method, commodity, year, wape, r2_log,
     partner_misallocation, observed_total (commodity/year 'all' pooled). years: base_year,
     fit_years, eval_years, projected_years, share_year (the last observed year before the evaluation).
-    net_imports: year, region, commodity, observed, petra (net imports, every projected year)."""
+    net_imports: year, region, commodity, observed, petra: net imports of every observed year up to
+    the last evaluation year (petra: the calibrated base year and the projected years, NaN before).
+    history: the same years' route flows (year, exporter, importer, commodity, observed, petra)."""
 
     flows: pd.DataFrame
     metrics: pd.DataFrame
     net_imports: pd.DataFrame
+    history: pd.DataFrame
     years: dict
     calibration_check: dict
     fit: FitResult | None
@@ -134,9 +137,9 @@ def projected_years(dataset: Dataset, base_year: int, last: int) -> list[int]:
 
 
 def project_observed(calibrated: Dataset, years: list[int], *, policy: Policy | None = None,
-                     tol: float = FIT_SOLVE_TOLERANCE) -> tuple[Problem, dict[int, np.ndarray], pd.DataFrame]:
+                     tol: float = FIT_SOLVE_TOLERANCE) -> tuple[Problem, dict[int, np.ndarray]]:
     """Project `years` from the calibrated base with observed production and consumption as anchors
-    (and a policy's route terms); returns the problem, {year: flows} and net imports per market."""
+    (and a policy's route terms); returns the problem and {year: flows}."""
     p = build_problem(calibrated)
     anchors = market_anchors(calibrated, p, years)
     terms = policy(calibrated, p, years) if policy is not None else {}
@@ -149,12 +152,27 @@ def project_observed(calibrated: Dataset, years: list[int], *, policy: Policy | 
     proj = project_periods(p, inputs, tol=tol, highs_options=FIT_HIGHS_OPTIONS)
     if not proj.ok:
         raise SolveError(f"hindcast projection failed: {proj.failure}")
-    net = pd.DataFrame({
-        "year": np.repeat(np.asarray(years), p.n_markets),
-        "region": np.tile(p.region.astype(str), len(years)),
-        "commodity": np.tile(p.commodity.astype(str), len(years)),
-        "petra": (proj.imports - proj.exports).ravel()})
-    return p, proj.flows(), net
+    return p, proj.flows()
+
+
+def history_tables(dataset: Dataset, p: Problem, keys: pd.DataFrame, modelled: dict[int, np.ndarray],
+                   last: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every observed year up to `last` with petra's flows where it has them (the calibrated base
+    year and the projected years; NaN elsewhere): route flows (year, exporter, importer, commodity,
+    observed, petra) and market net imports (year, region, commodity, observed, petra)."""
+    years = sorted({*[y for y in observed_years(dataset) if y <= last], *modelled})
+    obs = route_flows(dataset, years)
+    flows, net = [], []
+    for y in years:
+        m = modelled.get(y, np.full(p.n_routes, np.nan))
+        flows.append(keys.assign(year=y, observed=obs[y], petra=m))
+        net_of = [hm.group_totals(x, p.importer, p.n_markets) - hm.group_totals(x, p.exporter, p.n_markets)
+                  for x in (obs[y], np.nan_to_num(m))]
+        net.append(pd.DataFrame({"year": y, "region": p.region.astype(str),
+                                 "commodity": p.commodity.astype(str), "observed": net_of[0],
+                                 "petra": net_of[1] if y in modelled else np.nan}))
+    cols = ["year", "exporter", "importer", "commodity", "observed", "petra"]
+    return pd.concat(flows, ignore_index=True)[cols], pd.concat(net, ignore_index=True)
 
 
 def baseline_flows(dataset: Dataset, p: Problem, base_year: int, share_year: int, eval_years: list[int]
@@ -222,7 +240,7 @@ def run_hindcast(dataset: Dataset, base_year: int, eval_years: list[int], fit_ye
     t2 = time.perf_counter()
     years = projected_years(training, base_year, eval_years[-1])
     check_observations(training, years, after_base=False)
-    p, flows, net = project_observed(final, years, policy=policy)
+    p, flows = project_observed(final, years, policy=policy)
     t3 = time.perf_counter()
     share_year = max([y for y in observed_years(training) if y < first] + [base_year])
     baselines, ras_records = baseline_flows(dataset, p, base_year, share_year, eval_years)
@@ -237,13 +255,10 @@ def run_hindcast(dataset: Dataset, base_year: int, eval_years: list[int], fit_ye
                                    **{m: modelled[m][y] for m in METHODS}) for y in eval_years],
                       ignore_index=True)
     table = table[["year", "exporter", "importer", "commodity", "observed", *METHODS]]
-    obs_all = route_flows(dataset, years)
-    obs_net = np.concatenate([hm.group_totals(obs_all[y], p.importer, p.n_markets)
-                              - hm.group_totals(obs_all[y], p.exporter, p.n_markets) for y in years])
-    net.insert(3, "observed", obs_net)
+    history, net = history_tables(dataset, p, keys, {base_year: p.flow_prev, **flows}, eval_years[-1])
     t4 = time.perf_counter()
     return HindcastResult(
-        flows=table, metrics=metrics, net_imports=net,
+        flows=table, metrics=metrics, net_imports=net, history=history,
         years={"base_year": base_year, "fit_years": fit_years, "eval_years": eval_years,
                "projected_years": years, "share_year": share_year},
         calibration_check=base.check, fit=fit, ras={int(y): r for y, r in ras_records.items()},

@@ -418,23 +418,28 @@ def traded_commodities(result, region: str) -> list[str]:
 def partner_table(result, region: str, commodity: str, partners: int = MAIN_PARTNERS
                   ) -> tuple[pd.DataFrame, str]:
     """(year, partner, observed, petra) of the region's main partners for `commodity` and the rest as
-    'other', and the direction ('imports' or 'exports': the larger observed one over the evaluation
-    years, modelled if nothing was observed)."""
-    f = result.flows[result.flows["commodity"].astype(str) == commodity]
-    imp, exp = f[f["importer"] == region], f[f["exporter"] == region]
+    'other' over every year of the result's history (petra NaN where it has no flows), and the
+    direction ('imports' or 'exports': the larger observed one over the evaluation years, modelled if
+    nothing was observed). Partners are ranked by their evaluation-year flows."""
+    hist = getattr(result, "history", None)
+    hist = result.flows if hist is None else hist
+    f = hist[hist["commodity"].astype(str) == commodity]
+    ev = f[f["year"].isin(result.years.get("eval_years") or [])]
+    imp, exp = ev[ev["importer"] == region], ev[ev["exporter"] == region]
     obs_i, obs_e = float(imp["observed"].sum()), float(exp["observed"].sum())
     if obs_i == 0 and obs_e == 0:
         obs_i, obs_e = float(imp["petra"].sum()), float(exp["petra"].sum())
     direction = "imports" if obs_i >= obs_e else "exports"
-    g = imp.assign(partner=imp["exporter"]) if direction == "imports" else exp.assign(partner=exp["importer"])
-    g = g.assign(partner=g["partner"].astype(str))
-    by = g.groupby("partner")[["observed", "petra"]].sum()
+    side, other = ("importer", "exporter") if direction == "imports" else ("exporter", "importer")
+    by = (ev[ev[side] == region].assign(partner=lambda d: d[other].astype(str))
+          .groupby("partner")[["observed", "petra"]].sum())
     by = by[(by["observed"] > 0) | (by["petra"] > 0)]
     ranked = by.assign(name=by.index).sort_values(["observed", "petra", "name"],
                                                   ascending=[False, False, True])
     top = list(ranked.index[:partners])
+    g = f[f[side] == region].assign(partner=lambda d: d[other].astype(str))
     g = g.assign(partner=np.where(g["partner"].isin(top), g["partner"], OTHER))
-    t = g.groupby(["partner", "year"], as_index=False)[["observed", "petra"]].sum()
+    t = g.groupby(["partner", "year"], as_index=False)[["observed", "petra"]].sum(min_count=1)
     if OTHER in set(t["partner"]):
         o = t[t["partner"] == OTHER]
         if float(o["observed"].abs().sum() + o["petra"].abs().sum()) == 0:
@@ -505,7 +510,7 @@ def focus_figure(result, region: str, commodity: str, unit: str):
     net = net[(net["region"] == region) & (net["commodity"].astype(str) == commodity)].sort_values("year")
     part, direction = partner_table(result, region, commodity)
     all_years = [years.get("base_year"), *years.get("projected_years", []), *years.get("fit_years", []),
-                 *years.get("eval_years", [])]
+                 *years.get("eval_years", []), *net["year"].tolist()]
     all_years = [int(y) for y in all_years if y is not None]
     x_lo, x_hi = min(all_years) - 0.6, max(all_years) + 0.6
     u = f" ({unit})" if unit else ""
@@ -586,9 +591,9 @@ def focus_html(result, region: str, unit: str) -> str:
     if not coms:
         return f"<p><em>{_e(region)} has no observed or modelled trade in the evaluation years.</em></p>"
     b = result.years.get("base_year")
-    intro = (f"<p>One figure per commodity that {_e(region)} trades. (a) Net imports (imports minus "
-             f"exports; negative: net exports) of every projected year; the base year {_e(b)} is "
-             f"calibrated exactly (modelled = observed) and not stored in the result. (b) Flows with the "
+    intro = (f"<p>One figure per commodity that {_e(region)} trades, over every observed year up to the "
+             f"last evaluation year. (a) Net imports (imports minus exports; negative: net exports); petra "
+             f"starts at the base year {_e(b)}, calibrated exactly (modelled = observed). (b) Flows with the "
              f"{MAIN_PARTNERS} largest partners by observed volume over the evaluation years, the rest as "
              f"'other' (grey); imports by origin, or exports by destination where {_e(region)} exports "
              f"more than it imports. Observed: solid line, filled markers; petra: dashed line, hollow "
