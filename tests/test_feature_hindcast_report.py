@@ -262,9 +262,9 @@ def test_panels_show_main_partners_with_one_colour_per_region(result):
             # observed solid with filled markers, petra dashed with hollow ones
             assert (ln.get_linestyle() == "-") == (kind == "observed")
             assert (ln.get_markerfacecolor() == "none") == (kind == "petra")
-        # evaluation years 2013 and 2015 are not consecutive: partner lines break at 2014
-        x = partners[0].get_xdata()
-        assert np.isnan(np.asarray(x, dtype=float)).any()
+        # partner lines cover the whole history (every observed year up to the last evaluation year)
+        x = np.asarray(partners[0].get_xdata(), dtype=float)
+        assert sorted(set(x[np.isfinite(x)])) == sorted(result.history["year"].unique())
     for region, colours in seen.items():
         assert colours == {region_colour(region)}, region
     assert len({region_colour(r) for r in seen if r != OTHER}) > 1
@@ -305,3 +305,11 @@ def test_page_is_self_contained_and_compact(out, page):
     assert page.index("id='summary'") < page.index("id='definitions'") < page.index("id='scores'") \
         < page.index("id='focus'") < page.index("id='checks'")
     assert "id='calibration-check'" in page and "id='timings'" in page
+
+
+def test_lines_break_at_years_without_data():
+    from petra.calibration.hindcast_report import _segments
+
+    x, y = _segments(np.array([2013, 2010, 2011]), np.array([3.0, 1.0, 2.0]))
+    np.testing.assert_array_equal(x[:2], [2010, 2011])
+    assert np.isnan(x[2]) and np.isnan(y[2]) and x[3] == 2013 and y[3] == 3.0
