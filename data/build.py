@@ -4,9 +4,10 @@
 
 Reads only the raw extracts (never copied into the repository) and writes, per region scheme,
 a dataset folder (markets, routes, observed years, intensities, regions, commodities, dataset.toml,
-BUILD_REPORT.md) atomically. Quantities kt, prices and costs USD(2010)/t. The base year is BASE_YEAR;
-the observed years are every year from it, without a gap, that all MARKET_SOURCES cover (read from
-the files), the base year included. See data/PROVENANCE.md.
+BUILD_REPORT.md) atomically. Country exports above EXPORT_SCREEN_FACTOR x (production + imports) are
+scaled down before regions are formed (screen_country_exports). Quantities kt, prices and costs
+USD(2010)/t. The base year is BASE_YEAR; the observed years are every year from it, without a gap,
+that all MARKET_SOURCES cover (read from the files), the base year included. See data/PROVENANCE.md.
 """
 
 from __future__ import annotations
@@ -202,6 +203,77 @@ def with_region(df: pd.DataFrame, scheme: str, amap: pd.DataFrame, unmapped: set
                              ["region"], scheme, amap, unmapped="list")
     unmapped.update(missing)
     return out.rename(columns={"_code": col})
+
+
+# ------------------------------------------------------------------- country-level export screen
+EXPORT_SCREEN_FACTOR = 1.5
+"""A country's exports of a commodity-year may be at most this multiple of its production + imports
+(country level, same year): the margin covers stock draws, re-exports out of stock and reporting noise;
+records beyond it are mis-scaled (e.g. kg reported as t) or re-export goods that no reporter records as
+shipped to the country. See screen_country_exports."""
+MAX_SCREEN_PASSES = 30
+"""Rounds of the export screen (a cut lowers the partners' imports, which may need a cut in turn; two
+countries trading with each other converge geometrically: 6 rounds in 2010-2020)."""
+SCREEN_TOLERANCE = 1e-9
+"""Relative excess over the bound that counts as a breach (round-off of a previous cut is not one)."""
+SCREEN_KEY = ["exporter", "commodity", "year"]
+
+
+def screen_country_exports(flows: pd.DataFrame, production: pd.DataFrame,
+                           factor: float = EXPORT_SCREEN_FACTOR
+                           ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Cap each country's exports of a commodity-year at `factor` x (production + imports).
+
+    flows: exporter, importer, commodity, year, quantity (country codes, t primary equivalent; imports
+    of a country are the quantities of the rows naming it as importer). production: area, commodity,
+    year, value (t, the commodity's unit, as country_tables). Where a country's exports exceed the bound,
+    all its flows of that commodity-year are scaled by bound / exports (partners in proportion); the
+    check repeats on the cut flows (a cut lowers the partners' imports) for up to MAX_SCREEN_PASSES rounds.
+
+    A country with no production row for the commodity in any year of `production` is not screened
+    (production unknown, e.g. countries absent from the production extract such as Uganda, not zero);
+    a year missing from a country's known series counts as production 0.
+
+    Returns (screened flows, cases, unscreened). cases: one row per capped country-commodity-year:
+    exporter, commodity, year, exports (t, before the screen), production, imports (t, when capped),
+    bound (t) and scale (exports after / before). unscreened: the same columns (scale NaN) for the
+    country-commodity-years above the bound in the input that were not screened for lack of production.
+    """
+    flows = flows.copy()
+    qty = flows["quantity"].astype(float)
+    prod = production.groupby(["area", "commodity", "year"])["value"].sum()
+    prod.index.names = SCREEN_KEY
+    known = set(zip(production["area"], production["commodity"], strict=True))
+    cols = SCREEN_KEY + ["exports", "production", "imports", "bound", "scale"]
+    before = None
+    cases: dict[tuple, dict] = {}
+    unscreened = pd.DataFrame(columns=cols)
+    for _ in range(MAX_SCREEN_PASSES):
+        exp = qty.groupby([flows[k] for k in SCREEN_KEY]).sum().rename("exports")
+        imp = qty.groupby([flows["importer"], flows["commodity"], flows["year"]]).sum()
+        imp.index.names = SCREEN_KEY
+        t = exp.to_frame()
+        t["production"] = prod.reindex(t.index).fillna(0.0)
+        t["imports"] = imp.reindex(t.index).fillna(0.0)
+        t["bound"] = factor * (t["production"] + t["imports"])
+        over = t["exports"] > t["bound"] * (1 + SCREEN_TOLERANCE)
+        has_prod = np.array([(e, c) in known for e, c, _ in t.index], dtype=bool)
+        if before is None:
+            before = exp
+            unscreened = t[over & ~has_prod].assign(scale=np.nan).reset_index()[cols]
+        cut = t[over & has_prod]
+        if cut.empty:
+            rows = [dict(zip(SCREEN_KEY, k, strict=True)) | v for k, v in cases.items()]
+            out = pd.DataFrame(rows, columns=cols)
+            return flows.assign(quantity=qty), out.sort_values(SCREEN_KEY).reset_index(drop=True), unscreened
+        scale = (cut["bound"] / cut["exports"]).rename("_scale").reset_index()
+        factors = flows[SCREEN_KEY].merge(scale, on=SCREEN_KEY, how="left")["_scale"].fillna(1.0)
+        qty = qty * factors.to_numpy()
+        for key, r in cut.iterrows():
+            first = float(before.loc[key])
+            cases[key] = {"exports": first, "production": r["production"], "imports": r["imports"],
+                          "bound": r["bound"], "scale": r["bound"] / first}
+    raise RuntimeError(f"export screen not settled after {MAX_SCREEN_PASSES} rounds of cuts")
 
 
 # ------------------------------------------------------------------------------------- markets
@@ -424,8 +496,9 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
     regions = list(rnames["region"])
     unmapped: set[int] = set()
 
-    # trade: reconcile (country level), map to regions, net, kt
+    # trade: reconcile (country level), screen implausible exports, map to regions, net, kt
     rec = mirror.reconcile(raw["trade"])
+    rec, screened, unscreened = screen_country_exports(rec, ct["production"])
     rec_r, miss = map_areas(rec, ["exporter", "importer"], scheme, amap, unmapped="list")
     unmapped.update(miss)
     gross_net = mirror.gross_net_report(rec_r)
@@ -457,10 +530,19 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
         meta = dataset_metadata(scheme, rate, cov)
         (tmp / "dataset.toml").write_text(tomli_w.dumps(meta), encoding="utf-8")
         write_report(tmp / "BUILD_REPORT.md", scheme, markets, routes, gross_net, notes, unmapped, rate,
-                     fills, no_price, centroids, cov, obs_flows)
+                     fills, no_price, centroids, cov, obs_flows, screen_names(screened, amap),
+                     screen_names(unscreened, amap))
         load_dataset(tmp)  # validate before it replaces the shipped folder
     return {"markets": markets, "routes": routes, "notes": notes, "unmapped": sorted(unmapped),
-            "fills": fills, "no_price": no_price}
+            "fills": fills, "no_price": no_price, "screened": screen_names(screened, amap),
+            "unscreened": screen_names(unscreened, amap)}
+
+
+def screen_names(cases: pd.DataFrame, amap: pd.DataFrame) -> pd.DataFrame:
+    """Export screen cases with the country as 'FAO name (code)' in column `country`."""
+    names = amap.drop_duplicates("fao_code").set_index("fao_code")["fao_name"]
+    country = [f"{names.get(int(c), '?')} ({int(c)})" for c in cases["exporter"]]
+    return cases.assign(country=country)
 
 
 def base_markets(m: pd.DataFrame) -> pd.DataFrame:
@@ -541,8 +623,9 @@ def dataset_metadata(scheme: str, rate: float, cov: YearCoverage) -> dict:
 
 
 def write_report(path, scheme, markets, routes, gross_net, notes, unmapped, rate, fills, no_price,
-                 centroids, cov: YearCoverage, obs_flows) -> None:
-    """BUILD_REPORT.md: years and sources, counts, gross vs net trade, balance adjustments, price fills."""
+                 centroids, cov: YearCoverage, obs_flows, screened, unscreened) -> None:
+    """BUILD_REPORT.md: years and sources, counts, export screen, gross vs net trade, balance adjustments,
+    price fills."""
     gn = gross_net[gross_net["year"] == BASE_YEAR]
     years = cov.observed
     lines = [f"# Build report: {scheme}", "",
@@ -561,11 +644,15 @@ def write_report(path, scheme, markets, routes, gross_net, notes, unmapped, rate
     lines += ["", f"Observed years stop at {years[-1]}: {', '.join(cov.limited_by) or 'no source'} "
               f"lack{'s' if len(cov.limited_by) == 1 else ''} {years[-1] + 1}.", ""]
     lines += ["## Rows per observed year", "",
-              "| year | net flows | price fills | balance adjustments |", "|---|---|---|---|"]
+              "| year | net flows | price fills | balance adjustments | export screen cuts |",
+              "|---|---|---|---|---|"]
     n_flows = obs_flows.groupby("year").size()
     n_fills = fills.groupby("year").size()
     n_notes = pd.Series([y for y, _ in notes], dtype=int).value_counts()
-    lines += [f"| {y} | {n_flows.get(y, 0)} | {n_fills.get(y, 0)} | {n_notes.get(y, 0)} |" for y in years]
+    n_cuts = screened.groupby("year").size()
+    lines += [f"| {y} | {n_flows.get(y, 0)} | {n_fills.get(y, 0)} | {n_notes.get(y, 0)} | "
+              f"{n_cuts.get(y, 0)} |" for y in years]
+    lines += screen_report(screened, unscreened)
     lines += ["", f"## Gross vs net inter-regional trade, {BASE_YEAR} (kt)", "",
               "| commodity | gross | net | netted share |",
               "|---|---|---|---|"]
@@ -583,6 +670,30 @@ def write_report(path, scheme, markets, routes, gross_net, notes, unmapped, rate
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def screen_report(screened: pd.DataFrame, unscreened: pd.DataFrame) -> list[str]:
+    """BUILD_REPORT.md lines of the country-level export screen (screen_country_exports)."""
+    f = EXPORT_SCREEN_FACTOR
+    lines = ["", f"## Country export screen (exports > {f:g} x (production + imports), country level)", "",
+             f"Before regions are formed, a country's exports of a commodity-year (all partners, t primary "
+             f"equivalent) above {f:g} x (its production + the other countries' reported exports to it, "
+             f"same year) are scaled down to that bound, all partners in proportion. "
+             f"{len(screened)} cases:", "",
+             "| country | commodity | year | exports (t) | production (t) | imports (t) | bound (t) "
+             "| scale |",
+             "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r.country} | {r.commodity} | {r.year} | {r.exports:,.0f} | {r.production:,.0f} | "
+              f"{r.imports:,.0f} | {r.bound:,.0f} | {r.scale:.4f} |" for r in screened.itertuples()]
+    if screened.empty:
+        lines += ["| none | | | | | | | |"]
+    lines += ["", "Not screened: countries without a production row for the commodity in any observed year "
+              "(production unknown, not zero). Above the bound in the input "
+              f"({len(unscreened)} country-commodity-years; years, largest exports):", ""]
+    g = unscreened.groupby(["country", "commodity"], sort=True)
+    lines += [f"- {c} {com}: {year_span(d['year'])} (max {d['exports'].max() / 1000:,.1f} kt)"
+              for (c, com), d in g] or ["- none"]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sources", default="../shared/data-sources", help="folder of the raw downloads")
@@ -598,6 +709,7 @@ def main(argv: list[str] | None = None) -> int:
     for scheme in a.schemes.split(","):
         res = build_scheme(raw, ct, scheme, Path(a.out) / scheme, cov)
         print(f"{scheme}: {len(res['markets'])} markets, {len(res['routes'])} routes, "
+              f"{len(res['screened'])} export screen cuts, "
               f"{len(res['notes'])} balance adjustments, {len(res['fills'])} price fills, "
               f"{len(res['no_price'])} prices without a value, unmapped {res['unmapped']}", file=sys.stderr)
     return 0

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import petra.data
-from petra.data.build import BASE_YEAR, PRICE_FILLED, PRICE_MISSING
+from petra.data.build import BASE_YEAR, PRICE_FILLED, PRICE_MISSING, screen_country_exports
 from petra.dataset import load_dataset
 
 ROOT = Path(petra.data.__file__).resolve().parent
@@ -232,3 +232,75 @@ def test_shipped_size_compact():
     n_years = len(load_dataset(ROOT / "china9").metadata["observed_years"])
     assert total < SIZE_FIXED_BYTES + SIZE_BYTES_PER_OBSERVED_YEAR * n_years  # 7.05 MB for 11 years
     assert pd.read_csv(ROOT / "china9" / "markets.csv").shape[0] == 9 * 13
+
+
+# Country-level export screen (build.screen_country_exports) and the mis-scaled records it removes.
+def net_exports_share(markets: pd.DataFrame, flows: pd.DataFrame) -> pd.Series:
+    """Per region, commodity and year: net exports (kt, negative = net imports) / world production."""
+    exp = flows.groupby(["exporter", "commodity", "year"])["flow"].sum()
+    imp = flows.groupby(["importer", "commodity", "year"])["flow"].sum()
+    exp.index.names = imp.index.names = ["region", "commodity", "year"]
+    net = exp.sub(imp, fill_value=0.0)
+    world = markets.groupby(["commodity", "year"])["production"].sum()
+    return net / world.reindex(net.index.droplevel("region")).to_numpy()
+
+
+# Largest shares of world production in the screened 2010-2020 data: net exports 0.30 (BRA soybeans
+# 2018), net imports 0.29 (CHN soybeans 2020). Before the screen, Mozambique's mis-scaled 2016 sugar
+# records (82 Mt to France and Poland) gave EU sugar net imports of 0.46 of world production (82,051 kt
+# of 178,652 kt) and ROW net exports of 0.34: below world production itself, so the first test alone
+# does not see them; the second does.
+MAX_NET_TRADE_SHARE = 0.4
+
+
+def test_region_net_exports_below_world_production(ds):
+    om, of = observed(ds)
+    share = net_exports_share(om, of)
+    assert (share.abs() <= 1.0).all(), share[share.abs() > 1.0]
+
+
+def test_region_net_trade_below_share_of_world_production(ds):
+    om, of = observed(ds)
+    share = net_exports_share(om, of)
+    assert (share.abs() <= MAX_NET_TRADE_SHARE).all(), share[share.abs() > MAX_NET_TRADE_SHARE]
+
+
+def test_china9_row_eu_sugar_2016_plausible():
+    # Mozambique -> France 49,306,251.8 t and -> Poland 32,980,900 t of raw sugar in 2016 (Mozambique
+    # produces ~0.3-0.4 Mt): without the screen ROW -> EU sugar 2016 was 82,051 kt.
+    _, of = china9_observed()
+    f = of[(of["year"] == 2016) & (of["commodity"] == "sugar") & (of["exporter"] == "ROW")
+           & (of["importer"] == "EU")]["flow"].sum()
+    assert f < 1_000.0
+
+
+def test_build_report_lists_screened_mozambique_sugar(ds):
+    report = (ds.path / "BUILD_REPORT.md").read_text(encoding="utf-8")
+    assert "## Country export screen" in report
+    assert "| Mozambique (144) | sugar | 2016 | 84,235,289 |" in report
+
+
+def test_screen_country_exports_hand_example():
+    # A exports 100 (60 to B, 40 to C), produces 20 and imports 10 (from B): bound 1.5 x 30 = 45, so
+    # its flows are scaled by 0.45 (27 and 18). B (production 100, imports 60 -> 27) and C
+    # (production 10, exports 5) are within their bounds and untouched. D has no production row at
+    # all: not screened, listed as unscreened.
+    flows = pd.DataFrame({"exporter": ["A", "A", "B", "C", "D"], "importer": ["B", "C", "A", "B", "C"],
+                          "commodity": "wheat", "year": 2016, "quantity": [60.0, 40.0, 10.0, 5.0, 50.0]})
+    prod = pd.DataFrame({"area": ["A", "B", "C"], "commodity": "wheat", "year": 2016,
+                         "value": [20.0, 100.0, 10.0]})
+    out, cases, unscreened = screen_country_exports(flows, prod, factor=1.5)
+    q = out.set_index(["exporter", "importer"])["quantity"]
+    assert q[("A", "B")] == pytest.approx(27.0) and q[("A", "C")] == pytest.approx(18.0)
+    assert q[("A", "B")] + q[("A", "C")] == pytest.approx(45.0)
+    assert q[("B", "A")] == 10.0 and q[("C", "B")] == 5.0 and q[("D", "C")] == 50.0
+    assert len(cases) == 1
+    c = cases.iloc[0]
+    assert (c["exporter"], c["commodity"], c["year"]) == ("A", "wheat", 2016)
+    assert (c["exports"], c["production"], c["imports"]) == (100.0, 20.0, 10.0)
+    assert c["bound"] == pytest.approx(45.0) and c["scale"] == pytest.approx(0.45)
+    assert list(unscreened["exporter"]) == ["D"] and np.isnan(unscreened["scale"].iloc[0])
+    # the input is not modified; a generous factor leaves every flow as it is
+    assert flows["quantity"].tolist() == [60.0, 40.0, 10.0, 5.0, 50.0]
+    same, none, _ = screen_country_exports(flows, prod, factor=4.0)
+    assert same["quantity"].tolist() == flows["quantity"].tolist() and none.empty
