@@ -229,7 +229,7 @@ def test_out_of_core_values_align_differing_draw_files_like_a_pandas_outer_join(
 def small_file(tmp_path_factory) -> Path:
     """runs/ensemble.yaml cut to 2 periods and one scenario (keeps the test fast)."""
     raw = read_scenario_document(ENSEMBLE_YAML)  # its `extends: default.yaml` resolved
-    raw["periods"] = [2010, 2030]
+    raw["periods"] = [2020, 2030]
     raw["scenarios"] = {"us_china_soy_tariff": raw["scenarios"]["us_china_soy_tariff"]}
     path = tmp_path_factory.mktemp("ens") / "small.yaml"
     path.write_text(yaml.safe_dump(raw))

@@ -36,7 +36,7 @@ def write(tmp_path, text, name="s.yaml"):
 def test_shipped_default_file_has_a_baseline_and_two_contrasting_scenarios():
     sf = load_scenario_file(default_scenario_file())
     assert list(sf.scenarios) == ["SSP2", "trade_liberalisation", "us_china_soy_tariff"]
-    assert sf.periods == (2010, 2020, 2030, 2040, 2050)
+    assert sf.base_year == 2020 and sf.periods == (2020, 2030, 2040, 2050)  # the latest observed year
     tar = resolve(sf, "us_china_soy_tariff").drivers.tariffs[-1]
     assert (tar.exporter, tar.importer, tar.commodity) == (("USA",), ("CHN",), ("soybeans",))
     assert tar.ad_valorem == 0.25
