@@ -107,3 +107,28 @@ def test_fit_years_are_projected_one_year_from_the_observed_year_before():
     fit = fit_parameters(hist, [2016, 2017], cfg)
     assert fit.origins == {2016: 2015, 2017: 2016}
     assert fit_parameters(hist, [2015, 2017], cfg).origins == {2015: 2010, 2017: 2016}
+
+
+def test_a_fitted_dataset_runs_every_shipped_china9_scenario_file(tmp_path):
+    # `petra calibrate china9 --base-year 2020 --fit 2018-2019` (fit years before the base year), then
+    # the shipped scenario files on the fitted dataset: every scenario of every file must solve
+    from pathlib import Path
+
+    import yaml
+
+    from petra.calibration.run import run_calibration
+    from petra.projection.run import run_scenarios
+
+    runs = Path(__file__).resolve().parents[1] / "runs"
+    data = Path(__file__).resolve().parents[1] / "data" / "china9"
+    run = run_calibration(data, tmp_path / "cal", CalibrationConfig(), fit=[2018, 2019], base_year=2020)
+    assert (run.fit.parameters["improvement"] >= 0).all()
+    for name in ("default.yaml", "policy_shocks.yaml", "ensemble.yaml"):
+        (tmp_path / name).write_text((runs / name).read_text())
+    raw = yaml.safe_load((tmp_path / "default.yaml").read_text())
+    raw["dataset"] = str(tmp_path / "cal" / "dataset")
+    (tmp_path / "default.yaml").write_text(yaml.safe_dump(raw))
+    for name in ("default.yaml", "policy_shocks.yaml", "ensemble.yaml"):
+        res = run_scenarios(tmp_path / name, embodied=False)
+        assert not res.failures, [(r.spec.name, r.projection.failure) for r in res.failures]
+        assert len(res.results) >= 3
