@@ -75,16 +75,6 @@ def market_anchors(dataset: Dataset, problem: Problem, years: list[int]
     return out
 
 
-def observed_prices(dataset: Dataset, problem: Problem, year: int) -> np.ndarray:
-    """Observed prices of `year` in market order (NaN where not observed)."""
-    om = dataset.observed_markets
-    sub = om[om["year"] == year].set_index(["region", "commodity"])
-    if "price" not in sub:
-        return np.full(problem.n_markets, np.nan)
-    return sub["price"].reindex(pd.MultiIndex.from_arrays([problem.region, problem.commodity])
-                                ).to_numpy(dtype=float)
-
-
 def route_flows(dataset: Dataset, years: list[int]) -> dict[int, np.ndarray]:
     """{year: observed flow per route of routes.csv} (routes absent for a year: 0)."""
     of = dataset.observed_flows

@@ -22,7 +22,7 @@ observed_markets.csv (optional)  year, region, commodity, production, consumptio
     where the price is observed, else how it was filled (e.g. "FILLED: world average producer unit
     value"); filled prices are used to re-base but not scored.
 observed_flows.csv (optional)    year, exporter, importer, commodity, flow
-    Later observed bilateral net flows. A route absent for a year means zero flow that year.
+    Observed bilateral net flows of the same years. A route absent for a year means zero flow that year.
 intensities.csv (optional)  region, commodity, period, indicator, value, unit [, source]
     Resource use per tonne of product of the producing region (e.g. land ha/t, water_blue m3/t,
     nitrogen kg/t, n2o kg/t, ch4 kg/t). An empty value marks a known-missing intensity (never 0).
