@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from petra.atomic import interrupt_on_sigterm
-from petra.errors import PetraError
+from petra.exits import exit_on_error
 
 
 def run_command(
@@ -45,7 +45,7 @@ def run_command(
     console = Console(stderr=True, quiet=quiet)
     path = scenario_file if scenario_file is not None else default_scenario_file()
     out = out if out is not None else Path("runs") / Path(path).stem
-    try:
+    with exit_on_error():
         guard_output_dir(out, "run", [path])
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console, transient=True, disable=quiet) as bar:
@@ -57,12 +57,6 @@ def run_command(
             run = run_scenarios(path, scenario or None, progress=progress, tol=tol, embodied=embodied)
             bar.update(task, description="writing")
             write_run(run, out, plots=plots)
-    except PetraError as exc:
-        typer.echo(f"petra: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        typer.echo("petra: interrupted; nothing written", err=True)
-        raise typer.Exit(130) from None
     for note in run.notes:
         console.print(f"note: {note}")
     for r in run.results:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from petra.atomic import interrupt_on_sigterm
-from petra.errors import PetraError
+from petra.exits import exit_on_error
 
 
 def hindcast_command(
@@ -56,7 +56,7 @@ def hindcast_command(
     from petra.projection.run import dataset_path, quantity_unit
 
     interrupt_on_sigterm()
-    try:
+    with exit_on_error():
         ds_path = dataset_path(dataset)
         out = out if out is not None else Path("runs") / f"hindcast-{ds_path.name}-{base_year}"
         inputs = [ds_path, policy, config]
@@ -84,12 +84,6 @@ def hindcast_command(
                  f"{f', fit {year_span(fits)}' if fits else ''}, evaluated on {year_span(evals)}")
         write_hindcast(result, out, settings=settings, inputs=inputs, title=title, focus_region=focus,
                        unit=quantity_unit(ds))
-    except PetraError as exc:
-        typer.echo(f"petra: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        typer.echo("petra: interrupted; nothing written", err=True)
-        raise typer.Exit(130) from None
     if not quiet:
         h = headline(result)
         scores = ", ".join(f"{m} {v['wape']:.3f}" for m, v in h.items())
