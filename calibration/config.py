@@ -80,7 +80,12 @@ class FitConfig(_Strict):
         "ln(default_new_flow_slope) (2.3: a factor 10 is one standard deviation)")
     interval: float = Field(0.9, gt=0.0, lt=1.0, description="probability of the reported intervals "
                             "(Laplace approximation of the posterior)")
-    elasticity_bounds: tuple[float, float] = (0.05, 50.0)
+    elasticity_bounds: tuple[float, float] = Field(
+        (0.05, 10.0), description="bounds on the fitted expansion elasticity. The upper bound is a "
+        "stability limit, not an estimate: under cost cuts, flows around calibrated cycles grow by about "
+        "s^-e per period (README, known limits), so globiom37 fitted on 2016-2019 with sugar at 42 "
+        "fails the shipped liberalisation scenario in 2050; with 10 every shipped scenario runs. A value "
+        "at a bound is flagged 'no: at bound'")
     slope_bounds: tuple[float, float] = Field(
         (1e-4, 1e4), description="bounds on the slope factor (slope = factor x p_scale / q_scale)")
     max_evaluations: int = Field(60, ge=1, description="model projections per commodity (scipy "
