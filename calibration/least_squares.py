@@ -29,11 +29,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
+import scipy.sparse as sp
 
 from petra.calibration.config import LeastSquaresConfig
 from petra.errors import SolveError
+from petra.model.highs_qp import solve_diagonal_qp
 from petra.model.problem import Problem
 
 
@@ -91,7 +92,7 @@ def reconcile(p: Problem, cfg: LeastSquaresConfig) -> Reconciliation:
     sX = _scale(X0, rc, kc, cfg.scale_floor)
     with_prices = cfg.weight_cost > 0
     n_cols = 2 * n + k + (n + k if with_prices else 0)
-    inf = highspy.kHighsInf
+    inf = np.inf
 
     def box(v0, s, rel):
         lo = -v0 / s  # v >= 0
@@ -136,52 +137,18 @@ def reconcile(p: Problem, cfg: LeastSquaresConfig) -> Reconciliation:
         gap0 = p.P0[ii] - p.P0[ei]
         row_lo.append((p.tau[used] - gap0) / sA)
         n_rows += k
-    rows = np.concatenate(rows).astype(np.int32)
-    cols = np.concatenate(cols).astype(np.int32)
-    vals = np.concatenate(vals)
-    order = np.lexsort((rows, cols))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    starts = np.searchsorted(cols, np.arange(n_cols + 1)).astype(np.int32)
+    A = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                      shape=(n_rows, n_cols))
     rhs = np.concatenate(row_lo)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n_cols, n_rows
-    lp.col_cost_ = np.zeros(n_cols)
-    lp.col_lower_ = np.concatenate(lower)
-    lp.col_upper_ = np.concatenate(upper)
-    lp.row_lower_ = rhs
-    lp.row_upper_ = rhs
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = starts
-    lp.a_matrix_.index_ = rows
-    lp.a_matrix_.value_ = vals
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.passModel(lp)
-    hv = np.concatenate(hess)
-    nz = np.flatnonzero(hv > 0).astype(np.int32)
-    hstart = np.searchsorted(nz, np.arange(n_cols, dtype=np.int32)).astype(np.int32)
-    if nz.size:
-        h.passHessian(n_cols, int(nz.size), highspy.HessianFormat.kTriangular, hstart, nz, hv[nz])
-    for key, val in (("primal_feasibility_tolerance", 1e-10), ("dual_feasibility_tolerance", 1e-10),
-                     ("ipm_optimality_tolerance", 1e-12)):
-        h.setOptionValue(key, val)
-    # HiPO (interior point, highspy-extras) scales to the world instance; the active-set QP solver
-    # is the fallback on small models only (it takes minutes from ~20k columns)
-    h.setOptionValue("solver", "hipo")
-    h.run()
-    status = h.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal and n_cols <= 20_000:
-        h.setOptionValue("solver", "qpasm")
-        h.run()
-        status = h.getModelStatus()
+    qp = solve_diagonal_qp(np.concatenate(hess), np.zeros(n_cols), A, rhs, rhs,
+                           np.concatenate(lower), np.concatenate(upper))
     imbalance = market_imbalance(p, p.S0, p.D0, p.flow_prev)
-    if status != highspy.HighsModelStatus.kOptimal:
+    if not qp.optimal:
         worst = np.argsort(-imbalance)[:5]
         names = ", ".join(f"{p.market_label(i)} {imbalance[i]:.2%}" for i in worst)
-        raise CalibrationError(f"least-squares reconciliation failed (HiGHS: {h.modelStatusToString(status)}"
-                               f"); the bounds in the configuration cannot close the data; worst "
-                               f"imbalances: {names}")
-    z = np.asarray(h.getSolution().col_value)
+        raise CalibrationError(f"least-squares reconciliation failed (HiGHS: {qp.status}); the bounds in "
+                               f"the configuration cannot close the data; worst imbalances: {names}")
+    z = qp.z
     S = np.maximum(p.S0 + sS * z[:n], 0.0)
     D = np.maximum(p.D0 + sD * z[n:2 * n], 0.0)
     X = np.zeros(p.n_routes)
@@ -199,5 +166,5 @@ def reconcile(p: Problem, cfg: LeastSquaresConfig) -> Reconciliation:
     adj = np.zeros(p.n_routes)
     adj[used] = P[p.importer[used]] - P[p.exporter[used]] - p.tau[used]
     return Reconciliation(S=S, D=D, P=P, X=X, adjustment=adj, imbalance_before=imbalance,
-                          objective=float(h.getInfo().objective_function_value),
-                          status=h.modelStatusToString(status), seconds=time.perf_counter() - t0)
+                          objective=qp.objective,
+                          status=qp.status, seconds=time.perf_counter() - t0)
