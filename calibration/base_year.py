@@ -14,6 +14,10 @@ gap_r = P0[importer] - P0[exporter] and tau_r = transport_cost + tariff:
 * unused route (X0 = 0): a_r = max(0, gap_r + margin * P0[importer] - tau_r), so the marginal cost at
   zero flow a + tau >= gap + margin: the route stays unused at the observed prices.
 
+With `method = "consistent"` (`petra.calibration.consistent`) the flows and prices are first made
+consistent (cycles netted out, every used route's price gap at least its cost floor), and the above
+then runs on them: no used route has a negative implied cost.
+
 The calibrated dataset is the input with `cost_adjustment` (and filled elasticities/slopes, and the
 reconciled values if reconciliation ran) replaced; `petra solve` on it reproduces the observations.
 That is checked by solving it (`verify`), and a calibration whose re-solve is off by more than the
@@ -29,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from petra.calibration.config import CalibrationConfig
+from petra.calibration.consistent import ConsistentCalibration, calibrate_consistent
 from petra.calibration.least_squares import CalibrationError, Reconciliation, market_imbalance, reconcile
 from petra.dataset import Dataset
 from petra.model.problem import Problem, build_problem
@@ -44,6 +49,7 @@ class BaseYearCalibration:
         routes; marginal cost at zero on unused ones).
     negative: the used routes with a negative implied cost (price gap < 0).
     reconciliation: the least-squares step's result, None if the data closed.
+    consistency: what the consistent calibration moved (method "consistent"), else None.
     check: the re-solve's maximum relative deviations and where.
     """
 
@@ -52,6 +58,7 @@ class BaseYearCalibration:
     negative: pd.DataFrame
     reconciliation: Reconciliation | None
     reconciled_markets: pd.DataFrame | None
+    consistency: ConsistentCalibration | None
     check: dict
     timings: dict
 
@@ -86,6 +93,9 @@ def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = Non
         names = ", ".join(f"{p.market_label(i)} {imbalance[i]:.3g}" for i in worst)
         raise CalibrationError(f"observed markets do not balance (production + imports - exports != "
                                f"consumption) and least_squares.mode is 'never'; worst: {names}")
+    consistency = None
+    if cfg.method == "consistent":
+        S, D, P, X, consistency = calibrate_consistent(p, S, D, P, X, cfg.consistent)
     t1 = time.perf_counter()
     routes = dataset.routes.copy()
     e = routes["expansion_elasticity"].to_numpy(dtype=float)
@@ -105,8 +115,8 @@ def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = Non
     markets["production"], markets["consumption"], markets["price"] = S, D, P
     meta = dict(dataset.metadata)
     meta["calibration"] = {
-        "method": "petra.calibration exact base year" + (" after least-squares reconciliation"
-                                                         if rec is not None else ""),
+        "method": f"petra.calibration {cfg.method} base year" + (" after least-squares reconciliation"
+                                                                 if rec is not None else ""),
         "unused_margin": cfg.unused_margin,
         "default_expansion_elasticity": (cfg.default_expansion_elasticity
                                          if cfg.default_expansion_elasticity is not None else "none"),
@@ -126,7 +136,7 @@ def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = Non
     check = verify_calibration(calibrated, cfg.tolerance, highs_options=highs_options) if verify else {}
     t3 = time.perf_counter()
     return BaseYearCalibration(dataset=calibrated, routes=table, negative=negative, reconciliation=rec,
-                               reconciled_markets=recon_table, check=check,
+                               reconciled_markets=recon_table, consistency=consistency, check=check,
                                timings={"reconcile_seconds": t1 - t0, "calibrate_seconds": t2 - t1,
                                         "verify_seconds": t3 - t2, "total_seconds": t3 - t0})
 

@@ -61,6 +61,22 @@ class LeastSquaresConfig(_Strict):
     scale_floor: float = Field(1e-3, gt=0.0)
 
 
+class ConsistentConfig(_Strict):
+    """The consistent calibration (`method = "consistent"`, `petra.calibration.consistent`): netting
+    cycles out of the observed flows, then prices nearest the observed ones whose gap along every used
+    route is at least `cost_floor_share` x its transport cost + tariff, by weighted least squares."""
+
+    cost_floor_share: float = Field(
+        1.0, ge=0.0, description="a used route's calibrated trade cost (its price gap) >= share x "
+        "(transport cost + tariff). 1 (default): every cost adjustment >= 0, so no route's marginal "
+        "cost is negative at any flow and no cycle can carry trade; below 1 the adjustment may be "
+        "negative down to (share - 1) x tau")
+    weight_price: float = Field(1.0, gt=0.0, description="weight of relative price deviations")
+    weight_cost: float = Field(1.0, ge=0.0, description="weight of trade-cost deviations from "
+                               "transport cost + tariff, relative to the commodity's mean price")
+    price_floor: float = Field(0.01, gt=0.0, le=1.0, description="prices stay >= floor x observed")
+
+
 class FitConfig(_Strict):
     """Fitting expansion elasticities and new-flow slopes to later observed years (`petra.calibration.fit`):
     a penalised (maximum a posteriori) fit of one-year-ahead forecasts, with a lognormal prior centred
@@ -111,6 +127,11 @@ class FitConfig(_Strict):
 class CalibrationConfig(_Strict):
     """All calibration settings (defaults documented per field)."""
 
+    method: Literal["exact", "consistent"] = Field(
+        "exact", description="exact: observed flows and prices kept, every price gap put into a "
+        "per-route cost adjustment (which is negative where trade flows from the dearer market); "
+        "consistent: cycles netted out of the flows and prices moved so that every trade cost is "
+        ">= its floor (see [consistent])")
     tolerance: float = Field(1e-6, gt=0.0, description="maximum relative deviation of the re-solved "
                              "calibrated base year from the (reconciled) observations")
     unused_margin: float = Field(0.05, ge=0.0, description="unobserved routes: marginal cost at zero "
@@ -128,6 +149,7 @@ class CalibrationConfig(_Strict):
     focus_region: str = Field("CHN", description="region of the net-import chart in the report")
     main_partners: int = Field(5, ge=1, description="partners shown in the focus-region chart")
     least_squares: LeastSquaresConfig = LeastSquaresConfig()
+    consistent: ConsistentConfig = ConsistentConfig()
     fit: FitConfig = FitConfig()
 
 

@@ -74,6 +74,17 @@ def _scale(values: np.ndarray, commodity: np.ndarray, k: int, floor: float) -> n
     return np.maximum(np.abs(values), floor * mean[commodity])
 
 
+def close_balance(p: Problem, S: np.ndarray, D: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(S, D) with every market's balance closed exactly: the round-off of a solver's feasible solution
+    goes into consumption (or production where consumption would turn negative)."""
+    n = p.n_markets
+    imp = np.bincount(p.importer, weights=X, minlength=n)
+    exp = np.bincount(p.exporter, weights=X, minlength=n)
+    D = D + (S + imp - exp - D)
+    neg = D < 0
+    return np.where(neg, S - D, S), np.where(neg, 0.0, D)
+
+
 def reconcile(p: Problem, cfg: LeastSquaresConfig) -> Reconciliation:
     """Solve the reconciliation QP for the base year of `p` (S0, D0, P0, flow_prev as data)."""
     import time
@@ -154,15 +165,7 @@ def reconcile(p: Problem, cfg: LeastSquaresConfig) -> Reconciliation:
     X = np.zeros(p.n_routes)
     X[used] = np.maximum(X0 + sX * z[2 * n:2 * n + k], 0.0)
     P = p.P0 + sP * z[2 * n + k:3 * n + k] if with_prices else p.P0.copy()
-    # close the balance exactly (the QP solution is feasible to HiGHS's tolerance): put the round-off
-    # into consumption (or production where consumption is zero)
-    imp = np.bincount(p.importer, weights=X, minlength=n)
-    exp = np.bincount(p.exporter, weights=X, minlength=n)
-    r = S + imp - exp - D
-    D = D + r
-    neg = D < 0
-    S = np.where(neg, S - D, S)
-    D = np.where(neg, 0.0, D)
+    S, D = close_balance(p, S, D, X)
     adj = np.zeros(p.n_routes)
     adj[used] = P[p.importer[used]] - P[p.exporter[used]] - p.tau[used]
     return Reconciliation(S=S, D=D, P=P, X=X, adjustment=adj, imbalance_before=imbalance,

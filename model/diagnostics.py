@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
-from scipy.sparse.csgraph import NegativeCycleError, bellman_ford
+from scipy.sparse.csgraph import NegativeCycleError, bellman_ford, connected_components
 
 from petra.model.equilibrium_math import (
     inverse_demand_coefficients,
@@ -69,3 +69,17 @@ def unbounded_routes(p: Problem) -> list[int]:
     except NegativeCycleError:
         return r[c < 0].tolist()
     return []
+
+
+def cyclic_commodities(p: Problem, X: np.ndarray) -> np.ndarray:
+    """Per commodity (bool, length of `p.commodities`): do its routes with X > 0 contain a directed
+    cycle? A directed graph without self-loops has one exactly when a strongly connected component
+    has more than one market."""
+    used = X > 0
+    graph = sp.csr_matrix((np.ones(int(used.sum())), (p.exporter[used], p.importer[used])),
+                          shape=(p.n_markets, p.n_markets))
+    _, label = connected_components(graph, directed=True, connection="strong")
+    size = np.bincount(label)
+    in_cycle = size[label] > 1
+    return np.bincount(p.commodity_index, weights=in_cycle.astype(float),
+                       minlength=len(p.commodities)) > 0

@@ -164,7 +164,7 @@ def _as_text(df: pd.DataFrame, cols: list[Column]) -> pd.DataFrame:
             continue
         v = df[c.name]
         if c.kind == "str":
-            out[c.name] = v.astype(str)
+            out[c.name] = v.astype(str).to_numpy(dtype=object)  # positional: any index (a filtered frame)
             continue
         x = pd.to_numeric(v, errors="coerce").to_numpy(dtype=float)
         text = np.array([repr(float(t)) for t in x], dtype=object)

@@ -1,0 +1,153 @@
+"""Consistent calibration (`method = "consistent"`): cycles netted out of the observed flows with net
+trade kept, prices whose gap along every used route is at least its cost floor, an exact equilibrium
+with non-negative cost adjustments; hand-solved cases and random instances."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from builders import dataset
+
+import petra
+import petra.data as pdata
+from petra.calibration.base_year import calibrate_base_year
+from petra.calibration.config import CalibrationConfig, ConsistentConfig
+from petra.dataset import load_dataset
+from petra.model.diagnostics import cyclic_commodities
+from petra.model.problem import build_problem
+
+CONSISTENT = CalibrationConfig(method="consistent")
+
+
+def _market(region, production, consumption, price):
+    return (region, "w", production, consumption, price, 0.5, -0.5)
+
+
+def _route(exporter, importer, flow, tau=10.0):
+    return (exporter, importer, "w", flow, tau, 0.0, 2.0, 1.0)
+
+
+def _net_exports(ds) -> pd.Series:
+    r = ds.routes
+    return (r.groupby("exporter")["flow"].sum().sub(r.groupby("importer")["flow"].sum(), fill_value=0.0))
+
+
+def test_cycle_netted_out_by_hand():
+    # A -> B 10, B -> C 6, C -> A 4: the cycle carries 4; netting removes it and keeps net trade
+    # (A +6, B -4, C -2): A -> B 6, B -> C 2, C -> A 0
+    markets = [_market("A", 100, 94, 200), _market("B", 50, 54, 210), _market("C", 60, 62, 220)]
+    routes = [_route("A", "B", 10), _route("B", "C", 6), _route("C", "A", 4),
+              _route("B", "A", 0), _route("C", "B", 0), _route("A", "C", 0)]
+    ds = dataset(markets, routes)
+    cal = calibrate_base_year(ds, CONSISTENT)
+    flows = cal.dataset.routes.set_index(["exporter", "importer"])["flow"]
+    assert flows[("A", "B")] == pytest.approx(6.0, abs=1e-9)
+    assert flows[("B", "C")] == pytest.approx(2.0, abs=1e-9)
+    assert flows[("C", "A")] == 0.0
+    pd.testing.assert_series_equal(_net_exports(cal.dataset).sort_index(), _net_exports(ds).sort_index(),
+                                   atol=1e-9)
+    assert not cyclic_commodities(build_problem(cal.dataset), cal.dataset.routes["flow"].to_numpy()).any()
+    c = cal.consistency.commodities.iloc[0]
+    assert bool(c["cyclic_before"]) and not bool(c["cyclic_after"])
+    assert c["moved_share"] == pytest.approx(12.0 / 20.0)  # 3 routes x 4 of 20 observed
+    assert c["routes_closed"] == 1
+    # the exact method keeps the cycle and its negative implied costs
+    exact = calibrate_base_year(ds, CalibrationConfig())
+    assert (exact.dataset.routes["flow"] == ds.routes["flow"]).all()
+    assert len(exact.negative) == 1  # C (220) -> A (200)
+
+
+def test_route_from_the_dearer_market_by_hand():
+    # A (110) exports 20 to B (100) with tau 10: consistency needs P_B - P_A >= 10. The cost term wants
+    # the gap at tau and the price terms want it lower, so it sits at 10 exactly; then
+    # min ((P_A - 110)/110)^2 + ((P_A + 10 - 100)/100)^2 gives P_A = (110*100^2 + 90*110^2)/(100^2 + 110^2)
+    markets = [_market("A", 100, 80, 110), _market("B", 50, 70, 100)]
+    routes = [_route("A", "B", 20), _route("B", "A", 0)]
+    cal = calibrate_base_year(dataset(markets, routes), CONSISTENT)
+    pa = (110 * 100**2 + 90 * 110**2) / (100**2 + 110**2)
+    prices = cal.dataset.markets.set_index("region")["price"]
+    assert prices["A"] == pytest.approx(pa, rel=1e-7)
+    assert prices["B"] == pytest.approx(pa + 10.0, rel=1e-7)
+    r = cal.dataset.routes.set_index(["exporter", "importer"])
+    assert r.loc[("A", "B"), "flow"] == 20.0
+    assert r.loc[("A", "B"), "cost_adjustment"] == pytest.approx(0.0, abs=1e-6)
+    assert len(cal.negative) == 0
+    res = petra.solve(cal.dataset)
+    np.testing.assert_allclose(res.markets["price"], [pa, pa + 10.0], rtol=1e-7)
+    np.testing.assert_allclose(res.flows["flow"], [20.0, 0.0], atol=1e-6)
+
+
+def test_floor_share_below_one_allows_a_smaller_gap():
+    # with floor_share 0.5 the gap must only reach 5: the cost term (prior 10) and the price terms
+    # (observed gap -10) then both pull: gap sits at the floor 5 only if the price terms win; with the
+    # cost weight 0 the gap goes to the floor exactly
+    markets = [_market("A", 100, 80, 110), _market("B", 50, 70, 100)]
+    routes = [_route("A", "B", 20), _route("B", "A", 0)]
+    cfg = CalibrationConfig(method="consistent",
+                            consistent=ConsistentConfig(cost_floor_share=0.5, weight_cost=0.0))
+    cal = calibrate_base_year(dataset(markets, routes), cfg)
+    prices = cal.dataset.markets.set_index("region")["price"]
+    assert prices["B"] - prices["A"] == pytest.approx(5.0, rel=1e-7)
+    adj = cal.dataset.routes.set_index(["exporter", "importer"]).loc[("A", "B"), "cost_adjustment"]
+    assert adj == pytest.approx(-5.0, rel=1e-6)
+
+
+def _random_dataset(rng, n_regions, commodities=("w", "m")):
+    """Random dense flows (cycles everywhere) on balanced markets: production = consumption + net exports,
+    consumption raised where that would make production negative."""
+    regions = [f"R{i}" for i in range(n_regions)]
+    markets, routes = [], []
+    for c in commodities:
+        flows = rng.uniform(0, 50, (n_regions, n_regions)) * (rng.random((n_regions, n_regions)) < 0.6)
+        np.fill_diagonal(flows, 0.0)
+        net = flows.sum(axis=1) - flows.sum(axis=0)
+        for i, reg in enumerate(regions):
+            cons = max(rng.uniform(50, 300), -net[i])
+            markets.append((reg, c, cons + net[i], cons, rng.uniform(150, 300), 0.4, -0.4))
+            for j in range(n_regions):
+                if i != j:
+                    routes.append((reg, regions[j], c, flows[i, j], rng.uniform(2, 40), 0.0,
+                                   float(rng.choice([1.0, 2.0, 4.0])), 1.0))
+    return dataset(markets, routes)
+
+
+def _commodity(ds, c):
+    return ds.replace(routes=ds.routes[ds.routes["commodity"] == c])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_matrices_calibrate_to_acyclic_equilibria(seed):
+    rng = np.random.default_rng(seed)
+    ds = _random_dataset(rng, int(rng.integers(3, 8)))
+    cal = calibrate_base_year(ds, CONSISTENT)  # raises if the re-solve misses 1e-6
+    out = cal.dataset
+    p = build_problem(out)
+    X = out.routes["flow"].to_numpy()
+    assert not cyclic_commodities(p, X).any()
+    for c in ("w", "m"):
+        obs = _net_exports(_commodity(ds, c))
+        new = _net_exports(_commodity(out, c))
+        pd.testing.assert_series_equal(new.reindex(obs.index, fill_value=0.0), obs,
+                                       atol=1e-8 * obs.abs().max())
+    assert (X <= ds.routes["flow"].to_numpy() + 1e-9).all()  # netting never raises a flow
+    gap = p.P0[p.importer] - p.P0[p.exporter]
+    used = X > 0
+    assert (gap[used] >= p.tau[used] * (1 - 1e-7)).all()  # no used route from the dearer market
+    assert (out.routes["cost_adjustment"].to_numpy() >= -1e-7 * p.p_scale[0]).all()
+    # after a uniform 30% transport-cost cut, no cycle of routes carries trade
+    cut = out.replace(routes=out.routes.assign(transport_cost=0.7 * out.routes["transport_cost"]))
+    res = petra.solve(cut)
+    assert res.ok and res.certificate["max_violation"] < 1e-6
+    assert not cyclic_commodities(build_problem(cut), res.flows["flow"].to_numpy()).any()
+
+
+def test_china9_consistent():
+    ds = load_dataset(Path(pdata.__file__).parent / "china9")
+    cal = calibrate_base_year(ds, CONSISTENT)
+    c = cal.consistency.commodities
+    assert c["cyclic_before"].sum() == 8  # the issue's count: 8 of china9's 13 commodities
+    assert not c["cyclic_after"].any()
+    assert c["dearer_routes_before"].sum() == 115 and c["dearer_routes_after"].sum() == 0
+    assert len(cal.negative) == 0
+    assert cal.check["max_deviation"] < 1e-6
