@@ -24,6 +24,11 @@ def calibrate_command(
         "syntax); without it the calibrated defaults are used")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Calibration settings (TOML or YAML; "
                                                 "see petra.calibration.config)")] = None,
+    method: Annotated[str | None, typer.Option(
+        "--method", help="Base-year calibration: 'consistent' (default; cycles netted out, every trade "
+        "cost >= transport cost + tariff, prices moved as little as that needs) or 'exact' (observed "
+        "flows and prices kept; negative cost adjustments where trade flows from the dearer market); "
+        "overrides the configuration's `method`")] = None,
     base_year: Annotated[int | None, typer.Option(
         "--base-year", help="Observed year to re-base on and calibrate at (default: the dataset's base "
         "year); --validate and --fit years must come after it")] = None,
@@ -34,11 +39,11 @@ def calibrate_command(
     Exit codes: 0 done; 1 calibration misses its tolerance or the reconciliation fails (worst markets
     named; nothing written); 2 bad input (nothing written).
     """
-    from petra.calibration.config import load_config
+    from petra.calibration.config import load_config, with_method
     from petra.calibration.run import parse_years, run_calibration
 
     try:
-        cfg = load_config(config)
+        cfg = with_method(load_config(config), method)
         run = run_calibration(dataset, out, cfg, validate=parse_years(validate), fit=parse_years(fit),
                               base_year=base_year)
     except PetraError as exc:

@@ -53,7 +53,7 @@ from petra.calibration.observed import check_observations, market_anchors, obser
 from petra.dataset import Dataset
 from petra.errors import InputError, PetraError
 from petra.model.problem import Problem, build_problem, commodity_slice
-from petra.model.recursive import PeriodInputs, anchored_inputs, project_periods
+from petra.model.recursive import PeriodInputs, anchored_inputs, period_years, project_periods
 
 FIT_SOLVE_TOLERANCE = 1e-9
 # HiGHS's interior-point QP without the model's active-set fallback: with highspy 1.15.1 the active-set
@@ -130,6 +130,7 @@ class FitStep:
     """One fit year of one commodity: its origin's observed flows, the year's anchors and flows."""
 
     year: int
+    years: float  # since the origin
     flows_before: np.ndarray
     production: np.ndarray
     consumption: np.ndarray
@@ -160,7 +161,8 @@ class CommodityFit:
         """{fit year: flows projected one year from its origin's observed flows}."""
         out = {}
         for st in self.steps:
-            proj = project_periods(problem, [PeriodInputs(st.year, st.production, st.consumption)],
+            proj = project_periods(problem, [PeriodInputs(st.year, st.production, st.consumption,
+                                                          years=st.years)],
                                    base_flows=st.flows_before, tol=FIT_SOLVE_TOLERANCE,
                                    highs_options=FIT_HIGHS_OPTIONS, raise_on_failure=True)
             out[st.year] = proj.X[0]
@@ -239,8 +241,9 @@ def fit_parameters(calibrated: Dataset, years: list[int], config: CalibrationCon
         g = len(names)
         pos_flow = sub.flow_prev[sub.flow_prev > 0]
         floor = fc.flow_floor * (pos_flow.mean() if pos_flow.size else sub.q_scale[0])
-        steps = [FitStep(year=y, flows_before=flows_before[y][rt], production=anchors[y][0][mk],
-                         consumption=anchors[y][1][mk], observed=flows[y][rt]) for y in years]
+        steps = [FitStep(year=y, years=period_years(y, origins[y]), flows_before=flows_before[y][rt],
+                         production=anchors[y][0][mk], consumption=anchors[y][1][mk],
+                         observed=flows[y][rt]) for y in years]
         prior = np.log(np.r_[np.full(g, e0), np.full(g, f0)])
         prior_sd = np.r_[np.full(g, fc.prior_sd_elasticity), np.full(g, fc.prior_sd_slope)]
         obj = CommodityFit(sub, groups, steps, floor, fc.error, prior, prior_sd)
@@ -358,7 +361,8 @@ def synthetic_history(calibrated: Dataset, years: list[int], elasticity: dict[st
         tot_d = np.bincount(p.commodity_index, D)
         D = D * (tot_s / tot_d)[p.commodity_index]
         anchors[y] = (S.copy(), D.copy())
-    proj = project_periods(truth, anchored_inputs(anchors), tol=FIT_SOLVE_TOLERANCE, raise_on_failure=True)
+    proj = project_periods(truth, anchored_inputs(anchors, calibrated.metadata.get("base_year")),
+                           tol=FIT_SOLVE_TOLERANCE, raise_on_failure=True)
     om, of = [], []
     for year, X, price in zip(proj.periods, proj.X, proj.P, strict=True):
         om.append(pd.DataFrame({"year": year, "region": p.region, "commodity": p.commodity,

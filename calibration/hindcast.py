@@ -45,7 +45,7 @@ from petra.calibration.observed import (
 from petra.dataset import Dataset
 from petra.errors import InputError, SolveError
 from petra.model.problem import Problem, build_problem
-from petra.model.recursive import PeriodInputs, project_periods
+from petra.model.recursive import PeriodInputs, period_years, project_periods
 
 METHODS = ("petra", "persistence", "last_year_shares", "ras")
 ALL = "all"
@@ -144,11 +144,13 @@ def project_observed(calibrated: Dataset, years: list[int], *, policy: Policy | 
     anchors = market_anchors(calibrated, p, years)
     terms = policy(calibrated, p, years) if policy is not None else {}
     inputs = []
-    for y in years:
+    base = calibrated.metadata.get("base_year")
+    for i, y in enumerate(years):
         t = terms.get(y)
         inputs.append(PeriodInputs(key=y, production=anchors[y][0], consumption=anchors[y][1],
                                    tau=None if t is None else t.tau, quota=None if t is None else t.quota,
-                                   banned=None if t is None else t.banned))
+                                   banned=None if t is None else t.banned,
+                                   years=period_years(y, years[i - 1] if i else base)))
     proj = project_periods(p, inputs, tol=tol, highs_options=FIT_HIGHS_OPTIONS)
     if not proj.ok:
         raise SolveError(f"hindcast projection failed: {proj.failure}")

@@ -75,14 +75,16 @@ def _scale(values: np.ndarray, commodity: np.ndarray, k: int, floor: float) -> n
 
 
 def close_balance(p: Problem, S: np.ndarray, D: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(S, D) with every market's balance closed exactly: the round-off of a solver's feasible solution
-    goes into consumption (or production where consumption would turn negative)."""
+    """(S, D) with every market's balance closed exactly: the round-off r = S + imports - exports - D of
+    a solver's feasible solution goes into the larger of consumption and production (so that a zero
+    stays zero: a consumption of 1e-11 next to a production of 19 would make a demand curve whose
+    inverse slope no solver can take), and into the other one only where that would turn negative."""
     n = p.n_markets
     imp = np.bincount(p.importer, weights=X, minlength=n)
     exp = np.bincount(p.exporter, weights=X, minlength=n)
-    D = D + (S + imp - exp - D)
-    neg = D < 0
-    return np.where(neg, S - D, S), np.where(neg, 0.0, D)
+    r = S + imp - exp - D
+    into_d = (D >= S) & (D + r >= 0) | (S - r < 0)
+    return np.where(into_d, S, S - r), np.where(into_d, D + r, D)
 
 
 def reconcile(p: Problem, cfg: LeastSquaresConfig) -> Reconciliation:

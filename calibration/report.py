@@ -163,7 +163,8 @@ def _table_html(df: pd.DataFrame, max_rows: int = 40) -> str:
 def write_report(folder, *, title: str, comparison: pd.DataFrame, base_check: dict,
                  negative: pd.DataFrame, route_table: pd.DataFrame, parameters: pd.DataFrame,
                  settings: dict, focus_region: str, main_partners: int, unit: str,
-                 reconciled: pd.DataFrame | None, fit_summary: pd.DataFrame | None) -> dict:
+                 reconciled: pd.DataFrame | None, fit_summary: pd.DataFrame | None,
+                 consistency=None) -> dict:
     """Write report.html and its CSV tables into `folder`; returns the metrics summary."""
     metrics = metrics_table(comparison)
     comparison = comparison.assign(residual=comparison["modelled"] - comparison["observed"])
@@ -180,6 +181,10 @@ def write_report(folder, *, title: str, comparison: pd.DataFrame, base_check: di
     partners.to_csv(folder / "focus_partner_imports.csv", index=False, float_format="%.10g")
     if reconciled is not None:
         reconciled.to_csv(folder / "reconciliation.csv", index=False, float_format="%.10g")
+    if consistency is not None:
+        consistency.commodities.to_csv(folder / "consistency_commodities.csv", index=False,
+                                       float_format="%.10g")
+        consistency.routes.to_csv(folder / "consistency_routes.csv", index=False, float_format="%.10g")
     (folder / "settings.json").write_text(json.dumps(settings, indent=2, default=str) + "\n")
     years = sorted(comparison["year"].unique())
     later = comparison[comparison["year"] != years[0]] if len(years) > 1 else comparison
@@ -205,6 +210,19 @@ def write_report(folder, *, title: str, comparison: pd.DataFrame, base_check: di
         parts.append(f"<p>The data did not close: {int(moved.sum())} markets were out of balance "
                      f"(worst {reconciled['imbalance_before'].max():.3g} relative) and were reconciled "
                      f"by least squares (<code>reconciliation.csv</code>).</p>")
+    if consistency is not None:
+        c = consistency.commodities
+        moved = float((c["volume_observed"] - c["volume"]).sum() / max(c["volume_observed"].sum(), 1e-300))
+        parts += [
+            "<h2>Consistent calibration: what moved</h2>",
+            "<p>Cycles of used routes were netted out of the observed flows "
+            f"({int(c['cyclic_before'].sum())} commodities had one, {int(c['cyclic_after'].sum())} have "
+            f"one now; {moved:.3%} of the trade "
+            "volume removed; every market's net trade kept) and prices were moved so that every used "
+            f"route's price gap is at least its cost floor ({int(c['dearer_routes_before'].sum())} used "
+            "routes flowed from the dearer market). Per commodity below; every route's change in "
+            "<code>consistency_routes.csv</code> (largest first).</p>",
+            _table_html(c, 100), "<h3>Largest flow changes</h3>", _table_html(consistency.routes, 15)]
     parts += ["<h2>Metrics</h2>", _table_html(metrics, 200),
               "<h2>Observed vs modelled flows</h2>", f"<img src='data:image/png;base64,{scatter}'/>"]
     if focus is not None:

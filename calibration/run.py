@@ -88,7 +88,8 @@ def calibrate(dataset: Dataset, config: CalibrationConfig, *, validate: list[int
         p = build_problem(final)
         anchors = market_anchors(final, p, validate)
         observed = route_flows(final, validate)
-        modelled = project_periods(p, anchored_inputs(anchors), tol=FIT_SOLVE_TOLERANCE,
+        modelled = project_periods(p, anchored_inputs(anchors, final.metadata.get("base_year")),
+                                   tol=FIT_SOLVE_TOLERANCE,
                                    highs_options=FIT_HIGHS_OPTIONS, raise_on_failure=True).flows()
         for y in validate:
             frames.append(keys.assign(year=y, observed=observed[y], modelled=modelled[y]))
@@ -140,5 +141,6 @@ def run_calibration(dataset_path: str | Path, out: str | Path, config: Calibrati
                      route_table=run.base.routes, parameters=parameter_table(run), settings=settings,
                      focus_region=config.focus_region, main_partners=config.main_partners, unit=unit,
                      reconciled=run.base.reconciled_markets,
-                     fit_summary=run.fit.parameters if run.fit is not None else None)
+                     fit_summary=run.fit.parameters if run.fit is not None else None,
+                     consistency=run.base.consistency)
     return run

@@ -24,14 +24,26 @@ MIN_ELASTICITY = 1e-6  # |elasticity| below this is a fixed quantity: it moves t
 # would make the QP numerically singular
 
 
+MIN_SCALED_CURVE_SLOPE = 1e-9  # a curve whose slope is below this in the commodity's scaled units
+# (quantity scale per price scale) is a fixed quantity: it moves by less than 1e-9 of a typical market
+# per typical price, and its inverse slope (above 1e9) is a Hessian entry HiGHS cannot take (a
+# consumption of 2.5e-11 kt next to markets of 8,000 kt gave 1.4e15, and HiPO corrupted the heap)
+
+
+def _curve_slope(p: Problem, elasticity: np.ndarray, anchor: np.ndarray) -> np.ndarray:
+    k = np.where(elasticity >= MIN_ELASTICITY, elasticity, 0.0) * anchor / p.P0
+    c = p.commodity_index
+    return np.where(k * p.p_scale[c] / p.q_scale[c] >= MIN_SCALED_CURVE_SLOPE, k, 0.0)
+
+
 def supply_slope(p: Problem) -> np.ndarray:
-    """dS/dp = es*S0/P0 (quantity per price unit); 0 means fixed supply."""
-    return np.where(p.es >= MIN_ELASTICITY, p.es, 0.0) * p.S0 / p.P0
+    """dS/dp = es*S0/P0 (quantity per price unit); 0 means fixed supply (see MIN_SCALED_CURVE_SLOPE)."""
+    return _curve_slope(p, p.es, p.S0)
 
 
 def demand_slope(p: Problem) -> np.ndarray:
     """-dD/dp = -ed*D0/P0 >= 0 (quantity per price unit); 0 means fixed demand."""
-    return np.where(-p.ed >= MIN_ELASTICITY, -p.ed, 0.0) * p.D0 / p.P0
+    return _curve_slope(p, -p.ed, p.D0)
 
 
 def supply_at(p: Problem, price: np.ndarray) -> np.ndarray:

@@ -52,13 +52,19 @@ TINY_FLOW = 1e-9
 
 def step_problem(problem: Problem, solved_flows: np.ndarray, production: np.ndarray,
                  consumption: np.ndarray, prices: np.ndarray | None = None, *,
-                 tau: np.ndarray | None = None, quota: np.ndarray | None = None) -> Problem:
+                 tau: np.ndarray | None = None, quota: np.ndarray | None = None,
+                 years: float = 1.0, adjustment: np.ndarray | None = None) -> Problem:
     """The next period's Problem (see module docstring), from the base problem.
 
     solved_flows: the flows of the period just solved (length n_routes, >= 0), the next flow_prev.
     production, consumption: the next period's supply and demand at the anchor prices (length
         n_markets, >= 0); prices: the anchor prices (default: unchanged, the base-year prices).
     tau, quota: the period's route costs and flow caps (default: the problem's).
+    adjustment: the period's cost adjustments (default: the problem's, the calibrated ones).
+    years: the period's length in years (time since the period of `solved_flows`): the expansion
+        elasticity is per year, so the period's isoelastic cost a + tau*(X/X_prev)^(1/(e*years)) lets a
+        persistent price wedge w = (gap - a)/tau grow the flow by w^e per year whatever the step
+        (`period_elasticity`).
     New routes' adjustments are raised where they could open against their reverse route
     (`no_cross_hauling_adjustment`), from `problem.adjustment`: step from the base problem each
     period, not from the last period's, so that raises do not accumulate.
@@ -74,10 +80,24 @@ def step_problem(problem: Problem, solved_flows: np.ndarray, production: np.ndar
     P0 = problem.P0 if prices is None else np.asarray(prices, dtype=float)
     if P0.shape != (problem.n_markets,) or not (P0 > 0).all():
         raise ValueError("step_problem: prices must be > 0, one per market")
-    stepped = replace(problem, S0=S0, D0=D0, P0=P0, flow_prev=X, kind=route_kind(X, problem.elasticity),
+    if not (np.isfinite(years) and years > 0):
+        raise ValueError("step_problem: the period length must be a positive number of years")
+    e = period_elasticity(problem.elasticity, years)
+    stepped = replace(problem, S0=S0, D0=D0, P0=P0, flow_prev=X, elasticity=e, kind=route_kind(X, e),
                       tau=problem.tau if tau is None else np.asarray(tau, dtype=float),
-                      quota=problem.quota if quota is None else quota)
+                      quota=problem.quota if quota is None else quota,
+                      adjustment=problem.adjustment if adjustment is None else np.asarray(adjustment, float))
     return replace(stepped, adjustment=no_cross_hauling_adjustment(stepped, reverse_routes(stepped)))
+
+
+def period_elasticity(elasticity: np.ndarray, years: float) -> np.ndarray:
+    """The expansion elasticity of a period of `years` years from the per-year one: e * years.
+
+    Under a persistent wedge w = (gap - a)/tau an isoelastic route's flow is X_prev * w^(e*years) after
+    one period of `years` years and X_prev * (w^e)^years after `years` one-year periods: the same.
+    GLOBIOM's eq. (1), solved in 10-year steps with elasticity epsilon, is the case e = epsilon / 10.
+    """
+    return np.asarray(elasticity, dtype=float) * float(years)
 
 
 @dataclass(frozen=True)
@@ -87,7 +107,10 @@ class PeriodInputs:
     key: the period's label (a year). production, consumption: the supply and demand anchors at the
     base prices (n_markets, >= 0). tau: route cost transport + tariff (n_routes; None: the problem's).
     quota: flow caps (n_routes, +inf where none; None: none). banned: routes that may not trade
-    (n_routes bool; None: none).
+    (n_routes bool; None: none). years: the time since the previous period (or since the base flows)
+    in years, > 0: the isoelastic expansion cost uses the per-year elasticity x years
+    (`period_elasticity`). adjustment: the period's cost adjustments (n_routes; None: the calibrated
+    ones), e.g. scaled with the transport-cost driver.
     """
 
     key: object
@@ -96,6 +119,8 @@ class PeriodInputs:
     tau: np.ndarray | None = None
     quota: np.ndarray | None = None
     banned: np.ndarray | None = None
+    years: float = 1.0
+    adjustment: np.ndarray | None = None
 
 
 @dataclass
@@ -150,7 +175,7 @@ def project_periods(problem: Problem, inputs: Sequence[PeriodInputs], *,
     qf = TINY_FLOW * problem.q_scale[problem.commodity_index[problem.exporter]]
     for k, period in enumerate(inputs):
         pk = step_problem(problem, X_prev, period.production, period.consumption, tau=period.tau,
-                          quota=period.quota)
+                          quota=period.quota, years=period.years, adjustment=period.adjustment)
         allowed = None if period.banned is None else ~np.asarray(period.banned, dtype=bool)
         S, D, P, X = (np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(m))
         for c, name in enumerate(problem.commodities):
@@ -191,9 +216,22 @@ def project_periods(problem: Problem, inputs: Sequence[PeriodInputs], *,
     return out
 
 
-def anchored_inputs(anchors: dict) -> list[PeriodInputs]:
-    """{key: (production, consumption)} -> one PeriodInputs per key (route costs unchanged)."""
-    return [PeriodInputs(key=k, production=s, consumption=d) for k, (s, d) in anchors.items()]
+def anchored_inputs(anchors: dict, start: float | None = None) -> list[PeriodInputs]:
+    """{year: (production, consumption)} -> one PeriodInputs per year (route costs unchanged), each
+    period as long as the years since the previous one (the first: since `start`, the year of the
+    base flows; one year if `start` is None)."""
+    keys = list(anchors)
+    return [PeriodInputs(key=k, production=s, consumption=d,
+                         years=period_years(k, keys[i - 1] if i else start))
+            for i, (k, (s, d)) in enumerate(anchors.items())]
+
+
+def period_years(year, previous) -> float:
+    """Years from `previous` to `year` (1 when `previous` is None or not earlier: a base period, which
+    reproduces its base flows whatever its length)."""
+    if previous is None or float(year) <= float(previous):
+        return 1.0
+    return float(year) - float(previous)
 
 
 def _plain(key):

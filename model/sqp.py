@@ -43,6 +43,7 @@ from petra.model.problem import ISOELASTIC, Problem, route_upper
 from petra.model.refine import refine
 
 MAX_BACKOFFS = 6  # consecutive unsolvable linearisations before giving up
+MIN_SCALED_BOUND = 1e-12  # held flows below this (scaled units) are held at 0
 MAX_SCALED_SLOPE = 1e6  # a route model steeper than this (scaled units) is held at its flow instead
 
 
@@ -112,6 +113,12 @@ def dual_point_model(p: Problem, price: np.ndarray, X: np.ndarray
     return c, h, held
 
 
+def _bound_floor(X: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Flows below MIN_SCALED_BOUND of their route's quantity scale as 0 (HiGHS reads bounds like
+    1e-48 as ill-posed): a held flow that small is zero to the certificate's precision."""
+    return np.where(X < MIN_SCALED_BOUND * q, 0.0, X)
+
+
 def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter: int = 40,
               refine_solution: bool = True) -> SQPResult:
     """Iterate QP solves (and refinements) until the certificate is <= tol, HiGHS fails or max_iter."""
@@ -119,7 +126,14 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
     has_iso = bool((p.kind == ISOELASTIC).any())
     c, h = quadratic_route_model(p, p.flow_prev)
     upper = route_upper(p)
-    backend.set_route_bounds(np.zeros(p.n_routes), upper)
+    # a tangent steeper than HiGHS can take (a route whose previous flow is tiny next to its market,
+    # whose slope tau/(e*X_prev) can exceed 1e15 in scaled units; HiPO was seen to corrupt the heap on
+    # such a QP): the route is held at its previous flow in the first QP, as later QPs hold steep lines
+    q, pr = route_scales(p)
+    steep = h * q / pr > MAX_SCALED_SLOPE
+    c, h = np.where(steep, 0.0, c), np.where(steep, 0.0, h)
+    held0 = np.where(steep, np.minimum(_bound_floor(p.flow_prev, q), upper), 0.0)
+    backend.set_route_bounds(held0, np.where(steep, held0, upper))
     price_lin = price_prev = None
     failures = 0
     sol: QPSolution | None = None
@@ -144,7 +158,8 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
     def relinearise(price: np.ndarray):
         c, h, held = dual_point_model(p, price, best[2])
         hold = np.isfinite(held)
-        backend.set_route_bounds(np.where(hold, held, 0.0), np.where(hold, held, upper))
+        held = _bound_floor(np.where(hold, held, 0.0), q)
+        backend.set_route_bounds(held, np.where(hold, held, upper))
         return c, h
 
     for _ in range(max_iter):

@@ -31,6 +31,11 @@ def hindcast_command(
         "an earlier `petra hindcast` output (replaced)")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Calibration settings (TOML or YAML; "
                                                 "see petra.calibration.config)")] = None,
+    method: Annotated[str | None, typer.Option(
+        "--method", help="Base-year calibration: 'consistent' (default; cycles netted out, every trade "
+        "cost >= transport cost + tariff, prices moved as little as that needs) or 'exact' (observed "
+        "flows and prices kept; negative cost adjustments where trade flows from the dearer market); "
+        "overrides the configuration's `method`")] = None,
     focus_region: Annotated[str | None, typer.Option(
         "--focus-region", help="Region of the report's panels (default: the configuration's focus "
         "region if the dataset has it, else the largest importer)")] = None,
@@ -46,7 +51,7 @@ def hindcast_command(
     year outside the window, a policy naming unknown regions or commodities (nothing written).
     """
     from petra.atomic import guard_output_dir
-    from petra.calibration.config import load_config
+    from petra.calibration.config import load_config, with_method
     from petra.calibration.hindcast import run_hindcast
     from petra.calibration.hindcast_output import headline, write_hindcast
     from petra.calibration.observed import year_span
@@ -61,7 +66,7 @@ def hindcast_command(
         out = out if out is not None else Path("runs") / f"hindcast-{ds_path.name}-{base_year}"
         inputs = [ds_path, policy, config]
         guard_output_dir(out, "hindcast", inputs)
-        cfg = load_config(config)
+        cfg = with_method(load_config(config), method)
         ds = load_dataset(ds_path)
         pol = scenario_policy(policy, scenario) if policy is not None else None
         if pol is not None:

@@ -9,6 +9,13 @@ Period k's problem is the calibrated base problem with
 * supply and demand anchors S0 x supply_factor[k], D0 x demand_factor[k] at the base-year prices
   (the drivers shift the calibrated curves; the calibration itself is untouched);
 * tau = transport_cost[k] + tariff[k]; banned routes are left out (zero flow); quotas cap flows;
+* the calibrated cost adjustments scaled by each route's transport-cost growth transport_cost[k] /
+  transport_cost[0] (the adjustment is the unobserved part of the route's transport cost), so that a
+  uniform cost cut scales every calibrated trade cost alike: around a cycle of routes, or along a
+  detour, the calibrated costs telescope to the same price gaps before and after the cut, and the cut
+  makes neither profitable (README, Known limits);
+* the expansion elasticity is per year: a period of `years` years uses e x years
+  (`petra.model.recursive.period_elasticity`);
 * no cross-hauling: a new route may not open against a reverse route that still trades
   (`step_problem` raises its adjustment; see `petra.model.recursive`).
 """
@@ -18,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from petra.model.problem import Problem
-from petra.model.recursive import PeriodInputs, Projection, project_periods
+from petra.model.recursive import PeriodInputs, Projection, period_years, project_periods
 from petra.model.solve import DEFAULT_TOLERANCE
 from petra.projection.drivers import DriverArrays
 
@@ -26,12 +33,19 @@ from petra.projection.drivers import DriverArrays
 def period_inputs(problem: Problem, arrays: DriverArrays) -> list[PeriodInputs]:
     """One PeriodInputs per period of a scenario's driver arrays."""
     out = []
+    base = arrays.transport_cost[0]
     for k, period in enumerate(arrays.periods):
+        years = period_years(period, arrays.periods[k - 1] if k else None)
+        # the calibrated cost adjustment is the unobserved part of a route's transport cost: it moves
+        # with the route's transport-cost driver, so that a uniform cost cut scales every calibrated
+        # trade cost alike and makes no detour or cycle cheaper than the direct route it telescopes to
+        growth = np.divide(arrays.transport_cost[k], base, out=np.ones_like(base), where=base > 0)
         quota = arrays.quota[k] if np.isfinite(arrays.quota[k]).any() else None
         out.append(PeriodInputs(key=int(period), production=problem.S0 * arrays.supply_factor[k],
                                 consumption=problem.D0 * arrays.demand_factor[k],
                                 tau=arrays.transport_cost[k] + arrays.tariff[k], quota=quota,
-                                banned=arrays.banned[k]))
+                                banned=arrays.banned[k], years=years,
+                                adjustment=problem.adjustment * growth))
     return out
 
 

@@ -20,6 +20,10 @@ from petra.model.problem import build_problem
 CONSISTENT = CalibrationConfig(method="consistent")
 
 
+def test_consistent_is_the_default():
+    assert CalibrationConfig().method == "consistent"
+
+
 def _market(region, production, consumption, price):
     return (region, "w", production, consumption, price, 0.5, -0.5)
 
@@ -53,7 +57,7 @@ def test_cycle_netted_out_by_hand():
     assert c["moved_share"] == pytest.approx(12.0 / 20.0)  # 3 routes x 4 of 20 observed
     assert c["routes_closed"] == 1
     # the exact method keeps the cycle and its negative implied costs
-    exact = calibrate_base_year(ds, CalibrationConfig())
+    exact = calibrate_base_year(ds, CalibrationConfig(method="exact"))
     assert (exact.dataset.routes["flow"] == ds.routes["flow"]).all()
     assert len(exact.negative) == 1  # C (220) -> A (200)
 
@@ -151,3 +155,26 @@ def test_china9_consistent():
     assert c["dearer_routes_before"].sum() == 115 and c["dearer_routes_after"].sum() == 0
     assert len(cal.negative) == 0
     assert cal.check["max_deviation"] < 1e-6
+
+
+def test_calibrate_command_method_option(tmp_path):
+    from typer.testing import CliRunner
+
+    from petra.cli import app
+
+    src = Path(pdata.__file__).parent / "china9"
+    runner = CliRunner()
+    bad = runner.invoke(app, ["calibrate", str(src), "--out", str(tmp_path / "bad"), "--method", "nearest"])
+    assert bad.exit_code == 2 and "method" in bad.output and not (tmp_path / "bad").exists()
+    out = tmp_path / "cal"
+    ok = runner.invoke(app, ["calibrate", str(src), "--out", str(out)])
+    assert ok.exit_code == 0, ok.output
+    table = pd.read_csv(out / "consistency_commodities.csv")
+    assert not table["cyclic_after"].any() and table["cyclic_before"].sum() == 8
+    assert "Consistent calibration: what moved" in (out / "report.html").read_text()
+    exact = runner.invoke(app, ["calibrate", str(src), "--out", str(tmp_path / "exact"), "--method", "exact"])
+    assert exact.exit_code == 0 and not (tmp_path / "exact" / "consistency_commodities.csv").exists()
+    # exact: negative adjustments on the 115 dearer-market routes and on routes whose gap is below tau
+    exact_routes = pd.read_csv(tmp_path / "exact" / "dataset" / "routes.csv")
+    assert (exact_routes["cost_adjustment"] < 0).sum() >= 115
+    assert (pd.read_csv(out / "dataset" / "routes.csv")["cost_adjustment"] >= -1e-9).all()

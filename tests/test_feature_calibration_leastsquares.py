@@ -19,6 +19,8 @@ ROUTES = pd.DataFrame({"exporter": ["A"], "importer": ["B"], "commodity": "w", "
                        "transport_cost": [15.0], "tariff": 0.0, "expansion_elasticity": [2.0],
                        "new_flow_slope": 0.0})
 
+EXACT = CalibrationConfig(method="exact")  # this file tests the exact method
+
 
 def kkt(weights, rows, rhs, fixed=None):
     """min sum w_k d_k^2  s.t. rows @ d = rhs (and d_j = fixed[j]): solve the KKT system."""
@@ -50,7 +52,7 @@ def _values(cal):
 
 def test_unbalanced_reconciled_by_weighted_least_squares():
     d = kkt(W, ROWS, RHS)
-    cal = calibrate_base_year(from_frames(MARKETS, ROUTES))
+    cal = calibrate_base_year(from_frames(MARKETS, ROUTES), EXACT)
     assert cal.reconciliation is not None
     expected = np.array([100, 10, 60, 30, 30]) + d
     np.testing.assert_allclose(_values(cal), expected, rtol=1e-6)
@@ -75,7 +77,8 @@ def test_cost_weight_moves_prices_towards_transport_cost():
     # balanced quantities, importer cheaper than exporter (negative implied cost): with a weight on the
     # adjustment a (prior 0) the prices move so the gap approaches tau.
     m = MARKETS.assign(consumption=[70.0, 40.0], price=[120.0, 100.0])
-    cfg = CalibrationConfig(least_squares=LeastSquaresConfig(mode="always", weight_cost=1.0))
+    cfg = CalibrationConfig(method="exact",
+                            least_squares=LeastSquaresConfig(mode="always", weight_cost=1.0))
     cal = calibrate_base_year(from_frames(m, ROUTES), cfg)
     # variables (dP_A, dP_B, a): min (dPA/120)^2 + (dPB/100)^2 + (a/110)^2, PB + dPB - PA - dPA - a = 15
     d = kkt([1 / 120**2, 1 / 100**2, 1 / 110**2], [[-1, 1, -1]], [15 - (100 - 120)])

@@ -27,7 +27,7 @@ def test_metrics_by_hand():
 
 @pytest.fixture(scope="module")
 def history_dir(tmp_path_factory):
-    cfg = CalibrationConfig(unused_margin=0.01)
+    cfg = CalibrationConfig(method="exact", unused_margin=0.01)
     cal = calibrate_base_year(world_dataset(8, 2, seed=4), cfg).dataset
     hist = synthetic_history(cal, [2015, 2016], {"c00": 1.5, "c01": 2.5}, {"c00": 0.5, "c01": 1.0},
                              sigma=0.15, seed=2)
@@ -40,7 +40,8 @@ def history_dir(tmp_path_factory):
 
 
 def test_report_files_and_contents(history_dir, tmp_path):
-    cfg = CalibrationConfig(unused_margin=0.01, focus_region="R000", main_partners=3)
+    cfg = CalibrationConfig(method="exact", unused_margin=0.01, focus_region="R000",
+                            main_partners=3)
     out = tmp_path / "out"
     run = run_calibration(history_dir, out, cfg, validate=[2015, 2016], fit=[2015, 2016])
     for name in ("report.html", "flows_comparison.csv", "metrics.csv", "negative_cost_routes.csv",

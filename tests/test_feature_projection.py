@@ -12,6 +12,7 @@ from builders import dataset
 from kkt_check import max_violation
 from scipy.optimize import brentq
 
+from petra.calibration.config import CalibrationConfig
 from petra.dataset import from_frames, load_dataset
 from petra.errors import InputError, SolveError
 from petra.model import recursive as project_mod
@@ -45,19 +46,24 @@ def excess_prices(X, dA, dB):
     return pA, pB
 
 
+EXACT = CalibrationConfig(method="exact")  # the hand-derived cases keep the observed prices and flows
+
+
 def test_base_period_reproduces_the_calibration_and_next_periods_expand_isoelastically():
     g = 1.02 ** 10
     res = run_scenario(TWO, spec_of({"drivers": {"population_growth": [{"region": "B", "value": 2.0}]}}),
-                       embodied=False)
+                       config=EXACT, embodied=False)
     assert res.ok
     f = res.flows[(res.flows["exporter"] == "A")]
     X = f.set_index("period")["flow"]
     assert X[2010] == pytest.approx(40.0, rel=1e-9)
-    # period 2020: X_prev = 40, marginal cost 30 (calibrated adjustment) + 30 * (X/40)^(1/2)
-    x1 = brentq(lambda x: np.subtract(*excess_prices(x, 1.0, g)[::-1]) - 30 - 30 * (x / 40) ** 0.5, 1e-9, 200)
+    # period 2020: X_prev = 40, marginal cost 30 (calibrated adjustment) + 30 * (X/40)^(1/(e*years)),
+    # e = 2 per year over a 10-year period
+    x1 = brentq(lambda x: np.subtract(*excess_prices(x, 1.0, g)[::-1]) - 30 - 30 * (x / 40) ** (1 / 20),
+                1e-9, 200)
     assert X[2020] == pytest.approx(x1, rel=1e-7)
     # period 2030 is anchored on 2020's flow, not on the base year's
-    x2 = brentq(lambda x: np.subtract(*excess_prices(x, 1.0, g * g)[::-1]) - 30 - 30 * (x / x1) ** 0.5,
+    x2 = brentq(lambda x: np.subtract(*excess_prices(x, 1.0, g * g)[::-1]) - 30 - 30 * (x / x1) ** (1 / 20),
                 1e-9, 300)
     assert X[2030] == pytest.approx(x2, rel=1e-7)
     pA, pB = excess_prices(x2, 1.0, g * g)
@@ -67,7 +73,7 @@ def test_base_period_reproduces_the_calibration_and_next_periods_expand_isoelast
 
 def test_a_route_that_fell_to_zero_returns_on_the_quadratic_new_flow_cost():
     res = run_scenario(TWO, spec_of({"drivers": {"bans": [{"exporter": "A", "importer": "B", "from": 2020,
-                                                           "until": 2020}]}}), embodied=False)
+                                                           "until": 2020}]}}), config=EXACT, embodied=False)
     assert res.ok
     X = res.flows[res.flows["exporter"] == "A"].set_index("period")["flow"]
     assert X[2020] == 0.0
@@ -96,6 +102,9 @@ def period_dataset(cal, res, arrays, k):
     r["transport_cost"] = fl["transport_cost"].to_numpy()
     r["tariff"] = fl["tariff"].to_numpy()
     r["cost_adjustment"] = fl["cost_adjustment"].to_numpy()
+    # the expansion elasticity is per year: a period of `years` years uses e * years
+    years = periods[k] - periods[k - 1] if k else 1
+    r["expansion_elasticity"] = r["expansion_elasticity"] * years
     keep = ~fl["banned"].to_numpy()
     ds = from_frames(m, r[keep].reset_index(drop=True))
     sol = SimpleNamespace(markets=mk[["region", "commodity", "price", "production", "consumption"]],
@@ -159,13 +168,15 @@ def test_the_us_china_soybean_tariff_diverts_china_imports_to_other_exporters():
         return f.set_index("exporter")
 
     r, t = soy(ref), soy(tar)
-    usa_price = ds.markets.set_index(["region", "commodity"]).loc[("USA", "soybeans"), "price"]
+    # ad valorem at the exporter's calibrated base price (the consistent calibration moves prices)
+    calibrated = calibrate(ds, spec_of({}, periods=(2010, 2020), base=base).elasticities).dataset
+    usa_price = calibrated.markets.set_index(["region", "commodity"]).loc[("USA", "soybeans"), "price"]
     assert t.loc["USA", "tariff"] == pytest.approx(0.25 * usa_price, rel=1e-12)
     assert t.loc["USA", "flow"] < r.loc["USA", "flow"]
     assert t.loc["BRA", "flow"] > r.loc["BRA", "flow"]
     # the base year is untouched by a tariff that starts in 2020
     b = tar.flows[tar.flows["period"] == 2010]["flow"].to_numpy()
-    assert np.allclose(b, ds.routes["flow"].to_numpy(), rtol=1e-8, atol=1e-6)
+    assert np.allclose(b, calibrated.routes["flow"].to_numpy(), rtol=1e-8, atol=1e-6)
 
 
 def test_a_failed_solve_stops_the_scenario_and_is_reported(monkeypatch):
@@ -235,9 +246,13 @@ def test_projections_never_cross_haul():
                         "income_elasticity": [{"value": 0.3}], "yield_growth": [{"value": 1.0}]}}
     lib = {"drivers": {"tariffs": [{"scale": 0.0, "from": 2020}],
                        "transport_cost_growth": [{"value": -2.0, "from": 2020}]}}
-    res = run_scenario(ds, spec_of(lib, periods=(2010, 2020, 2030, 2040, 2050), base=base), embodied=False)
-    assert res.ok
-    assert cross_hauled_pairs(res.flows).empty
-    raised = res.flows["cost_adjustment"].to_numpy() > np.tile(
-        res.projection.adjustment[0], len(res.projection.periods)) + 1e-9
-    assert raised.any()  # the rule was needed: without it this scenario cross-hauls
+    spec = spec_of(lib, periods=(2010, 2020, 2030, 2040, 2050), base=base)
+    for config, rule_needed in ((EXACT, True), (CalibrationConfig(), False)):
+        res = run_scenario(ds, spec, config=config, embodied=False)
+        assert res.ok
+        assert cross_hauled_pairs(res.flows).empty
+        raised = res.flows["cost_adjustment"].to_numpy() > np.tile(
+            res.projection.adjustment[0], len(res.projection.periods)) + 1e-9
+        # exact: the rule was needed (without it this scenario cross-hauls); consistent: no negative
+        # adjustment, so no pair's costs at zero flow sum below zero and the rule raises nothing
+        assert raised.any() == rule_needed
