@@ -71,15 +71,19 @@ def unbounded_routes(p: Problem) -> list[int]:
     return []
 
 
+def on_directed_cycle(exporter: np.ndarray, importer: np.ndarray, n: int) -> np.ndarray:
+    """Per node 0..n-1 (bool): does it lie on a directed cycle of the edges exporter -> importer? A
+    graph without self-loops has a cycle through a node exactly when the node's strongly connected
+    component has more than one node."""
+    graph = sp.csr_matrix((np.ones(len(exporter)), (exporter, importer)), shape=(n, n))
+    _, label = connected_components(graph, directed=True, connection="strong")
+    return np.bincount(label)[label] > 1
+
+
 def cyclic_commodities(p: Problem, X: np.ndarray) -> np.ndarray:
     """Per commodity (bool, length of `p.commodities`): do its routes with X > 0 contain a directed
-    cycle? A directed graph without self-loops has one exactly when a strongly connected component
-    has more than one market."""
+    cycle?"""
     used = X > 0
-    graph = sp.csr_matrix((np.ones(int(used.sum())), (p.exporter[used], p.importer[used])),
-                          shape=(p.n_markets, p.n_markets))
-    _, label = connected_components(graph, directed=True, connection="strong")
-    size = np.bincount(label)
-    in_cycle = size[label] > 1
+    in_cycle = on_directed_cycle(p.exporter[used], p.importer[used], p.n_markets)
     return np.bincount(p.commodity_index, weights=in_cycle.astype(float),
                        minlength=len(p.commodities)) > 0

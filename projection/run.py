@@ -17,7 +17,9 @@ all-or-nothing (`petra.atomic.atomic_output_dir`):
     scenarios.yaml           the resolved configuration (every rule, defaults filled) for provenance
     plots/                   prices, focus-region imports by partner, bilateral flows
     summary.json             dataset, periods, scenarios, status, certificates, circulation (total
-                             flow / net exports needed, per period) (no times)
+                             flow / net exports needed, per period), cyclic_commodities
+                             (commodities whose used routes contain a directed cycle, per period)
+                             (no times)
 
 Everything except the `seconds` column of run_log.csv is byte-identical between two runs of the
 same command.
@@ -40,6 +42,7 @@ from petra.calibration.config import CalibrationConfig, parse_config
 from petra.calibration.observed import at_base_year
 from petra.dataset import Dataset, load_dataset
 from petra.errors import InputError
+from petra.model.diagnostics import on_directed_cycle
 from petra.model.problem import Problem, build_problem
 from petra.model.recursive import Projection
 from petra.model.solve import DEFAULT_TOLERANCE
@@ -145,6 +148,11 @@ class ScenarioResult:
     def circulation(self) -> dict[int, float]:
         """Per period, total flow over the net exports needed (`circulation`)."""
         return circulation(self.markets, self.flows)
+
+    @cached_property
+    def cyclic_commodities(self) -> dict[int, int]:
+        """Per period, the number of commodities whose used routes contain a directed cycle."""
+        return cyclic_commodity_count(self.flows)
 
 
 def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationConfig | None = None,
@@ -256,6 +264,22 @@ def circulation(markets: pd.DataFrame, flows: pd.DataFrame) -> dict[int, float]:
     need = (markets["production"] - markets["consumption"]).clip(lower=0.0).groupby(markets["period"]).sum()
     total = flows["flow"].groupby(flows["period"]).sum()
     return {int(k): float(total[k] / need[k]) if need[k] > 0 else float("nan") for k in total.index}
+
+
+def cyclic_commodity_count(flows: pd.DataFrame) -> dict[int, int]:
+    """Per period, commodities whose routes with flow > 0 contain a directed cycle (trade going round:
+    0 for an equilibrium with positive trade costs; above 1 circulation is then transshipment)."""
+    used = flows[flows["flow"] > 0]
+    ends = [pd.MultiIndex.from_arrays([used["commodity"], used[side]]) for side in ("exporter", "importer")]
+    nodes = ends[0].append(ends[1]).unique()
+    exporter, importer = nodes.get_indexer(ends[0]), nodes.get_indexer(ends[1])
+    node_commodity = nodes.get_level_values(0).to_numpy()
+    out = {}
+    for period in sorted(flows["period"].unique()):
+        here = (used["period"] == period).to_numpy()
+        cyc = on_directed_cycle(exporter[here], importer[here], len(nodes))
+        out[int(period)] = int(pd.unique(node_commodity[cyc]).size)
+    return out
 
 
 def oscillation_table(scenario: str, p: Problem, proj: Projection) -> pd.DataFrame:
@@ -394,7 +418,8 @@ def write_run(run: RunResult, out: str | Path, *, plots: bool = True,
                                         "max_certificate": float(r.log["certificate"].max())
                                         if len(r.log) else None,
                                         "oscillations": int(len(r.oscillations)),
-                                        "circulation": r.circulation}
+                                        "circulation": r.circulation,
+                                        "cyclic_commodities": r.cyclic_commodities}
                           for r in run.results},
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n",

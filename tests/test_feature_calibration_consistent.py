@@ -178,3 +178,16 @@ def test_calibrate_command_method_option(tmp_path):
     exact_routes = pd.read_csv(tmp_path / "exact" / "dataset" / "routes.csv")
     assert (exact_routes["cost_adjustment"] < 0).sum() >= 115
     assert (pd.read_csv(out / "dataset" / "routes.csv")["cost_adjustment"] >= -1e-9).all()
+
+
+def test_cyclic_commodity_count_by_hand():
+    from petra.projection.run import cyclic_commodity_count
+
+    flows = pd.DataFrame({
+        "period": [1, 1, 1, 1, 2, 2],
+        "commodity": ["w", "w", "w", "m", "w", "w"],
+        "exporter": ["A", "B", "C", "A", "A", "B"],
+        "importer": ["B", "C", "A", "B", "B", "C"],
+        "flow": [1.0, 2.0, 3.0, 1.0, 1.0, 0.0]})
+    # period 1: w goes round A -> B -> C -> A; m does not; period 2: no cycle (B -> C carries nothing)
+    assert cyclic_commodity_count(flows) == {1: 1, 2: 0}

@@ -110,6 +110,9 @@ def test_iamc_values_agree_with_the_parquet_arrays(run_dirs):
     need = np.maximum(m30["production"] - m30["consumption"], 0.0).sum()
     assert circ["2030"] == pytest.approx(f30["flow"].sum() / need, rel=1e-12)
     assert 1.0 <= circ["2030"] < 1.2
+    # the consistent calibration leaves no directed cycle of used routes, and none forms later
+    summary = json.loads((run_dirs[0] / "summary.json").read_text())["scenarios"]["ref"]
+    assert set(summary["cyclic_commodities"].values()) == {0}
 
 
 def test_rerun_is_byte_identical(run_dirs):
