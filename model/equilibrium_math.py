@@ -6,10 +6,8 @@ commodity unit (e.g. USD/t), welfare in price x quantity (e.g. 1000 USD for USD/
 Linear curves through the observed point (P0, S0) and (P0, D0) with point elasticities es, ed:
     S(p) = S0 + es*S0/P0*(p - P0)          D(p) = D0 + ed*D0/P0*(p - P0)
 A curve with zero slope (elasticity 0, or zero observed quantity) is a fixed quantity.
-Route marginal cost with tau = transport_cost + tariff and a = cost_adjustment:
-    isoelastic (traded last period, finite e):  a + tau*(X/X_prev)^(1/e)
-    constant (traded last period, e = inf):     a + tau
-    new (no trade last period):                 a + tau + slope*X
+Route costs (marginal, total, inverse, the SQP's local model) are written once per route kind in
+`petra.model.route_costs`; the functions here dispatch on the kind.
 """
 
 from __future__ import annotations
@@ -17,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from petra.model.problem import CONSTANT, ISOELASTIC, NEW, Problem
+from petra.model.problem import Problem
+from petra.model.route_costs import ISOELASTIC, NEW, by_kind
 
 MIN_ELASTICITY = 1e-6  # |elasticity| below this is a fixed quantity: it moves the quantity by less
 # than 1e-6 relative per 100% price change, below the certificate tolerance, and its inverse curve
@@ -78,16 +77,15 @@ def inverse_demand_coefficients(p: Problem) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def rising_isoelastic(p: Problem) -> np.ndarray:
-    """Isoelastic routes whose marginal cost really rises: tau above 1e-12 of the commodity's price
-    scale (below that the route is numerically a constant-cost route)."""
-    return (p.kind == ISOELASTIC) & (p.tau > 1e-12 * p.p_scale[p.commodity_index[p.exporter]])
+    """Isoelastic routes whose marginal cost really rises (tau above `FLAT_TAU` of the commodity's
+    price scale; below that the route is numerically a constant-cost route)."""
+    return (p.kind == ISOELASTIC) & ~flat_cost_routes(p)
 
 
 def flat_cost_routes(p: Problem) -> np.ndarray:
     """Routes whose marginal cost does not rise with flow (constant routes, new routes with zero
     slope, isoelastic routes with zero tau): their flow is not a function of the price gap."""
-    return ((p.kind == CONSTANT) | ((p.kind == NEW) & (p.slope <= 0))
-            | ((p.kind == ISOELASTIC) & ~rising_isoelastic(p)))
+    return by_kind(p, "flat") > 0
 
 
 def uncapped_flat_routes(p: Problem) -> np.ndarray:
@@ -98,26 +96,14 @@ def uncapped_flat_routes(p: Problem) -> np.ndarray:
 
 def route_response(p: Problem, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Flow at which each rising-cost route's marginal cost equals the price `gap`, and its
-    derivative d(flow)/d(gap): the inverse marginal cost (0 on flat-cost routes).
+    derivative d(flow)/d(gap): the inverse marginal cost (0 on flat-cost routes; forms in
+    `petra.model.route_costs`).
 
-    Isoelastic: X = X_prev * ((gap - a)/tau)^e for gap > a; new: X = (gap - a - tau)/slope.
     With quotas the flow is capped at the quota (derivative 0 there), and a flat-cost route with a
     quota carries its quota where the gap exceeds its cost (0 below; at equality it is undetermined
     and left to the caller).
     """
-    iso = rising_isoelastic(p)
-    new = (p.kind == NEW) & (p.slope > 0)
-    tau = np.where(iso, p.tau, 1.0)
-    e = np.where(iso, p.elasticity, 1.0)
-    z = np.maximum((gap - p.adjustment) / tau, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x_iso = p.flow_prev * z ** e
-        d_iso = np.where(z > 0, p.flow_prev * e / tau * z ** (e - 1.0), 0.0)
-    slope = np.where(new, p.slope, 1.0)
-    x_new = np.maximum(gap - p.adjustment - p.tau, 0.0) / slope
-    d_new = np.where(gap - p.adjustment - p.tau > 0, 1.0 / slope, 0.0)
-    X = np.where(iso, x_iso, np.where(new, x_new, 0.0))
-    dX = np.where(iso, d_iso, np.where(new, d_new, 0.0))
+    X, dX = by_kind(p, "response", gap)
     if p.quota is not None:
         Q = np.asarray(p.quota, dtype=float)
         capped = X >= Q
@@ -130,46 +116,19 @@ def route_response(p: Problem, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return X, dX
 
 
-def _iso_ratio(p: Problem, X: np.ndarray) -> np.ndarray:
-    """X/X_prev on isoelastic routes (1 elsewhere, to keep the arithmetic finite)."""
-    iso = p.kind == ISOELASTIC
-    return np.where(iso, np.maximum(X, 0.0) / np.where(iso, p.flow_prev, 1.0), 1.0)
-
-
-def _inv_e(p: Problem) -> np.ndarray:
-    iso = p.kind == ISOELASTIC
-    return np.where(iso, 1.0 / np.where(iso, p.elasticity, 1.0), 0.0)
-
-
 def route_marginal_cost(p: Problem, X: np.ndarray) -> np.ndarray:
     """Marginal cost of each route at flow X (currency per unit)."""
-    iso = p.kind == ISOELASTIC
-    mc = p.adjustment + p.tau
-    mc = np.where(iso, p.adjustment + p.tau * _iso_ratio(p, X) ** _inv_e(p), mc)
-    return np.where(p.kind == NEW, mc + p.slope * X, mc)
+    return by_kind(p, "marginal_cost", X)
 
 
 def route_marginal_cost_derivative(p: Problem, X: np.ndarray) -> np.ndarray:
     """d(marginal cost)/dX (currency per unit per unit); +inf at X = 0 on isoelastic routes, e > 1."""
-    iso = p.kind == ISOELASTIC
-    inv_e = _inv_e(p)
-    with np.errstate(divide="ignore"):
-        d_iso = p.tau * inv_e / np.where(iso, p.flow_prev, 1.0) * _iso_ratio(p, X) ** (inv_e - 1.0)
-    d = np.where(iso, d_iso, 0.0)
-    return np.where(p.kind == NEW, p.slope, d)
+    return by_kind(p, "marginal_cost_derivative", X)
 
 
 def route_total_cost(p: Problem, X: np.ndarray) -> np.ndarray:
-    """Total cost of each route at flow X (price x quantity); the integral of the marginal cost.
-
-    Isoelastic: a*X + e/(1+e) * tau / X_prev^(1/e) * X^(1/e+1).
-    """
-    iso = p.kind == ISOELASTIC
-    inv_e = _inv_e(p)
-    base = (p.adjustment + np.where(iso, 0.0, p.tau)) * X
-    iso_part = np.where(iso, p.tau * p.flow_prev / (1.0 + inv_e) * _iso_ratio(p, X) ** (1.0 + inv_e), 0.0)
-    new_part = np.where(p.kind == NEW, 0.5 * p.slope * X * X, 0.0)
-    return base + iso_part + new_part
+    """Total cost of each route at flow X (price x quantity); the integral of the marginal cost."""
+    return by_kind(p, "total_cost", X)
 
 
 def welfare(p: Problem, S: np.ndarray, D: np.ndarray, X: np.ndarray) -> float:
@@ -186,28 +145,11 @@ def welfare(p: Problem, S: np.ndarray, D: np.ndarray, X: np.ndarray) -> float:
 
 
 def quadratic_route_model(p: Problem, X: np.ndarray, floor: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
-    """Linear marginal-cost model mc(X) ~ c + h*X of each route around the point X.
-
-    Exact for constant and new routes. On isoelastic routes the model always passes through the true
-    marginal cost at X (so the quadratic model's gradient equals the true one there); its slope is
-    the tangent's where X >= floor*X_prev, and below that the secant from X to floor*X_prev, which
-    stays finite at X = 0 (where the tangent is vertical for e > 1) and, for e > 1, lies below the
-    true marginal cost so that a route with a positive price gap is never locked out at zero flow.
-    Returns (c, h): per-unit cost and its slope (h >= 0).
-    """
-    iso = p.kind == ISOELASTIC
-    X = np.maximum(X, 0.0)
-    mc = route_marginal_cost(p, X)
-    Xf = floor * p.flow_prev
-    low = iso & (X < Xf)
-    h = route_marginal_cost_derivative(p, np.where(low, Xf, X))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        secant = (route_marginal_cost(p, Xf) - mc) / (Xf - X)
-    h = np.where(low, secant, h)
-    c = mc - h * X
-    c = np.where(p.kind == CONSTANT, p.adjustment + p.tau, c)
-    c = np.where(p.kind == NEW, p.adjustment + p.tau, c)
-    return c, np.where(iso, h, np.where(p.kind == NEW, p.slope, 0.0))
+    """Linear marginal-cost model mc(X) ~ c + h*X of each route around the point X (h >= 0; each form's
+    `quadratic_model` in `petra.model.route_costs`: exact for constant and new routes, through the true
+    marginal cost at X with the tangent or, below floor*X_prev, the secant on isoelastic ones).
+    Returns (c, h): per-unit cost and its slope."""
+    return by_kind(p, "quadratic_model", np.maximum(X, 0.0), floor)
 
 
 def dual_derivative(p: Problem, price: np.ndarray, direction: np.ndarray, alpha: float) -> float:

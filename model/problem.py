@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from petra.dataset import Dataset
+from petra.model.route_costs import CONSTANT, ISOELASTIC, NEW, ROUTE_KIND_NAMES, route_kind
 
-ISOELASTIC, CONSTANT, NEW = 0, 1, 2
-ROUTE_KIND_NAMES = {ISOELASTIC: "isoelastic", CONSTANT: "constant", NEW: "new"}
+__all__ = ["CONSTANT", "ISOELASTIC", "NEW", "ROUTE_KIND_NAMES", "Problem", "build_problem", "route_kind"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,13 @@ class Problem:
         return Problem(**fields)
 
 
+# the Problem's arrays by what they are indexed on (besides commodity_index, exporter and importer,
+# which hold indices): slicing and copying go through these lists, so a new array is declared once
+MARKET_ARRAYS = ("region", "commodity", "S0", "D0", "P0", "es", "ed")
+ROUTE_ARRAYS = ("tau", "flow_prev", "elasticity", "slope", "adjustment", "kind", "quota")
+COMMODITY_ARRAYS = ("commodities", "q_scale", "p_scale")
+
+
 def route_upper(p: Problem) -> np.ndarray:
     """Upper bound of each route's flow: its quota, +inf where there is none."""
     return np.full(p.n_routes, np.inf) if p.quota is None else np.asarray(p.quota, dtype=float)
@@ -88,12 +95,6 @@ def reverse_routes(p: Problem) -> np.ndarray:
     n = max(p.n_markets, 1)
     codes = pd.Index(p.exporter * n + p.importer)
     return codes.get_indexer(p.importer * n + p.exporter).astype(np.int64)
-
-
-def route_kind(flow_prev: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
-    """ISOELASTIC where the route traded last period with a finite elasticity, CONSTANT where it
-    traded with an infinite one, NEW where it did not trade."""
-    return np.where(flow_prev > 0, np.where(np.isfinite(elasticity), ISOELASTIC, CONSTANT), NEW)
 
 
 def _commodity_scale(values: np.ndarray, index: np.ndarray, k: int) -> np.ndarray:
@@ -158,10 +159,9 @@ def commodity_slice(p: Problem, c: int, route_mask: np.ndarray | None = None
     pos = np.full(p.n_markets, -1, dtype=np.int64)
     pos[mk] = np.arange(mk.size)
     sub = replace(
-        p, region=p.region[mk], commodity=p.commodity[mk], commodity_index=np.zeros(mk.size, np.int64),
-        commodities=p.commodities[c:c + 1], S0=p.S0[mk], D0=p.D0[mk], P0=p.P0[mk], es=p.es[mk],
-        ed=p.ed[mk], exporter=pos[p.exporter[rt]], importer=pos[p.importer[rt]], tau=p.tau[rt],
-        flow_prev=p.flow_prev[rt], elasticity=p.elasticity[rt], slope=p.slope[rt],
-        adjustment=p.adjustment[rt], kind=p.kind[rt], q_scale=p.q_scale[c:c + 1],
-        p_scale=p.p_scale[c:c + 1], quota=None if p.quota is None else p.quota[rt])
+        p, commodity_index=np.zeros(mk.size, np.int64), exporter=pos[p.exporter[rt]],
+        importer=pos[p.importer[rt]],
+        **{f: getattr(p, f)[mk] for f in MARKET_ARRAYS},
+        **{f: getattr(p, f)[rt] for f in ROUTE_ARRAYS if getattr(p, f) is not None},
+        **{f: getattr(p, f)[c:c + 1] for f in COMMODITY_ARRAYS})
     return sub, mk, rt

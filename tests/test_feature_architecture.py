@@ -62,3 +62,52 @@ def test_core_imports_only_core():
     files = [f for f in (ROOT / "petra").glob("*.py") if f.stem not in FACADE]
     bad = {f"{f.relative_to(ROOT)} imports petra.{m}" for f in files for m in petra_imports(f) - CORE}
     assert not bad, sorted(bad)
+
+
+COST_FORM_METHODS = {"marginal_cost", "marginal_cost_derivative", "total_cost", "flat", "response",
+                     "quadratic_model"}
+# the model's entry points to route costs: each must dispatch to the forms (call `by_kind`, directly
+# or through another entry point) instead of writing a form
+COST_DISPATCHERS = {"route_marginal_cost", "route_marginal_cost_derivative", "route_total_cost",
+                    "route_response", "quadratic_route_model", "flat_cost_routes"}
+
+
+def cost_form_violations(root: Path) -> list[str]:
+    forms = root / "model" / "route_costs.py"
+    bad = []
+    files = [f for folder in ("petra", "data", "model", "calibration", "projection", "embodied", "ensemble")
+             for f in sorted((root / folder).glob("*.py"))]
+    for f in files:
+        tree = ast.parse(f.read_text(), filename=str(f))
+        for node in ast.walk(tree):
+            # the route kinds are numbered in route_costs.py only
+            if f != forms and isinstance(node, ast.Assign):
+                targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+                targets += [e.id for t in node.targets if isinstance(t, ast.Tuple) for e in t.elts
+                            if isinstance(e, ast.Name)]
+                if {"ISOELASTIC", "CONSTANT", "NEW"} & set(targets):
+                    bad.append(f"{f.relative_to(root)} numbers route kinds")
+            # no other module defines a cost-form method
+            if f != forms and isinstance(node, ast.FunctionDef) and node.name in COST_FORM_METHODS:
+                bad.append(f"{f.relative_to(root)} defines {node.name}")
+            if isinstance(node, ast.FunctionDef) and node.name in COST_DISPATCHERS:
+                calls = {c.func.id for c in ast.walk(node) if isinstance(c, ast.Call)
+                         and isinstance(c.func, ast.Name)}
+                if not calls & ({"by_kind"} | COST_DISPATCHERS):
+                    bad.append(f"{f.relative_to(root)}: {node.name} does not dispatch to the forms")
+    return bad
+
+
+def test_route_cost_forms_are_defined_in_one_module_only():
+    assert not cost_form_violations(ROOT)
+
+
+def test_the_cost_form_check_fails_on_a_form_written_elsewhere(tmp_path):
+    # the check must be able to fail: a dispatcher that computes a form itself is caught
+    fake = tmp_path / "model"
+    fake.mkdir()
+    (fake / "route_costs.py").write_text("")
+    (fake / "x.py").write_text("def route_marginal_cost(p, X):\n    return p.adjustment + p.tau\n"
+                               "NEW = 2\n")
+    assert cost_form_violations(tmp_path) == [
+        "model/x.py: route_marginal_cost does not dispatch to the forms", "model/x.py numbers route kinds"]

@@ -1,0 +1,175 @@
+"""Route cost forms: the one module where a route's trade cost is written.
+
+A route's kind (`Problem.kind`, from its previous flow and expansion elasticity, `route_kind`) selects
+its form in `FORMS`. Each form gives, for the routes of its kind (arrays over all routes; entries of
+other kinds are ignored by the caller), with tau = transport cost + tariff, a = cost adjustment,
+X_prev = previous flow, e = expansion elasticity, s = new-flow slope (data units: quantity Q, price P):
+
+* `marginal_cost(p, X)` MC(X) (P);
+* `marginal_cost_derivative(p, X)` dMC/dX (P/Q);
+* `total_cost(p, X)` TC(X), the integral of MC from 0 (P x Q);
+* `flat(p)`: the marginal cost does not rise with the flow (its flow is then not a function of the
+  price gap);
+* `response(p, gap)`: the inverse marginal cost on rising routes, the flow X(gap) at which MC = gap
+  and its derivative dX/dgap (0 and 0 on flat routes);
+* `quadratic_model(p, X, floor)`: the line c + h*X the SQP uses for MC around X (h >= 0).
+
+The forms (README, "The model"):
+
+    isoelastic (traded last period, finite e):  MC = a + tau*(X/X_prev)^(1/e)
+    constant   (traded last period, e = inf):   MC = a + tau
+    new        (no trade last period):          MC = a + tau + s*X
+
+To change a form, edit its class; to add one, add a class, a kind number and a `route_kind` rule, and
+its case in `tests/test_feature_route_costs.py`. `petra.model.equilibrium_math` dispatches on the kind
+(`by_kind`); the solver, refinement, certificate, calibration and projections use only that.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from petra.model.problem import Problem
+
+ISOELASTIC, CONSTANT, NEW = 0, 1, 2
+ROUTE_KIND_NAMES = {ISOELASTIC: "isoelastic", CONSTANT: "constant", NEW: "new"}
+FLAT_TAU = 1e-12  # an isoelastic route whose tau is below this share of its commodity's price scale is
+# numerically a constant-cost route: its marginal cost does not rise
+
+
+def route_kind(flow_prev: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
+    """ISOELASTIC where the route traded last period with a finite elasticity, CONSTANT where it
+    traded with an infinite one, NEW where it did not trade."""
+    return np.where(flow_prev > 0, np.where(np.isfinite(elasticity), ISOELASTIC, CONSTANT), NEW)
+
+
+class Isoelastic:
+    """GLOBIOM's trade-expansion cost: MC = a + tau*(X/X_prev)^(1/e), TC = a*X + tau*X_prev/(1+1/e) *
+    (X/X_prev)^(1+1/e)."""
+
+    kind = ISOELASTIC
+
+    @staticmethod
+    def _ratio_inv_e(p: Problem, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mine = p.kind == ISOELASTIC
+        ratio = np.where(mine, np.maximum(X, 0.0) / np.where(mine, p.flow_prev, 1.0), 1.0)
+        inv_e = np.where(mine, 1.0 / np.where(mine, p.elasticity, 1.0), 0.0)
+        return ratio, inv_e
+
+    def marginal_cost(self, p: Problem, X: np.ndarray) -> np.ndarray:
+        ratio, inv_e = self._ratio_inv_e(p, X)
+        return p.adjustment + p.tau * ratio ** inv_e
+
+    def marginal_cost_derivative(self, p: Problem, X: np.ndarray) -> np.ndarray:
+        """+inf at X = 0 for e > 1 (a vertical tangent)."""
+        ratio, inv_e = self._ratio_inv_e(p, X)
+        with np.errstate(divide="ignore"):
+            return p.tau * inv_e / np.where(p.kind == ISOELASTIC, p.flow_prev, 1.0) * ratio ** (inv_e - 1.0)
+
+    def total_cost(self, p: Problem, X: np.ndarray) -> np.ndarray:
+        ratio, inv_e = self._ratio_inv_e(p, X)
+        return p.adjustment * X + p.tau * p.flow_prev / (1.0 + inv_e) * ratio ** (1.0 + inv_e)
+
+    def flat(self, p: Problem) -> np.ndarray:
+        return p.tau <= FLAT_TAU * p.p_scale[p.commodity_index[p.exporter]]
+
+    def response(self, p: Problem, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """X = X_prev * ((gap - a)/tau)^e for gap > a, else 0."""
+        rising = (p.kind == ISOELASTIC) & ~self.flat(p)
+        tau = np.where(rising, p.tau, 1.0)
+        e = np.where(rising, p.elasticity, 1.0)
+        z = np.maximum((gap - p.adjustment) / tau, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            X = p.flow_prev * z ** e
+            dX = np.where(z > 0, p.flow_prev * e / tau * z ** (e - 1.0), 0.0)
+        return np.where(rising, X, 0.0), np.where(rising, dX, 0.0)
+
+    def quadratic_model(self, p: Problem, X: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray]:
+        """Always through the true MC at X (so the quadratic model's gradient is exact there); the
+        tangent's slope where X >= floor*X_prev, below that the secant from X to floor*X_prev, which stays
+        finite at X = 0 (where the tangent is vertical for e > 1) and, for e > 1, lies below the true MC,
+        so that a route with a positive price gap is never locked out at zero flow."""
+        X = np.maximum(X, 0.0)
+        mc = self.marginal_cost(p, X)
+        Xf = floor * p.flow_prev
+        low = X < Xf
+        h = self.marginal_cost_derivative(p, np.where(low, Xf, X))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            secant = (self.marginal_cost(p, Xf) - mc) / (Xf - X)
+        h = np.where(low, secant, h)
+        return mc - h * X, h
+
+
+class Constant:
+    """Constant cost (a route that traded with an infinite expansion elasticity): MC = a + tau."""
+
+    kind = CONSTANT
+
+    def marginal_cost(self, p: Problem, X: np.ndarray) -> np.ndarray:
+        return p.adjustment + p.tau + 0.0 * X
+
+    def marginal_cost_derivative(self, p: Problem, X: np.ndarray) -> np.ndarray:
+        return np.zeros_like(np.asarray(X, dtype=float))
+
+    def total_cost(self, p: Problem, X: np.ndarray) -> np.ndarray:
+        return (p.adjustment + p.tau) * X
+
+    def flat(self, p: Problem) -> np.ndarray:
+        return np.ones(p.n_routes, dtype=bool)
+
+    def response(self, p: Problem, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros(p.n_routes), np.zeros(p.n_routes)
+
+    def quadratic_model(self, p: Problem, X: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray]:
+        return p.adjustment + p.tau, np.zeros(p.n_routes)
+
+
+class New:
+    """A route without trade last period: MC = a + tau + s*X, quadratic total cost."""
+
+    kind = NEW
+
+    def marginal_cost(self, p: Problem, X: np.ndarray) -> np.ndarray:
+        return p.adjustment + p.tau + p.slope * X
+
+    def marginal_cost_derivative(self, p: Problem, X: np.ndarray) -> np.ndarray:
+        return p.slope + 0.0 * np.asarray(X, dtype=float)
+
+    def total_cost(self, p: Problem, X: np.ndarray) -> np.ndarray:
+        return (p.adjustment + p.tau) * X + 0.5 * p.slope * X * X
+
+    def flat(self, p: Problem) -> np.ndarray:
+        return p.slope <= 0
+
+    def response(self, p: Problem, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """X = (gap - a - tau)/s above the cost at zero flow, else 0."""
+        rising = (p.kind == NEW) & (p.slope > 0)
+        slope = np.where(rising, p.slope, 1.0)
+        over = gap - p.adjustment - p.tau
+        X = np.maximum(over, 0.0) / slope
+        dX = np.where(over > 0, 1.0 / slope, 0.0)
+        return np.where(rising, X, 0.0), np.where(rising, dX, 0.0)
+
+    def quadratic_model(self, p: Problem, X: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray]:
+        return p.adjustment + p.tau, p.slope.astype(float)
+
+
+FORMS = {form.kind: form for form in (Isoelastic(), Constant(), New())}
+
+
+def by_kind(p: Problem, method: str, *args) -> np.ndarray | tuple[np.ndarray, ...]:
+    """Each route's value of `method` from the form of its kind (a tuple for tuple-valued methods)."""
+    results = {kind: getattr(form, method)(p, *args) for kind, form in FORMS.items()}
+    if isinstance(results[NEW], tuple):
+        return tuple(_select(p, {k: v[i] for k, v in results.items()}) for i in range(len(results[NEW])))
+    return _select(p, results)
+
+
+def _select(p: Problem, values: dict) -> np.ndarray:
+    out = np.zeros(p.n_routes)
+    for kind, v in values.items():
+        out = np.where(p.kind == kind, v, out)
+    return out
