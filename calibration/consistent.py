@@ -96,7 +96,8 @@ def net_cycles(p: Problem, X0: np.ndarray) -> np.ndarray:
     # HiGHS's presolve (1.15) declares globiom37's rice LP infeasible: it is switched off (the LP is a
     # small network problem)
     res = linprog(-cost * q / q.mean(), A_eq=A, b_eq=np.zeros(A.shape[0]), bounds=np.c_[np.zeros(k), ub],
-                  method="highs-ds", options={"presolve": False})
+                  method="highs-ds", options={"presolve": False, "primal_feasibility_tolerance": 1e-10,
+                                              "dual_feasibility_tolerance": 1e-10})
     if res.status != 0:
         raise CalibrationError(f"netting the observed flows failed (HiGHS: {res.message})")
     x = ub - np.clip(res.x, 0.0, ub)
