@@ -158,7 +158,8 @@ def test_china9_consistent():
     # every market's net trade as observed (to 1e-9 of the market; the target is 1e-6)
     p0, p1 = build_problem(ds), build_problem(cal.dataset)
     n = p0.n_markets
-    net = [np.bincount(q.exporter, q.flow_prev, n) - np.bincount(q.importer, q.flow_prev, n) for q in (p0, p1)]
+    net = [np.bincount(q.exporter, q.flow_prev, n) - np.bincount(q.importer, q.flow_prev, n)
+           for q in (p0, p1)]
     assert (np.abs(net[1] - net[0]) <= 1e-9 * np.maximum(p0.S0, p0.D0)).all()
 
 
