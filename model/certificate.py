@@ -1,7 +1,9 @@
 """The equilibrium certificate: relative violations of the spatial price equilibrium conditions.
 
 Given quantities S, D, X and prices p, each condition's residual is made relative:
-- balance: |S + imports - exports - D| / q, q = max(S0, D0, S, D, imports, exports) of the market;
+- balance with free disposal: |min(E / q, p / P)| with the excess E = S + imports - exports - D and
+  q = max(S0, D0, S, D, imports, exports) of the market: the residual of the complementarity
+  E >= 0 _|_ p >= 0 (an excess only at price 0; a shortage or a negative price both count);
 - supply: |S - max(0, S(p))| / q and demand: |D - max(0, D(p))| / q (on the curve at the price);
 - price gap: max(0, p_importer - p_exporter - MC(X)) / P, P = max(P0, |p|) over the route's two
   markets (the gap may never exceed the marginal cost);
@@ -61,7 +63,7 @@ def residuals(p: Problem, S: np.ndarray, D: np.ndarray, X: np.ndarray, price: np
     q = np.maximum.reduce([p.S0, p.D0, S, D, imports, exports])
     q = np.where(q > 0, q, 1.0)
     P = np.maximum(p.P0, np.abs(price))
-    balance = np.abs(S + imports - exports - D) / q
+    balance = np.abs(np.minimum((S + imports - exports - D) / q, price / P))
     supply = np.abs(S - supply_at(p, price)) / q
     demand = np.abs(D - demand_at(p, price)) / q
     gap = price[p.importer] - price[p.exporter]

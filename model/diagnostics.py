@@ -24,21 +24,22 @@ def infeasible_markets(p: Problem, rel_tol: float = 1e-9) -> list[int]:
     _, _, fix_d = inverse_demand_coefficients(p)
     rows = np.arange(n)
     r = np.arange(m)
-    # columns: S (n), D (n), X (m), slack+ (n), slack- (n)
+    # columns: S (n), D (n), X (m), slack+ (n), slack- (n), disposal (n, free: an excess may be
+    # thrown away, so only a shortage makes a market infeasible)
     A = sp.hstack([
         sp.identity(n), -sp.identity(n),
         sp.csr_matrix((np.ones(m), (p.importer, r)), shape=(n, m))
         - sp.csr_matrix((np.ones(m), (p.exporter, r)), shape=(n, m)),
-        sp.identity(n), -sp.identity(n)], format="csr")
+        sp.identity(n), -sp.identity(n), -sp.identity(n)], format="csr")
     bounds = ([(s, s) if f else (0, None) for s, f in zip(p.S0, fix_s, strict=True)]
               + [(d, d) if f else (0, None) for d, f in zip(p.D0, fix_d, strict=True)]
               + [(0, None if not np.isfinite(u) else float(u)) for u in route_upper(p)]
-              + [(0, None)] * (2 * n))
-    cost = np.concatenate([np.zeros(2 * n + m), np.ones(2 * n)])
+              + [(0, None)] * (3 * n))
+    cost = np.concatenate([np.zeros(2 * n + m), np.ones(2 * n), np.zeros(n)])
     res = linprog(cost, A_eq=A, b_eq=np.zeros(n), bounds=bounds, method="highs")
     if res.status != 0:
         return []
-    slack = res.x[2 * n + m:2 * n + m + n] + res.x[2 * n + m + n:]
+    slack = res.x[2 * n + m:2 * n + m + n] + res.x[2 * n + m + n:2 * n + m + 2 * n]
     scale = np.maximum(np.maximum(p.S0, p.D0), 1.0)
     return rows[slack > rel_tol * scale].tolist()
 

@@ -113,7 +113,8 @@ class HighsBackend:
     def _pass_direct(self, p: Problem) -> None:
         """Pass the formulation's variables, bounds and balance rows to HiGHS from arrays.
 
-        Columns: S (n), D (n), X (m); rows: market balance S + imports - exports - D = 0.
+        Columns: S (n), D (n), X (m); rows: market balance S + imports - exports - D >= 0 (free
+        disposal: an excess is thrown away at price 0; the row dual, the price, is >= 0).
         """
         n, m = p.n_markets, p.n_routes
         coef = scaled_market_coefficients(p)
@@ -138,7 +139,7 @@ class HighsBackend:
         lp.col_lower_ = lower
         lp.col_upper_ = upper
         lp.row_lower_ = np.zeros(n)
-        lp.row_upper_ = np.zeros(n)
+        lp.row_upper_ = np.full(n, highspy.kHighsInf)  # free disposal: excess supply at price 0
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = starts
         lp.a_matrix_.index_ = rows

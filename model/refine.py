@@ -48,7 +48,8 @@ class Refined:
     steps: int
 
 
-def _state(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray, at_quota: np.ndarray):
+def _state(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray, at_quota: np.ndarray,
+           disposal_scale: np.ndarray):
     gap = price[p.importer] - price[p.exporter]
     X, dX = route_response(p, gap)
     X = X.copy()
@@ -60,6 +61,8 @@ def _state(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray,
     D = demand_at(p, price)
     n = p.n_markets
     bal = S - D + np.bincount(p.importer, X, n) - np.bincount(p.exporter, X, n)
+    # markets disposing of an excess: their equation is price = 0 (scaled like a balance residual)
+    bal = np.where(disposal_scale > 0, price * disposal_scale, bal)
     flat_mc = route_marginal_cost(p, np.zeros(p.n_routes))[flat_used]
     link = gap[flat_used] - flat_mc
     return S, D, X, dX, bal, link
@@ -70,7 +73,7 @@ def _scaled_norm(bal, link, q, pr):
 
 
 def _newton(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray, at_quota: np.ndarray,
-            q: np.ndarray, pr: np.ndarray, max_steps: int):
+            q: np.ndarray, pr: np.ndarray, max_steps: int, disposal: np.ndarray):
     """Damped Newton on the square system for a fixed set of used flat-cost routes.
 
     Returns (price, xc, state, steps) or None when the linear algebra fails."""
@@ -79,7 +82,8 @@ def _newton(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray
     e_used, i_used = p.exporter[idx], p.importer[idx]
     nc = idx.size
     pr_link = pr[e_used]
-    st = _state(p, price, xc, flat_used, at_quota)
+    dscale = np.where(disposal, q / pr, 0.0)
+    st = _state(p, price, xc, flat_used, at_quota, dscale)
     S, D, _, dX, bal, link = st
     norm = _scaled_norm(bal, link, q, pr_link)
     steps = 0
@@ -88,20 +92,25 @@ def _newton(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray
                        (np.concatenate([i_used, e_used]), np.concatenate([np.arange(nc)] * 2))),
                       shape=(n, nc))
     B = B.toarray() if dense else B.tocsr()
+    keep_rows = (~disposal).astype(float)
+    B_top = (B * keep_rows[:, None]) if dense else sp.diags(keep_rows) @ B  # p_i = 0 has no flow term
     for _ in range(max_steps):
         if norm < 1e-13:
             break
         steps += 1
         # regularise so that markets whose price nothing pins down keep it (min-norm step)
         K = excess_supply_jacobian(p, S, D, dX, dense=dense)
+        if disposal.any():  # rows of markets at price 0: d(price * q/pr)
+            K = (K * keep_rows[:, None] + np.diag(dscale)) if dense else (
+                sp.diags(keep_rows) @ K + sp.diags(dscale)).tocsc()
         mu = 1e-12 * max(float(np.abs(K.diagonal()).max()) if n else 1.0, 1e-300)
         rhs = -np.concatenate([bal, link])
         try:
             if dense:
-                J = np.block([[K + mu * np.eye(n), B], [B.T, -mu * np.eye(nc)]])
+                J = np.block([[K + mu * np.eye(n), B_top], [B.T, -mu * np.eye(nc)]])
                 delta = np.linalg.solve(J, rhs)
             else:
-                J = sp.bmat([[K + sp.diags(np.full(n, mu)), B], [B.T, sp.diags(np.full(nc, -mu))]],
+                J = sp.bmat([[K + sp.diags(np.full(n, mu)), B_top], [B.T, sp.diags(np.full(nc, -mu))]],
                             format="csc")
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", spla.MatrixRankWarning)
@@ -113,7 +122,7 @@ def _newton(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray
         dp, dxc = delta[:n], delta[n:]
         alpha = 1.0
         while alpha > 1e-4:
-            cand = _state(p, price + alpha * dp, xc + alpha * dxc, flat_used, at_quota)
+            cand = _state(p, price + alpha * dp, xc + alpha * dxc, flat_used, at_quota, dscale)
             cand_norm = _scaled_norm(cand[4], cand[5], q, pr_link)
             if cand_norm < norm or cand_norm == 0.0:
                 break
@@ -171,9 +180,14 @@ def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_step
     flat_used[spanning_forest(p, candidates, X)] = True
     xc = X[flat_used].copy()
     price = price.astype(float).copy()
+    # free disposal: markets HiGHS left at price 0 with an excess keep price 0 (their balance is dropped)
+    n = p.n_markets
+    excess = (supply_at(p, price) - demand_at(p, price) + np.bincount(p.importer, X, n)
+              - np.bincount(p.exporter, X, n))
+    disposal = (price <= 1e-9 * pr) & (excess > used_threshold * q)
     steps = 0
     for _ in range(max_active_set_changes + 1):
-        out = _newton(p, price, xc, flat_used, at_quota, q, pr, max_steps)
+        out = _newton(p, price, xc, flat_used, at_quota, q, pr, max_steps, disposal)
         if out is None:
             return None
         price, xc, st, k = out
@@ -186,8 +200,13 @@ def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_step
         Pr = np.maximum(pr[p.exporter], np.abs(price[p.exporter]))
         profitable = np.flatnonzero(flat & ~flat_used & ~at_quota & (gap - flat_mc > 0.1 * tol * Pr))
         no_rent = np.flatnonzero(at_quota & (gap - flat_mc < -0.1 * tol * Pr))
-        if negative.size == 0 and profitable.size == 0 and full.size == 0 and no_rent.size == 0:
+        excess = S - D + np.bincount(p.importer, Xall, n) - np.bincount(p.exporter, Xall, n)
+        short = disposal & (excess < -1e-12 * q)        # disposing of a shortage: price must rise
+        below = ~disposal & (price < -0.1 * tol * pr)    # a negative price: dispose instead
+        if (negative.size == 0 and profitable.size == 0 and full.size == 0 and no_rent.size == 0
+                and not short.any() and not below.any()):
             break
+        disposal = (disposal & ~short) | below
         xc_full = np.zeros(p.n_routes)
         xc_full[idx] = np.maximum(xc, 0.0)
         xc_full[no_rent] = upper[no_rent]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from petra.dataset import Dataset, load_dataset
 from petra.errors import InfeasibleMarketError, SolveError
+from petra.model.certificate import market_trade
 from petra.model.diagnostics import infeasible_markets, unbounded_routes
 from petra.model.equilibrium_math import welfare
 from petra.model.highs_backend import HighsBackend
@@ -25,7 +26,8 @@ class SolveResult:
     """A solved period.
 
     flows: exporter, importer, commodity, flow (commodity unit), one row per route.
-    markets: region, commodity, price (currency/unit), production, consumption (commodity unit).
+    markets: region, commodity, price (currency/unit, >= 0), production, consumption, disposal (the
+        excess thrown away at price 0; commodity unit).
     objective: welfare, consumer minus producer surplus areas minus trade cost (price x quantity).
     certificate: maximum relative violations of the equilibrium conditions (see certificate.py).
     """
@@ -63,6 +65,9 @@ def result_tables(p: Problem, routes: pd.DataFrame, markets: pd.DataFrame, sol: 
     mk["price"] = sol.price
     mk["production"] = sol.S
     mk["consumption"] = sol.D
+    imports, exports = market_trade(p, sol.X)
+    # free disposal: the excess a market throws away at price 0 (0 wherever the price is positive)
+    mk["disposal"] = np.maximum(sol.S + imports - exports - sol.D, 0.0)
     return flows.reset_index(drop=True), mk.reset_index(drop=True)
 
 

@@ -55,7 +55,9 @@ def max_violation(dataset, result) -> dict:
         es, ed = m.loc[k, "supply_elasticity"], m.loc[k, "demand_elasticity"]
         S, D, p = sol.loc[k, "production"], sol.loc[k, "consumption"], price[k]
         q = max(S0, D0, S, D, imports[k], exports[k], 1e-12)
-        out["balance"] = max(out["balance"], abs(S + imports[k] - exports[k] - D) / q)
+        # free disposal: an excess only at price 0 (excess >= 0, price >= 0, complementary)
+        excess = S + imports[k] - exports[k] - D
+        out["balance"] = max(out["balance"], abs(min(excess / q, p / max(P0, abs(p)))))
         s_curve = max(0.0, S0 + es * S0 / P0 * (p - P0))
         d_curve = max(0.0, D0 + ed * D0 / P0 * (p - P0))
         out["curves"] = max(out["curves"], abs(S - s_curve) / q, abs(D - d_curve) / q)

@@ -84,8 +84,9 @@ def test_blank_optional_cells_take_their_defaults(good_dataset_dir: Path):
 
 
 def test_infeasible_market_is_named(tmp_path: Path):
-    # A's supply and demand are fixed (elasticities 0) and differ, and no route can absorb the excess
-    markets = GOOD_MARKETS + "C,wheat,10,5,100,0,0\n"
+    # C's supply and demand are fixed (elasticities 0), demand exceeds supply and no route can bring
+    # the shortfall (an excess would be disposed of at price 0: test_feature_free_disposal)
+    markets = GOOD_MARKETS + "C,wheat,5,10,100,0,0\n"
     folder = write_csvs(tmp_path / "ds", markets, GOOD_ROUTES)
     out = tmp_path / "out"
     result = runner.invoke(app, ["solve", str(folder), "--out", str(out)])
