@@ -5,15 +5,16 @@ that one HiGHS model holds commodities of very different magnitudes well conditi
 
     max  sum_i [ a_d,i D_i - b_d,i/2 D_i^2 ] - [ a_s,i S_i + b_s,i/2 S_i^2 ]
          - sum_r [ c_r X_r + h_r/2 X_r^2 ]
-    s.t. S_i + sum_{r into i} X_r - sum_{r out of i} X_r - D_i >= 0    (dual: price of market i >= 0)
+    s.t. S_i + sum_{r into i} X_r - sum_{r out of i} X_r - D_i = 0     (dual: price of market i)
          S, D, X >= 0;  S_i = S0_i where supply is fixed, D_i = D0_i where demand is fixed.
 
 (a_d, b_d) and (a_s, b_s) are the inverse demand and supply curves. The route cost is quadratic with
 marginal cost c_r + h_r X_r: exact for constant and new routes, and the tangent of the isoelastic
 marginal cost at the current point for isoelastic routes (see `petra.model.sqp`).
 
-The balance is an inequality (free disposal): a market may throw an excess away, which it does only
-at price 0, so prices are never negative (complementarity: excess >= 0, price >= 0, excess x price = 0).
+With `free_disposal` the balance is an inequality (>= 0): a market may throw an excess away, which it
+does only at price 0, so prices are never negative (excess >= 0, price >= 0, excess x price = 0).
+`petra.model.solve.solve_problem` uses it when the equality model would give a negative price.
 
 Routes are a sparse integer index set (only the allowed routes exist), markets likewise.
 """
@@ -68,7 +69,7 @@ def scaled_route_coefficients(p: Problem, c: np.ndarray, h: np.ndarray) -> tuple
 
 
 def build_pyomo_model(p: Problem, route_c: np.ndarray | None = None, route_h: np.ndarray | None = None,
-                      *, objective: bool = True):
+                      *, objective: bool = True, free_disposal: bool = False):
     """The Pyomo model of one period.
 
     With `objective=False` the welfare objective is left out: the HiGHS backend then sets it from
@@ -101,7 +102,8 @@ def build_pyomo_model(p: Problem, route_c: np.ndarray | None = None, route_h: np
     X = m.X
 
     def balance(_m, i):
-        return (m.S[i] + sum(X[r] for r in into[i]) - sum(X[r] for r in out[i]) - m.D[i]) >= 0
+        excess = m.S[i] + sum(X[r] for r in into[i]) - sum(X[r] for r in out[i]) - m.D[i]
+        return excess >= 0 if free_disposal else excess == 0
 
     m.balance = pyo.Constraint(m.MARKETS, rule=balance,
                                doc="market balance with free disposal; dual = scaled price")

@@ -60,10 +60,13 @@ class QPSolution:
 class HighsBackend:
     """Holds the loaded model; `solve(route_c, route_h)` re-solves with a new route cost model."""
 
-    def __init__(self, problem: Problem, options: dict | None = None, loader: str = "pyomo"):
+    def __init__(self, problem: Problem, options: dict | None = None, loader: str = "pyomo", *,
+                 free_disposal: bool = False):
         """loader: "pyomo" loads the Pyomo model through Pyomo's persistent HiGHS interface (so
         constraints a modeller adds to `self.model` before loading are honoured); "direct" passes
-        the same model to HiGHS from arrays, skipping Pyomo's per-term expression processing."""
+        the same model to HiGHS from arrays, skipping Pyomo's per-term expression processing.
+        free_disposal: balance rows S + imports - exports - D >= 0 instead of = 0 (see
+        `petra.model.solve.solve_problem`, which uses it only when a price would be negative)."""
         if loader not in ("pyomo", "direct"):
             raise ValueError(f"loader must be 'pyomo' or 'direct', not {loader!r}")
         t0 = time.perf_counter()
@@ -74,7 +77,7 @@ class HighsBackend:
         if loader == "pyomo":
             from pyomo.contrib.solver.common.factory import SolverFactory  # Pyomo imports take ~0.5 s
 
-            self.model = build_pyomo_model(problem, objective=False)
+            self.model = build_pyomo_model(problem, objective=False, free_disposal=free_disposal)
             t1 = time.perf_counter()
             self._pyomo = SolverFactory("highs")
             self._pyomo.set_instance(self.model)
@@ -90,7 +93,7 @@ class HighsBackend:
             self.model = None
             t1 = time.perf_counter()
             self.highs = highspy.Highs()
-            self._pass_direct(problem)
+            self._pass_direct(problem, free_disposal)
         self.n_cols = self.highs.getNumCol()
         for key, value in self.options.items():
             self.highs.setOptionValue(key, value)
@@ -110,11 +113,11 @@ class HighsBackend:
         self.build_seconds = t1 - t0
         self.load_seconds = t2 - t1
 
-    def _pass_direct(self, p: Problem) -> None:
+    def _pass_direct(self, p: Problem, free_disposal: bool) -> None:
         """Pass the formulation's variables, bounds and balance rows to HiGHS from arrays.
 
-        Columns: S (n), D (n), X (m); rows: market balance S + imports - exports - D >= 0 (free
-        disposal: an excess is thrown away at price 0; the row dual, the price, is >= 0).
+        Columns: S (n), D (n), X (m); rows: market balance S + imports - exports - D = 0 (>= 0 with
+        free disposal: an excess is thrown away at price 0; the row dual, the price, is then >= 0).
         """
         n, m = p.n_markets, p.n_routes
         coef = scaled_market_coefficients(p)
@@ -139,7 +142,7 @@ class HighsBackend:
         lp.col_lower_ = lower
         lp.col_upper_ = upper
         lp.row_lower_ = np.zeros(n)
-        lp.row_upper_ = np.full(n, highspy.kHighsInf)  # free disposal: excess supply at price 0
+        lp.row_upper_ = np.full(n, highspy.kHighsInf) if free_disposal else np.zeros(n)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = starts
         lp.a_matrix_.index_ = rows

@@ -95,12 +95,19 @@ def solve_problem(p: Problem, *, tol: float = DEFAULT_TOLERANCE, highs_options: 
                   max_iter: int = 40, backend: HighsBackend | None = None, loader: str = "direct"
                   ) -> tuple[SQPResult, dict]:
     """Solve a Problem; returns the SQP result and timings. Raises InfeasibleMarketError for
-    infeasible or unbounded problems, SolveError when HiGHS fails otherwise."""
+    infeasible or unbounded problems, SolveError when HiGHS fails otherwise. Prices are >= 0: where the
+    balance would need a negative price the problem is solved again with free disposal."""
     t0 = time.perf_counter()
     if backend is None:
         backend = HighsBackend(p, highs_options, loader=loader)
     t1 = time.perf_counter()
     sol = solve_sqp(p, backend, tol=tol, max_iter=max_iter)
+    if not sol.converged or (sol.price < -tol * p.p_scale[p.commodity_index]).any():
+        # free disposal: an excess that nothing can absorb is thrown away at price 0 rather than sold at
+        # a negative price. The balance rows become >= 0 only then, so that every other problem is
+        # solved exactly as the equality model (whose prices are then all >= 0: the same equilibrium)
+        backend = HighsBackend(p, highs_options, loader=loader, free_disposal=True)
+        sol = solve_sqp(p, backend, tol=tol, max_iter=max_iter)
     t2 = time.perf_counter()
     if not sol.converged:
         _raise_for_failure(p, sol.status, optimal=sol.optimal)
