@@ -84,3 +84,19 @@ def test_random_markets_never_get_a_negative_price():
     assert res.ok and (res.markets["price"] >= -1e-9).all()
     assert (res.markets["disposal"] > 1e-6).any()  # the case is exercised
     assert max_violation(ds, res)["max"] < 1e-6
+
+
+def test_a_ban_on_every_route_leaves_no_negative_price():
+    # the audit's case: `bans: [{}]` cut every route and prices fell to -1e11 in surplus markets
+    from test_feature_projection import spec_of
+
+    from petra.dataset import load_dataset
+    from petra.projection.run import dataset_path, run_scenario
+
+    ds = load_dataset(dataset_path("china9"))
+    spec = spec_of({"drivers": {"bans": [{"from": 2020}]}}, periods=(2010, 2020))
+    res = run_scenario(ds, spec, embodied=False)
+    assert res.ok
+    m = res.markets[res.markets["period"] == 2020]
+    assert (m["price"] >= -1e-9 * m["price"].abs().max()).all()
+    assert (res.flows[res.flows["period"] == 2020]["flow"] == 0).all()
