@@ -90,14 +90,24 @@ def step_problem(problem: Problem, solved_flows: np.ndarray, production: np.ndar
     return replace(stepped, adjustment=no_cross_hauling_adjustment(stepped, reverse_routes(stepped)))
 
 
+MAX_PERIOD_ELASTICITY = 50.0
+"""Cap on a period's expansion elasticity e * years. Above it the isoelastic cost is flat to the
+solver's precision over the flow changes a period can bring ((X/X_prev)^(1/50): a 100-fold flow moves
+the marginal cost by 10 %) and the equilibrium degenerates: globiom37 with e = 10 per year in 10-year
+steps (100) failed its 2050 solves, with 5 (50) every shipped scenario runs. Time consistency holds up to
+the cap (e <= 5 per year in 10-year steps)."""
+
+
 def period_elasticity(elasticity: np.ndarray, years: float) -> np.ndarray:
-    """The expansion elasticity of a period of `years` years from the per-year one: e * years.
+    """The expansion elasticity of a period of `years` years from the per-year one: e * years, capped at
+    MAX_PERIOD_ELASTICITY (infinite elasticities, constant-cost routes, stay infinite).
 
     Under a persistent wedge w = (gap - a)/tau an isoelastic route's flow is X_prev * w^(e*years) after
     one period of `years` years and X_prev * (w^e)^years after `years` one-year periods: the same.
     GLOBIOM's eq. (1), solved in 10-year steps with elasticity epsilon, is the case e = epsilon / 10.
     """
-    return np.asarray(elasticity, dtype=float) * float(years)
+    e = np.asarray(elasticity, dtype=float)
+    return np.where(np.isfinite(e), np.minimum(e * float(years), MAX_PERIOD_ELASTICITY), e)
 
 
 @dataclass(frozen=True)

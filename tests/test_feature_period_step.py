@@ -9,7 +9,7 @@ from scipy.optimize import brentq
 from petra.calibration.base_year import calibrate_base_year
 from petra.calibration.config import CalibrationConfig
 from petra.model.problem import build_problem
-from petra.model.recursive import PeriodInputs, period_elasticity, project_periods
+from petra.model.recursive import MAX_PERIOD_ELASTICITY, PeriodInputs, period_elasticity, project_periods
 
 E = 0.05         # per year
 TAU, A0 = 30.0, 30.0  # transport cost, calibrated adjustment (observed gap 60)
@@ -54,6 +54,9 @@ def test_periods_of_any_length_match_root_finding():
     for steps in ([1.0] * 10, [10.0], [5.0, 5.0], [2.0, 3.0, 5.0]):
         np.testing.assert_allclose(by_petra(steps), by_root_finding(steps), rtol=1e-7)
     assert period_elasticity(np.array([0.5, np.inf]), 10).tolist() == [5.0, np.inf]
+    # capped at MAX_PERIOD_ELASTICITY (a flat cost the solver cannot resolve); constant routes stay so
+    capped = period_elasticity(np.array([10.0, 4.0, np.inf]), 10)
+    assert capped.tolist() == [MAX_PERIOD_ELASTICITY, 40.0, np.inf]
 
 
 def test_one_ten_year_step_is_close_to_ten_one_year_steps():
