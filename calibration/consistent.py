@@ -40,7 +40,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.optimize import linprog
 
 from petra.calibration.config import ConsistentConfig
 from petra.calibration.least_squares import CalibrationError, close_balance
@@ -95,12 +94,12 @@ def net_cycles(p: Problem, X0: np.ndarray) -> np.ndarray:
     # the removed flow d = X0 - X is a circulation (A d = 0) within [0, X0]: d = 0 is always feasible.
     # HiGHS's presolve (1.15) declares globiom37's rice LP infeasible: it is switched off (the LP is a
     # small network problem)
-    res = linprog(-cost * q / q.mean(), A_eq=A, b_eq=np.zeros(A.shape[0]), bounds=np.c_[np.zeros(k), ub],
-                  method="highs-ds", options={"presolve": False, "primal_feasibility_tolerance": 1e-10,
-                                              "dual_feasibility_tolerance": 1e-10})
-    if res.status != 0:
-        raise CalibrationError(f"netting the observed flows failed (HiGHS: {res.message})")
-    x = ub - np.clip(res.x, 0.0, ub)
+    zero = np.zeros(A.shape[0])
+    res = solve_diagonal_qp(np.zeros(k), -cost * q / q.mean(), A, zero, zero, np.zeros(k), ub,
+                            options={"presolve": "off"})
+    if not res.optimal:
+        raise CalibrationError(f"netting the observed flows failed (HiGHS: {res.status})")
+    x = ub - np.clip(res.z, 0.0, ub)
     x[x <= 1e-12 * ub] = 0.0
     X = np.zeros(p.n_routes)
     X[used] = x * q

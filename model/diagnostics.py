@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import NegativeCycleError, bellman_ford, connected_components
 
 from petra.model.equilibrium_math import (
@@ -13,12 +12,14 @@ from petra.model.equilibrium_math import (
     route_marginal_cost,
     uncapped_flat_routes,
 )
+from petra.model.highs_qp import solve_diagonal_qp
 from petra.model.problem import Problem, route_upper
 
 
 def infeasible_markets(p: Problem, rel_tol: float = 1e-9) -> list[int]:
-    """Markets that cannot balance: a phase-one LP with slacks on every balance row (HiGHS via
-    scipy), minimising total slack; the markets left with slack are returned (empty if feasible)."""
+    """Markets that cannot balance: a phase-one LP with slacks on every balance row (HiGHS,
+    `petra.model.highs_qp`), minimising total slack; the markets left with slack are returned (empty if
+    feasible)."""
     n, m = p.n_markets, p.n_routes
     _, _, fix_s = inverse_supply_coefficients(p)
     _, _, fix_d = inverse_demand_coefficients(p)
@@ -31,15 +32,15 @@ def infeasible_markets(p: Problem, rel_tol: float = 1e-9) -> list[int]:
         sp.csr_matrix((np.ones(m), (p.importer, r)), shape=(n, m))
         - sp.csr_matrix((np.ones(m), (p.exporter, r)), shape=(n, m)),
         sp.identity(n), -sp.identity(n), -sp.identity(n)], format="csr")
-    bounds = ([(s, s) if f else (0, None) for s, f in zip(p.S0, fix_s, strict=True)]
-              + [(d, d) if f else (0, None) for d, f in zip(p.D0, fix_d, strict=True)]
-              + [(0, None if not np.isfinite(u) else float(u)) for u in route_upper(p)]
-              + [(0, None)] * (3 * n))
+    upper_x = route_upper(p)
+    lower = np.concatenate([np.where(fix_s, p.S0, 0.0), np.where(fix_d, p.D0, 0.0), np.zeros(m + 3 * n)])
+    upper = np.concatenate([np.where(fix_s, p.S0, np.inf), np.where(fix_d, p.D0, np.inf), upper_x,
+                            np.full(3 * n, np.inf)])
     cost = np.concatenate([np.zeros(2 * n + m), np.ones(2 * n), np.zeros(n)])
-    res = linprog(cost, A_eq=A, b_eq=np.zeros(n), bounds=bounds, method="highs")
-    if res.status != 0:
+    res = solve_diagonal_qp(np.zeros(cost.size), cost, A, np.zeros(n), np.zeros(n), lower, upper)
+    if not res.optimal:
         return []
-    slack = res.x[2 * n + m:2 * n + m + n] + res.x[2 * n + m + n:2 * n + m + 2 * n]
+    slack = res.z[2 * n + m:2 * n + m + n] + res.z[2 * n + m + n:2 * n + m + 2 * n]
     scale = np.maximum(np.maximum(p.S0, p.D0), 1.0)
     return rows[slack > rel_tol * scale].tolist()
 

@@ -3,10 +3,11 @@
     minimise  sum_j 0.5 * h_j * z_j^2 + c_j * z_j   (h_j >= 0: a diagonal Hessian)
     subject to row_lower <= A z <= row_upper,  lower <= z <= upper
 
-Used by the calibration's least-squares steps (the reconciliation of data that do not close and the
-consistent calibration's prices and trade costs). HiPO (interior point, highspy-extras) scales to the
-world instance; the active-set QP solver is the fallback on small models only (it takes minutes from
-~20k columns).
+Used by the calibration's least-squares steps (the reconciliation of data that do not close, the
+consistent calibration's netting LP and its prices and trade costs) and the infeasibility diagnostics'
+phase-one LP. LPs are solved by the simplex method; for QPs HiPO (interior point, highspy-extras)
+scales to the world instance, and the active-set QP solver is the fallback on small models only (it
+takes minutes from ~20k columns).
 """
 
 from __future__ import annotations
@@ -60,11 +61,13 @@ def solve_diagonal_qp(hessian: np.ndarray, cost: np.ndarray, A: sp.spmatrix, row
         h.passHessian(n_cols, int(nz.size), highspy.HessianFormat.kTriangular, start, nz, hv[nz])
     for key, val in {**TIGHT_OPTIONS, **(options or {})}.items():
         h.setOptionValue(key, val)
-    h.setOptionValue("solver", "hipo")
+    # an LP (no Hessian) goes to the simplex method, whose vertex solutions are exact (the netting of
+    # cycles relies on it); a QP to HiPO, with the active-set solver as the fallback on small models
+    h.setOptionValue("solver", "hipo" if nz.size else "simplex")
     h.run()
     status = h.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal and n_cols <= ACTIVE_SET_FALLBACK_MAX_COLUMNS:
-        h.setOptionValue("solver", "qpasm" if nz.size else "simplex")
+    if status != highspy.HighsModelStatus.kOptimal and nz.size and n_cols <= ACTIVE_SET_FALLBACK_MAX_COLUMNS:
+        h.setOptionValue("solver", "qpasm")
         h.run()
         status = h.getModelStatus()
     sol = h.getSolution()
