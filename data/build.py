@@ -89,10 +89,12 @@ def read_sources(src: Path) -> dict:
                           "product": water["Product"].str.strip(), "water": water["Water"].str.strip(),
                           "value": pd.to_numeric(water["Value"], errors="coerce")}).dropna()
     water["area"] = water["area"].astype(int)
+    conc = read_text_csv(src / "water-footprint-mekonnen-hoekstra" / "regions_concordance_water.csv")
+    water_codes = inten.water_code_map(conc["Area.Code"], conc["Code_water"])
     ifa = pd.read_csv(src / "fertilizer-by-crop-ifa" / "IFA_Fert_ktN.csv", comment="#")
     (sugar_item,) = [int(i) for i in load_commodities()["fbs_item"] if i]  # FBS 2542 sugar (raw eq.)
     return {"trade": trade, "pv": pv, "ha": ha, "prod_old": prod_old, "deflator": defl, "water": water,
-            "ifa": ifa, "fbs_sugar": read_fbs(src, sugar_item)}
+            "water_codes": water_codes, "ifa": ifa, "fbs_sugar": read_fbs(src, sugar_item)}
 
 
 def read_fbs(src: Path, item: int) -> pd.DataFrame:
@@ -407,9 +409,10 @@ def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped, years
                 wf = w[(w["product"] == product) & (w["water"] == kind)].set_index("area")["value"]
                 if kind == "green":  # a zero green footprint means "not grown in 1996-2005": no data
                     wf = wf[wf > 0]
-                glob = wf.get(999, np.nan)
+                glob = wf.get(inten.WATER_GLOBAL_CODE, np.nan)
                 cr = crop[(crop["commodity"] == c.commodity) & (crop["item_code"] == item)]
-                v = cr["value"].to_numpy() * cr["area"].map(wf).fillna(glob).to_numpy()
+                per_t = inten.water_per_tonne(cr["area"], wf, raw["water_codes"])
+                v = cr["value"].to_numpy() * per_t.fillna(glob).to_numpy()
                 vols.append(cr[["area"] + keys].assign(value=v))
         vol = pd.concat(vols, ignore_index=True).groupby(["area"] + keys, as_index=False)["value"].sum()
         wv = inten.ratio_by_region(vol, prod[["area"] + keys + ["value"]], keys)

@@ -21,6 +21,30 @@ UNITS = {"land": "ha/t", "water_green": "m3/t", "water_blue": "m3/t", "nitrogen"
          "ch4": "kg/t"}
 
 
+WATER_GLOBAL_CODE = 999
+"""Mekonnen & Hoekstra's 'Global average' row (used for producing countries without a value)."""
+
+
+def water_code_map(fao_codes: pd.Series, water_codes: pd.Series) -> dict[int, int]:
+    """FAO area code -> the area code of Mekonnen & Hoekstra's water table, from the concordance
+    shipped with it (`regions_concordance_water.csv`: Area.Code -> Code_water). The table uses one
+    row for areas FAO splits: 351 China for 41 China mainland (and 96 Hong Kong, 128 Macao, 214
+    Taiwan), 186 Serbia and Montenegro for 272 and 273, 206 Sudan (former) for 276 and 277; 999
+    (global average) for Liechtenstein and a few territories. Unparseable cells are skipped."""
+    a = pd.to_numeric(pd.Series(fao_codes), errors="coerce").to_numpy()
+    w = pd.to_numeric(pd.Series(water_codes), errors="coerce").to_numpy()
+    ok = np.isfinite(a) & np.isfinite(w)
+    return {int(x): int(y) for x, y in zip(a[ok], w[ok], strict=True)}
+
+
+def water_per_tonne(areas: pd.Series, footprint: pd.Series, codes: dict[int, int]) -> pd.Series:
+    """Each FAO area's water footprint (m3/t) looked up in `footprint` (indexed by the water table's
+    area codes) through the concordance `codes` (an area without a concordance row is looked up by its
+    own code); NaN where the table has no value for it."""
+    looked_up = pd.Series(areas).map(lambda a: codes.get(int(a), int(a)))
+    return looked_up.map(footprint).astype(float)
+
+
 def ratio_by_region(num: pd.DataFrame, den: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """sum(num.value) / sum(den.value) by keys over the areas present in both. Returns keys + value."""
     common = num.merge(den, on=keys + ["area"], suffixes=("_n", "_d"))
