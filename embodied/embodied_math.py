@@ -426,9 +426,24 @@ def traced_embodied(traced: pd.DataFrame, intensities: pd.DataFrame, flow_units:
 # --------------------------------------------------------------------------------------------------------
 # production- vs consumption-based accounts
 # --------------------------------------------------------------------------------------------------------
-def _components(df: pd.DataFrame, region_col: str, name: str) -> pd.DataFrame:
-    g = strict_sum(df.rename(columns={region_col: "region"}), ["region", "commodity", "period", "indicator"])
+def known_sum(df: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataFrame:
+    """Group sums over the known (non-NaN) parts; NaN only where no part is known (a partial sum: report
+    its coverage, `petra.embodied.coverage`)."""
+    return df.groupby(by, sort=True, dropna=False)[value].sum(min_count=1).reset_index()
+
+
+def _components(df: pd.DataFrame, region_col: str, name: str, partial: bool = False) -> pd.DataFrame:
+    keys = ["region", "commodity", "period", "indicator"]
+    g = (known_sum if partial else strict_sum)(df.rename(columns={region_col: "region"}), keys)
     return g.assign(component=name)
+
+
+def production_embodied(production: pd.DataFrame, intensities: pd.DataFrame,
+                        flow_units: Mapping[str, str] | str, **kw) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`embodied_flows` of each region's production (exporter = importer = region)."""
+    p = production.rename(columns={"region": "exporter"}).assign(importer=lambda d: d["exporter"],
+                                                                 flow=lambda d: d["production"])
+    return embodied_flows(p, intensities, flow_units, **kw)
 
 
 def accounts(production: pd.DataFrame, flows: pd.DataFrame, intensities: pd.DataFrame,
@@ -442,17 +457,25 @@ def accounts(production: pd.DataFrame, flows: pd.DataFrame, intensities: pd.Data
     origins). NaN marks a value computed from a missing intensity; an absent component is 0.
     """
     kw = dict(carry_forward=carry_forward)
-    p = production.rename(columns={"region": "exporter"}).assign(importer=lambda d: d["exporter"],
-                                                                 flow=lambda d: d["production"])
-    prod_e, _ = embodied_flows(p, intensities, flow_units, **kw)
+    prod_e, _ = production_embodied(production, intensities, flow_units, **kw)
     route_e, _ = embodied_flows(flows, intensities, flow_units, **kw)
-    parts = [_components(prod_e, "exporter", "production_based"),
-             _components(route_e, "exporter", "exports"),
-             _components(route_e, "importer", "imports")]
-    if traced is not None:
-        tr_e, _ = traced_embodied(traced, intensities, flow_units, **kw)
-        parts.append(_components(tr_e, "importer", "consumption_traced"))
-        parts.append(_components(tr_e[tr_e["exporter"] != tr_e["importer"]], "importer", "imports_traced"))
+    tr_e = traced_embodied(traced, intensities, flow_units, **kw)[0] if traced is not None else None
+    return accounts_from_parts(prod_e, route_e, tr_e, indicator_units(check_intensities(intensities)))
+
+
+def accounts_from_parts(prod_e: pd.DataFrame, route_e: pd.DataFrame, tr_e: pd.DataFrame | None,
+                        out_units: dict[str, str], *, partial: bool = False) -> pd.DataFrame:
+    """`accounts` from embodied production (`production_embodied`), route flows (`embodied_flows`) and
+    traced flows (`traced_embodied`, or None). With `partial`, a region-commodity value sums the routes
+    whose intensity is known (NaN only if none is); otherwise any missing part makes it NaN."""
+    parts = [_components(prod_e, "exporter", "production_based", partial),
+             _components(route_e, "exporter", "exports", partial),
+             _components(route_e, "importer", "imports", partial)]
+    traced = tr_e
+    if tr_e is not None:
+        parts.append(_components(tr_e, "importer", "consumption_traced", partial))
+        parts.append(_components(tr_e[tr_e["exporter"] != tr_e["importer"]], "importer", "imports_traced",
+                                 partial))
     long = pd.concat(parts, ignore_index=True)
     idx = ["region", "commodity", "period", "indicator", "component"]
     wide = long.set_index(idx)["value"].unstack("component")
@@ -466,7 +489,7 @@ def accounts(production: pd.DataFrame, flows: pd.DataFrame, intensities: pd.Data
     wide["consumption_direct"] = wide["production_based"] - wide["exports"] + wide["imports"]
     out = wide.reset_index()
     out.columns.name = None
-    out["unit"] = out["indicator"].map(indicator_units(check_intensities(intensities)))
+    out["unit"] = out["indicator"].map(out_units)
     cols = ["region", "commodity", "period", "indicator", "unit", "production_based", "exports", "imports",
             "net_exports", "consumption_direct"]
     if traced is not None:

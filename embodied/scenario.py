@@ -1,0 +1,55 @@
+"""Embodied accounts of one projected scenario (what `petra run` reports and `petra embodied RUN_DIR`
+recomputes from a run's files): projected intensities, direct embodied flows per route, production- and
+consumption-based accounts with re-exports traced, IAMC variables and the coverage of every total.
+
+Inputs are long tables of one scenario: production (region, commodity, period, production) and flows
+(exporter, importer, commodity, period, flow) in the commodities' unit, the dataset's intensities, the
+cumulative yield factor of each market and period (region, commodity, period, factor; 1 at the base
+period) and the base period. Intensities of every period follow `petra.embodied.projected`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from petra.embodied import coverage as cov
+from petra.embodied import embodied_math as em
+from petra.embodied.iamc import iamc_table
+from petra.embodied.projected import project_intensities
+
+EMBODIED_PARQUET_COLUMNS = ["scenario", "period", "exporter", "importer", "commodity", "indicator", "value",
+                            "unit"]
+
+
+@dataclass
+class ScenarioAccounts:
+    """A scenario's embodied outputs (see module docstring)."""
+
+    intensities: pd.DataFrame   # projected.PROJECTED_COLUMNS
+    embodied: pd.DataFrame      # EMBODIED_PARQUET_COLUMNS, one row per used route, period and indicator
+    accounts: pd.DataFrame      # embodied_math.accounts (traced)
+    coverage: pd.DataFrame      # coverage.COVERAGE_COLUMNS
+    iamc: pd.DataFrame          # model, scenario, region, variable, unit, year, value
+
+
+def scenario_accounts(intensities: pd.DataFrame, production: pd.DataFrame, flows: pd.DataFrame,
+                      yield_factor: pd.DataFrame | None, base_period: int, flow_units: dict[str, str] | str,
+                      *, model: str, scenario: str) -> ScenarioAccounts:
+    """Every embodied output of one scenario (nothing written)."""
+    ints = em.derive_ghg(intensities)
+    periods = sorted({int(p) for p in flows["period"]} | {int(p) for p in production["period"]})
+    proj = project_intensities(ints, periods, base_period, yield_factor)
+    table = proj.drop(columns="known_period")
+    kw = dict(carry_forward=False)
+    direct, _ = em.embodied_flows(flows, table, flow_units, **kw)
+    prod_e, _ = em.production_embodied(production, table, flow_units, **kw)
+    traced = em.trace_origins(production, flows)
+    tr_e, _ = em.traced_embodied(traced, table, flow_units, **kw)
+    acc = em.accounts_from_parts(prod_e, direct, tr_e, em.indicator_units(table), partial=True)
+    coverage = cov.coverage(prod_e, direct, tr_e)
+    iamc = iamc_table(acc, model=model, scenario=scenario)
+    embodied = direct[em.EMBODIED_COLUMNS].assign(scenario=scenario)[EMBODIED_PARQUET_COLUMNS]
+    return ScenarioAccounts(intensities=proj, embodied=embodied.reset_index(drop=True), accounts=acc,
+                            coverage=coverage.assign(scenario=scenario), iamc=iamc)
