@@ -29,6 +29,7 @@ from petra.data.faostat import read_text_csv, read_wide
 from petra.data.netviz import read_netviz
 from petra.data.regions import SCHEMES, load_area_map, map_areas, region_names
 from petra.dataset import load_dataset
+from petra.emission_factors import NON_RICE_CROP_CH4, is_flooded_rice
 from petra.errors import InputError
 
 BASE_YEAR = 2010
@@ -434,12 +435,15 @@ def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped, years
         return f"missing: IFA 2007/08 applied to {BASE_YEAR} only"
     src_n = f"IFA2009 x {BASE_YEAR} production"
     out.append(("nitrogen", nv, src_n, n_reason))
-    out.append(("n2o", inten.n2o_from_nitrogen(nv), "IFA2009 x IPCC2006 EF1 x 44/28",
+    out.append(("n2o", inten.n2o_from_nitrogen(nv), "IFA2009 x IPCC2006 EF1 (rice: flooded) x 44/28",
                 n_reason))
-    out.append(("ch4", nv.iloc[0:0], "",
-                lambda c, p: ("missing: rice CH4 (no source)"
-                              if c == "rice" else "missing: livestock CH4 (no source)"
-                              if c in LIVESTOCK else "missing: crop CH4 (no source)")))
+    # crop CH4: IPCC has a CH4 source for flooded rice only; other crops emit none (0, not missing)
+    no_ch4 = [c for c in crops if not is_flooded_rice(c)]
+    zero = pd.DataFrame([(r, c, y, NON_RICE_CROP_CH4) for r in regions for c in no_ch4 for y in years],
+                        columns=["region", "commodity", "year", "value"])
+    out.append(("ch4", zero, "IPCC: no CH4 source for crops other than rice",
+                lambda c, p: ("missing: rice CH4 (no cultivation period or water regime source)"
+                              if c == "rice" else "missing: livestock CH4 (no source)")))
     frames = []
     for ind, vals, src, reason in out:
         v = vals.rename(columns={"year": "period"})[["region", "commodity", "period", "value"]]

@@ -5,8 +5,10 @@ Pure functions over country-level frames (FAO area codes already mapped to `regi
   water_green m3/t   Mekonnen & Hoekstra (2011) national green footprints, production-weighted
   water_blue  m3/t   same, blue
   nitrogen    kg/t   IFA (Heffer 2009) N applied 2007/08 per t of 2007/08 production
-  n2o         kg/t   nitrogen * 0.01 kg N2O-N/kg N (IPCC 2006 EF1) * 44/28
-  ch4         kg/t   no source in the raw data: rows with empty value and the reason
+  n2o         kg/t   nitrogen * EF1 * 44/28 (IPCC 2006: EF1 0.01 kg N2O-N/kg N, 0.003 for flooded rice)
+  ch4         kg/t   0 for crops other than rice (no IPCC source); rice and livestock: no source in the
+                     raw data (rows with an empty value and the reason)
+Emission factors come from petra.emission_factors (one home, shared with the post-processor).
 Values are per t of the model commodity's unit (rice: milled equivalent; sugar: raw sugar).
 """
 
@@ -15,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-EF1 = 0.01
-N2O_PER_N = 44.0 / 28.0
+from petra import emission_factors as ef
+
 UNITS = {"land": "ha/t", "water_green": "m3/t", "water_blue": "m3/t", "nitrogen": "kg/t", "n2o": "kg/t",
          "ch4": "kg/t"}
 
@@ -72,9 +74,11 @@ def weighted_by_region(per_t: pd.DataFrame, prod: pd.DataFrame, keys: list[str],
 
 
 def n2o_from_nitrogen(nitrogen: pd.DataFrame) -> pd.DataFrame:
-    """Direct N2O (kg N2O per t) from synthetic N (kg N per t): N * EF1 * 44/28."""
+    """Direct N2O (kg N2O per t) from synthetic N (kg N per t): N * EF1 * 44/28, with the flooded-rice
+    EF1 for rice (petra.emission_factors)."""
     out = nitrogen.copy()
-    out["value"] = out["value"] * EF1 * N2O_PER_N
+    rice = out["commodity"].map(ef.is_flooded_rice).to_numpy(dtype=bool)
+    out["value"] = out["value"] * np.where(rice, ef.EF1_FLOODED_RICE, ef.EF1) * ef.N2O_PER_N2O_N
     return out
 
 

@@ -31,6 +31,7 @@ import pandas as pd
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from petra import emission_factors as ef
 from petra.embodied import units
 from petra.errors import InputError
 
@@ -39,17 +40,15 @@ ROUTE_KEY = ["exporter", "importer", "commodity", "period"]
 EMBODIED_COLUMNS = ["exporter", "importer", "commodity", "period", "indicator", "value", "unit"]
 MISSING_COLUMNS = ["region", "commodity", "period", "indicator", "reason", "flow", "flow_unit"]
 
-# IPCC 2006 Guidelines Vol. 4 Ch. 11 Table 11.1 (direct N2O from managed soils) and Table 11.3 (indirect).
-IPCC2006_EF1 = 0.01            # kg N2O-N per kg N applied (synthetic and organic fertiliser, residues)
-IPCC2006_EF1_FLOODED_RICE = 0.003
-IPCC2006_FRAC_GASF = 0.10      # fraction of synthetic N volatilised as NH3 and NOx
-IPCC2006_EF4 = 0.010           # kg N2O-N per kg NH3-N + NOx-N volatilised
-IPCC2006_FRAC_LEACH = 0.30     # fraction of N lost by leaching and runoff
-IPCC2006_EF5 = 0.0075          # kg N2O-N per kg N leached
-N2O_PER_N2O_N = 44.0 / 28.0
-# IPCC 2006 Vol. 4 Ch. 5 Table 5.11: baseline CH4 emission factor for continuously flooded rice without
-# organic amendments, kg CH4 per ha per day.
-IPCC2006_RICE_EF_BASELINE = 1.30
+# Emission factors: one home, petra.emission_factors (IPCC 2006 Tier 1 defaults)
+IPCC2006_EF1 = ef.EF1
+IPCC2006_EF1_FLOODED_RICE = ef.EF1_FLOODED_RICE
+IPCC2006_FRAC_GASF = ef.FRAC_GASF
+IPCC2006_EF4 = ef.EF4
+IPCC2006_FRAC_LEACH = ef.FRAC_LEACH
+IPCC2006_EF5 = ef.EF5
+N2O_PER_N2O_N = ef.N2O_PER_N2O_N
+IPCC2006_RICE_EF_BASELINE = ef.RICE_CH4_EF_BASELINE
 
 _REASONS = {
     "missing_value": "intensity given as missing (empty value)",
@@ -171,7 +170,7 @@ def derive_ghg(intensities: pd.DataFrame, *, n2o_indirect: bool = False,
     n = df[(df["indicator"] == "nitrogen") & ~df["commodity"].isin(has_n2o)]
     if not n.empty:
         kg_n = n["value"].to_numpy() * np.array([units.factor(u, "kg/t") for u in n["unit"]])
-        rice = n["commodity"].str.contains("rice", case=False).to_numpy()
+        rice = n["commodity"].map(ef.is_flooded_rice).to_numpy(dtype=bool)
         added.append(n[keys].assign(indicator="n2o", value=n2o_from_nitrogen(kg_n, flooded_rice=rice,
                                                                               indirect=n2o_indirect),
                                     unit="kg/t",
