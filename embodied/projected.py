@@ -32,6 +32,8 @@ def latest_known(intensities: pd.DataFrame, up_to: int) -> pd.DataFrame:
     Returns region, commodity, indicator, value, unit, source, known_period (NaN value and NA
     known_period, with the latest row's source as the reason, where none is known)."""
     it = intensities[intensities["period"].astype(np.int64) <= int(up_to)]
+    if "source" not in it.columns:
+        it = it.assign(source="")
     it = it.sort_values("period", kind="stable")
     keys = ["region", "commodity", "indicator"]
     known = it[it["value"].notna()].groupby(keys, sort=False).tail(1)
