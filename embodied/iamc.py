@@ -99,7 +99,7 @@ def iamc_table(accounts: pd.DataFrame, *, model: str = "petra", scenario: str = 
     ``Embodied Land|Cropland|Imports|soybeans``), missing where that commodity's value is."""
     gwp = GWP_AR6_100 if gwp is None else gwp
     cons = "consumption_traced" if "consumption_traced" in accounts.columns else "consumption_direct"
-    cols = {**{k: v for k, v in ACCOUNTS.items() if k in accounts.columns}, cons: "Consumption"}
+    cols = {k: v for k, v in {**ACCOUNTS, cons: "Consumption"}.items() if k in accounts.columns}
     long = accounts.melt(id_vars=["region", "commodity", "period", "indicator", "unit"],
                          value_vars=list(cols), var_name="account", value_name="value")
     gases = {"ch4": "ch4", "n2o": "n2o", "deforestation_co2": "co2"}
@@ -133,6 +133,23 @@ def iamc_table(accounts: pd.DataFrame, *, model: str = "petra", scenario: str = 
     out.insert(0, "scenario", scenario)
     out.insert(0, "model", model)
     return out[IAMC_COLUMNS].sort_values(["region", "variable", "year"]).reset_index(drop=True)
+
+
+def partner_iamc(direct: pd.DataFrame, importer: str, *, model: str = "petra",
+                 scenario: str = "observed") -> pd.DataFrame:
+    """`importer`'s embodied imports from each partner, summed over the commodities with a known value,
+    as IAMC rows of directional regions ``PARTNER>IMPORTER`` (nomenclature's convention: origin >
+    destination) and the account ``Imports``, e.g. region ``BRA>CHN``, variable
+    ``Embodied Land|Cropland|Imports``. Includes the Kyoto-gas total. `direct`: `embodied_math.
+    embodied_flows` rows (exporter, importer, commodity, period, indicator, value, unit)."""
+    d = direct[direct["importer"] == importer]
+    acc = d.rename(columns={"exporter": "region", "value": "imports"})[
+        ["region", "commodity", "period", "indicator", "unit", "imports"]]
+    acc = acc.groupby(["region", "commodity", "period", "indicator", "unit"], sort=True)["imports"].sum(
+        min_count=1).reset_index()
+    out = iamc_table(acc, model=model, scenario=scenario, by_commodity=False)
+    out["region"] = out["region"] + ">" + importer
+    return out
 
 
 def co2e(values: pd.DataFrame, gwp: dict[str, float] | None = None) -> pd.Series:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from petra.embodied import coverage as cov
 from petra.embodied import embodied_math as em
-from petra.embodied.iamc import iamc_table
+from petra.embodied.iamc import iamc_table, partner_iamc
 from petra.embodied.projected import project_intensities
 
 EMBODIED_PARQUET_COLUMNS = ["scenario", "period", "exporter", "importer", "commodity", "indicator", "value",
@@ -27,6 +27,7 @@ EMBODIED_PARQUET_COLUMNS = ["scenario", "period", "exporter", "importer", "commo
 class ScenarioAccounts:
     """A scenario's embodied outputs (see module docstring)."""
 
+    scenario: str
     intensities: pd.DataFrame   # projected.PROJECTED_COLUMNS
     embodied: pd.DataFrame      # EMBODIED_PARQUET_COLUMNS, one row per used route, period and indicator
     accounts: pd.DataFrame      # embodied_math.accounts (traced)
@@ -36,8 +37,10 @@ class ScenarioAccounts:
 
 def scenario_accounts(intensities: pd.DataFrame, production: pd.DataFrame, flows: pd.DataFrame,
                       yield_factor: pd.DataFrame | None, base_period: int, flow_units: dict[str, str] | str,
-                      *, model: str, scenario: str) -> ScenarioAccounts:
-    """Every embodied output of one scenario (nothing written)."""
+                      *, model: str, scenario: str, partners_of: str | None = None) -> ScenarioAccounts:
+    """Every embodied output of one scenario (nothing written). With `partners_of` (a region), the IAMC
+    table also holds that region's embodied imports from each partner as directional regions
+    (`petra.embodied.iamc.partner_iamc`)."""
     ints = em.derive_ghg(intensities)
     periods = sorted({int(p) for p in flows["period"]} | {int(p) for p in production["period"]})
     proj = project_intensities(ints, periods, base_period, yield_factor)
@@ -50,6 +53,9 @@ def scenario_accounts(intensities: pd.DataFrame, production: pd.DataFrame, flows
     acc = em.accounts_from_parts(prod_e, direct, tr_e, em.indicator_units(table), partial=True)
     coverage = cov.coverage(prod_e, direct, tr_e)
     iamc = iamc_table(acc, model=model, scenario=scenario)
+    if partners_of is not None:
+        iamc = pd.concat([iamc, partner_iamc(direct, partners_of, model=model, scenario=scenario)],
+                         ignore_index=True)
     embodied = direct[em.EMBODIED_COLUMNS].assign(scenario=scenario)[EMBODIED_PARQUET_COLUMNS]
-    return ScenarioAccounts(intensities=proj, embodied=embodied.reset_index(drop=True), accounts=acc,
-                            coverage=coverage.assign(scenario=scenario), iamc=iamc)
+    return ScenarioAccounts(scenario=scenario, intensities=proj, embodied=embodied.reset_index(drop=True),
+                            accounts=acc, coverage=coverage.assign(scenario=scenario), iamc=iamc)

@@ -255,7 +255,8 @@ def embodied_accounts(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFra
     prod = markets[["region", "commodity", "period", "production"]].reset_index(drop=True)
     yf = markets[["region", "commodity", "period", "yield_factor"]].rename(columns={"yield_factor": "factor"})
     return scenario_accounts(dataset.intensities, prod, f, yf, int(markets["period"].min()),
-                             flow_units_of(dataset, "kt"), model=spec.model, scenario=spec.name)
+                             flow_units_of(dataset, "kt"), model=spec.model, scenario=spec.name,
+                             partners_of=spec.focus_region if spec.embodied.partners else None)
 
 
 COVERAGE_CSV_COLUMNS = ["scenario", "region", "commodity", "period", "indicator", "account", "covered",
@@ -341,7 +342,8 @@ def resolved_config(sf: ScenarioFile, specs: list[ScenarioSpec], dataset: Path,
                     config: CalibrationConfig) -> dict:
     """The configuration actually run, every default filled in (written as scenarios.yaml)."""
     out = {"dataset": str(dataset), "base_year": sf.base_year, "model": sf.model, "periods": list(sf.periods),
-           "focus_region": sf.focus_region, "calibration": config.model_dump(mode="json"), "scenarios": {}}
+           "focus_region": sf.focus_region, "embodied": sf.embodied.model_dump(mode="json"),
+           "calibration": config.model_dump(mode="json"), "scenarios": {}}
     for spec in specs:
         out["scenarios"][spec.name] = {
             "description": spec.description,
