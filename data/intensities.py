@@ -20,7 +20,8 @@ import pandas as pd
 from petra import emission_factors as ef
 
 UNITS = {"land": "ha/t", "water_green": "m3/t", "water_blue": "m3/t", "nitrogen": "kg/t", "n2o": "kg/t",
-         "ch4": "kg/t"}
+         "ch4": "kg/t",
+         "ch4_enteric": "kg/t"}
 
 
 WATER_GLOBAL_CODE = 999

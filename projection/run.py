@@ -262,6 +262,8 @@ def embodied_accounts(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFra
 COVERAGE_CSV_COLUMNS = ["scenario", "region", "commodity", "period", "indicator", "account", "covered",
                         "volume", "coverage"]
 COVERAGE_ACCOUNTS = ("imports", "exports", "production_based", "consumption_traced")
+COVERAGE_PRINTED = ("land", "pasture", "water_blue", "water_green", "nitrogen", "n2o", "ch4", "co2e")
+"""Indicators of the printed coverage table (gas sources such as ch4_enteric apply to a few products)."""
 
 
 def coverage_summary(coverage: pd.DataFrame, region: str) -> dict:
@@ -286,7 +288,9 @@ def coverage_lines(run: RunResult, region: str, account: str = "imports") -> lis
     c = c[(c["region"] == region) & (c["account"] == account) & (c["commodity"] == "total")]
     if c.empty:
         return []
+    c = c[c["indicator"].isin(COVERAGE_PRINTED)]
     w = c.groupby(["indicator", "period"])["coverage"].min().unstack("period")
+    w = w.reindex([i for i in COVERAGE_PRINTED if i in w.index])
     head = f"{'indicator':<20}" + "".join(f"{int(p):>8}" for p in w.columns)
     lines = [f"embodied {account} of {region}: share of the volume covered by intensities "
              "(lowest over scenarios)", head]

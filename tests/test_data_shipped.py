@@ -198,7 +198,7 @@ def test_region_counts():
 def test_intensities_units_and_missing_marked(ds):
     it = ds.intensities
     units = {"land": "ha/t", "water_green": "m3/t", "water_blue": "m3/t", "nitrogen": "kg/t", "n2o": "kg/t",
-             "ch4": "kg/t"}
+             "ch4": "kg/t", "ch4_enteric": "kg/t"}
     assert set(it["indicator"]) == set(units)
     for ind, unit in units.items():
         assert (it.loc[it["indicator"] == ind, "unit"] == unit).all()
@@ -206,7 +206,8 @@ def test_intensities_units_and_missing_marked(ds):
     # missing is an empty value, never 0; reported zeros exist only for blue water (rainfed), IFA N and
     # the CH4 of crops other than rice (IPCC has no CH4 source for them)
     zero = it[v == 0]
-    assert set(zero["indicator"]) <= {"water_blue", "nitrogen", "n2o", "ch4"}
+    assert set(zero["indicator"]) <= {"water_blue", "nitrogen", "n2o", "ch4", "ch4_enteric"}
+    assert (zero.loc[zero["indicator"] == "ch4_enteric", "commodity"] == "poultry_meat").all()
     assert (zero.loc[zero["indicator"] == "ch4", "commodity"] != "rice").all()
     assert (v.dropna() >= 0).all()
     assert it.loc[v.isna(), "source"].str.startswith("missing").all()

@@ -55,3 +55,33 @@ def test_one_home_for_emission_factors():
     n = pd.DataFrame({"commodity": ["rice", "wheat"], "value": [100.0, 100.0]})
     # 100 kg N: rice 100 x 0.003 x 44/28 = 0.4714 kg N2O; wheat 100 x 0.01 x 44/28 = 1.5714
     assert inten.n2o_from_nitrogen(n)["value"].tolist() == pytest.approx([0.471429, 1.571429], rel=1e-5)
+
+
+STOCK = Path("/work/shared/data-sources/gcamfaostat/GCAMFAOSTAT_AnimalStock.csv.gz")
+PROD = Path("/work/shared/data-sources/gcamfaostat/GCAMFAOSTAT_ProdPrice.csv.gz")
+
+
+def _fao(path, area, item, element, year):
+    df = pd.read_csv(path, comment="#")
+    row = df[(df["area_code"] == area) & (df["item_code"] == item) & (df["element"] == element)]
+    return float(row[str(year)].item())
+
+
+@pytest.mark.skipif(not STOCK.is_file(), reason="raw gcamfaostat download not available")
+def test_china_livestock_enteric_ch4_by_hand():
+    """china9 CHN (FAO 41 only) 2020, IPCC 2006 Tier 1 'Asia' factors: bovine meat = (cattle - milking
+    cows) x 47 kg CH4/head / cattle meat production; pig meat = pigs x 1.0 (developing) / pig meat."""
+    it = load_dataset(ROOT / "china9").intensities
+    got = it[(it["region"] == "CHN") & (it["period"] == 2020) & (it["indicator"] == "ch4_enteric")].set_index(
+        "commodity")["value"]
+    cattle = _fao(STOCK, 41, 866, "Stocks", 2020)
+    cows = _fao(STOCK, 41, 882, "Milk Animals", 2020)
+    beef = _fao(PROD, 41, 867, "Production", 2020)
+    assert got["bovine_meat"] == pytest.approx((cattle - cows) * 47.0 / beef, rel=1e-6)
+    pigs = _fao(STOCK, 41, 1034, "Stocks", 2020)
+    pork = _fao(PROD, 41, 1035, "Production", 2020)
+    assert got["pig_meat"] == pytest.approx(pigs * 1.0 / pork, rel=1e-6)
+    assert got["poultry_meat"] == 0.0
+    # livestock CH4 totals stay missing (manure CH4 has no source yet), never 0
+    ch4 = it[(it["region"] == "CHN") & (it["indicator"] == "ch4") & (it["commodity"] == "bovine_meat")]
+    assert ch4["value"].isna().all()
