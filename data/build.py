@@ -71,7 +71,9 @@ IFA_UNITS = {"China": [41], "India": [100], "USA": [231], "Brazil": [21], "Pakis
              "EU-27": [11, 255, 256, 27, 50, 167, 54, 63, 67, 68, 79, 84, 97, 104, 106, 119, 126, 134, 150,
                        173, 174, 183, 199, 198, 203, 210, 229]}
 IFA_ITEMS = {"Wheat": [15], "Rice": [27], "Maize": [56], "Soybean": [236], "SugarCrops": [156, 157, 161],
-             "OtherCoarseGrains": [44, 83, 75, 71, 79, 97, 89, 103, 108, 92, 94, 101]}
+             "OtherCoarseGrains": [44, 83, 75, 71, 79, 97, 89, 103, 108, 92, 94, 101],
+             # gcamfaostat FAO_ag_items_PRODSTAT column IFA_commodity = OtherOilSeeds (rapeseed is 270)
+             "OtherOilSeeds": [242, 296, 333, 292, 339, 260, 270, 280, 289, 267]}
 
 
 # ----------------------------------------------------------------------------------------- reading
@@ -436,8 +438,6 @@ def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped, years
     def n_reason(c, p):
         if c in LIVESTOCK:
             return "missing: livestock N (no source)"
-        if c == "rapeseed":
-            return "missing: IFA rapeseed inside OtherOilSeeds"
         return f"missing: IFA 2007/08 applied to {BASE_YEAR} only"
     src_n = f"IFA2009 x {BASE_YEAR} production"
     out.append(("nitrogen", nv, src_n, n_reason))
