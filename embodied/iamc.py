@@ -37,6 +37,7 @@ BASES = {
     "pasture": "Embodied Land|Pasture",
     "water_blue": "Embodied Water|Blue",
     "water_green": "Embodied Water|Green",
+    "water_total": "Embodied Water|Total",
     "nitrogen": "Embodied Nitrogen",
     "ch4": "Embodied Emissions|CH4",
     "n2o": "Embodied Emissions|N2O",

@@ -10,6 +10,7 @@ intensities.csv   scenario, region, commodity, period, indicator, value, unit, s
                   (the projected intensities used, with the year each value comes from)
 accounts.csv      scenario + `embodied_math.accounts` columns (totals over the routes with data)
 coverage.csv      scenario + `coverage.COVERAGE_COLUMNS`
+water.csv         scenario + the focus region's virtual water indicators (`water_indicators`)
 iamc.csv          model, scenario, region, variable, unit, year, value
 summary.json      source, dataset, scenarios, periods
 """
@@ -68,8 +69,8 @@ def account_run_folder(source: str | Path) -> tuple[list[ScenarioAccounts], dict
     markets = _read(source / "markets.parquet", MARKET_COLUMNS)
     units = flow_units_of(dataset, "kt")
     model = str(cfg.get("model") or "petra")
-    partners = bool((cfg.get("embodied") or {}).get("partners"))
-    focus = cfg.get("focus_region") if partners else None
+    settings = cfg.get("embodied") or {}
+    focus = cfg.get("focus_region")
     out = []
     for name, m in markets.groupby("scenario", sort=False):
         f = flows[flows["scenario"] == name].drop(columns="scenario").reset_index(drop=True)
@@ -77,7 +78,11 @@ def account_run_folder(source: str | Path) -> tuple[list[ScenarioAccounts], dict
         prod = m[["region", "commodity", "period", "production"]].reset_index(drop=True)
         yf = m[["region", "commodity", "period", "yield_factor"]].rename(columns={"yield_factor": "factor"})
         out.append(scenario_accounts(dataset.intensities, prod, f, yf, int(m["period"].min()), units,
-                                     model=model, scenario=str(name), partners_of=focus))
+                                     model=model, scenario=str(name),
+                                     partners_of=focus if settings.get("partners") else None,
+                                     water_region=focus,
+                                     thresholds=tuple(settings.get("pressure_thresholds", (1 / 3, 2 / 3))),
+                                     water_cap=dict(settings.get("water_cap") or {})))
     return out, {"dataset": str(dataset.path), "model": model,
                  "periods": sorted(int(p) for p in markets["period"].unique())}
 
@@ -94,7 +99,7 @@ def write_run_folder(source: str | Path, out: str | Path) -> dict:
 
     with atomic_output_dir(out, "embodied", [source]) as tmp:
         for name, attr in (("embodied", "embodied"), ("intensities", "intensities"), ("accounts", "accounts"),
-                           ("coverage", "coverage")):
+                           ("coverage", "coverage"), ("water", "water")):
             cat(attr).to_csv(tmp / f"{name}.csv", index=False, float_format="%.17g", na_rep="")
         pd.concat([r.iamc for r in results], ignore_index=True).to_csv(
             tmp / "iamc.csv", index=False, float_format="%.17g", na_rep="")

@@ -1,7 +1,7 @@
 """Virtual water indicators of staple-grain trade studies (pure functions).
 
 Definitions (shared indicator reference, section 5), for region R, crop C, period T and each water
-indicator (``water_blue``, ``water_green``, ...):
+indicator (``water_blue``, ``water_green`` and their sum ``water_total``, `add_total_water`):
 
 * virtual water content ``D_C = W_C / Y_C`` (m3/t) from the crop water requirement per hectare and the yield
   (`virtual_water_content`); in the post-processor D_C is the region's own intensity (m3/t), i.e. the water
@@ -29,6 +29,30 @@ from petra.embodied.embodied_math import check_flows, check_intensities, match_i
 
 ALL = "(all)"
 KEY = ["region", "commodity", "period", "indicator"]
+
+
+TOTAL_WATER = "water_total"
+"""Green + blue virtual water (m3/t); grey water is not in the data."""
+
+
+def add_total_water(intensities: pd.DataFrame) -> pd.DataFrame:
+    """The intensity table with ``water_total`` = ``water_green`` + ``water_blue`` (m3/t) for every
+    (region, commodity, period) that has both rows (missing if either is); a given ``water_total`` wins."""
+    ints = check_intensities(intensities)
+    keys = ["region", "commodity", "period"]
+    if (ints["indicator"] == TOTAL_WATER).any():
+        return ints
+    parts = []
+    for ind in ("water_green", "water_blue"):
+        w = ints[ints["indicator"] == ind]
+        f = np.array([units.factor(u, "m3/t") for u in w["unit"]]) if len(w) else np.empty(0)
+        parts.append(w[keys].assign(**{ind: w["value"].to_numpy(dtype=float) * f}))
+    both = parts[0].merge(parts[1], on=keys, how="inner")
+    if both.empty:
+        return ints
+    total = both[keys].assign(indicator=TOTAL_WATER, value=both["water_green"] + both["water_blue"],
+                              unit="m3/t", source="derived: water_green + water_blue")
+    return pd.concat([ints, total], ignore_index=True)
 
 
 def virtual_water_content(water_per_ha: np.ndarray | float, yield_t_per_ha: np.ndarray | float) -> np.ndarray:
@@ -161,6 +185,8 @@ def water_indicators(flows: pd.DataFrame, production: pd.DataFrame, intensities:
                      flow_units: Mapping[str, str] | str, *, cap: pd.DataFrame | None = None,
                      thresholds: tuple[float, float] = (1 / 3, 2 / 3),
                      carry_forward: bool = True) -> pd.DataFrame:
-    """All virtual water indicators in one table (see the module docstring); volumes in m3, MWSI in %."""
-    vw = virtual_water_trade(flows, production, intensities, flow_units, carry_forward=carry_forward)
+    """All virtual water indicators in one table (see the module docstring), green, blue and total;
+    volumes in m3, MWSI in %."""
+    vw = virtual_water_trade(flows, production, add_total_water(intensities), flow_units,
+                             carry_forward=carry_forward)
     return pressure_index(water_stress(vw, cap), thresholds)

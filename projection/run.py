@@ -17,6 +17,11 @@ all-or-nothing (`petra.atomic.atomic_output_dir`):
     embodied_coverage.csv    scenario, region, commodity (or total), period, indicator, account,
                              covered, volume, coverage: the share of each embodied value's volume
                              with known intensities
+    embodied_water.csv       the focus region's virtual water indicators per scenario, crop (and
+                             "(all)"), period and water_green / water_blue / water_total: content,
+                             V_i, V_e, V_n, W, MWSI against the file's embodied.water_cap, pressure
+                             coefficients and min-max indices over the periods, graded by
+                             embodied.pressure_thresholds
     run_log.csv              one row per solve: scenario, period, commodity, status, certificate,
                              QP solves, solver, seconds
     oscillations.csv         routes switching on-off-on and prices zig-zagging between periods
@@ -144,6 +149,7 @@ class ScenarioResult:
     seconds: dict = field(default_factory=dict)
     embodied: pd.DataFrame | None = None    # per route, period and indicator (embodied.parquet)
     coverage: pd.DataFrame | None = None    # of every embodied total (petra.embodied.coverage)
+    water: pd.DataFrame | None = None       # the focus region's virtual water indicators
 
     @property
     def ok(self) -> bool:
@@ -174,6 +180,10 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
     if base is None:
         base = calibrate(dataset, spec.elasticities, config, highs_options=highs_options)
     check_names(spec, base.names, file=scenario_file)
+    unknown = sorted(set(spec.embodied.water_cap) - set(base.names.region))
+    if unknown:
+        raise InputError(f"key 'embodied.water_cap': unknown region(s) {', '.join(unknown)}",
+                         file=scenario_file)
     p = base.problem
     r = base.dataset.routes
     arrays = driver_arrays(spec.drivers, base.names, spec.periods,
@@ -198,7 +208,8 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
                           seconds={"calibrate": base.seconds, "drivers": t1 - t0, "project": t2 - t1,
                                    "postprocess": t3 - t2},
                           embodied=None if acc is None else acc.embodied,
-                          coverage=None if acc is None else acc.coverage)
+                          coverage=None if acc is None else acc.coverage,
+                          water=None if acc is None else acc.water)
 
 
 def quantity_unit(dataset: Dataset) -> str:
@@ -256,7 +267,9 @@ def embodied_accounts(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFra
     yf = markets[["region", "commodity", "period", "yield_factor"]].rename(columns={"yield_factor": "factor"})
     return scenario_accounts(dataset.intensities, prod, f, yf, int(markets["period"].min()),
                              flow_units_of(dataset, "kt"), model=spec.model, scenario=spec.name,
-                             partners_of=spec.focus_region if spec.embodied.partners else None)
+                             partners_of=spec.focus_region if spec.embodied.partners else None,
+                             water_region=spec.focus_region, thresholds=spec.embodied.pressure_thresholds,
+                             water_cap=dict(spec.embodied.water_cap))
 
 
 COVERAGE_CSV_COLUMNS = ["scenario", "region", "commodity", "period", "indicator", "account", "covered",
@@ -438,6 +451,11 @@ def write_run(run: RunResult, out: str | Path, *, plots: bool = True,
             coverage = pd.concat([r.coverage for r in with_embodied], ignore_index=True)
             coverage[COVERAGE_CSV_COLUMNS].to_csv(tmp / "embodied_coverage.csv", index=False,
                                                   float_format="%.6g")
+            water = [r.water for r in with_embodied if r.water is not None]
+            if water:
+                w = pd.concat(water, ignore_index=True)
+                w[["scenario", *[c for c in w.columns if c != "scenario"]]].to_csv(
+                    tmp / "embodied_water.csv", index=False, float_format="%.8g", na_rep="")
         log = pd.concat([r.log for r in run.results], ignore_index=True)
         log.to_csv(tmp / "run_log.csv", index=False, float_format="%.6g")
         pd.concat([r.oscillations for r in run.results], ignore_index=True).to_csv(

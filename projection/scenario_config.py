@@ -19,6 +19,7 @@ Layout (every key optional except `scenarios`; see runs/default.yaml for a comme
     embodied:                  # embodied-resource accounts of `petra run`
       partners: false          # IAMC values of the focus region's imports per partner (BRA>CHN)
       pressure_thresholds: [0.333, 0.667]   # grades of the water-pressure index (low/medium/high)
+      water_cap: {CHN: 700}    # national water-use caps, km3/yr (water-stress indices MWSI)
     uncertainty: [...]         # distributions for `petra ensemble` (petra.projection.uncertainty_rules);
                                # `petra run` solves the central case and ignores them
 
@@ -194,6 +195,16 @@ class EmbodiedSettings(_Strict):
     pressure_thresholds: tuple[float, float] = Field(
         (1 / 3, 2 / 3), description="grades of the normalised water-pressure index: below the first "
         "'low', from it to the second 'medium', above 'high'")
+    water_cap: dict[str, float] = Field(
+        default_factory=dict, description="national water-use cap LQ per region, km3 per year (e.g. CHN: "
+        "700), for the water-stress indices MWSI = V / LQ x 100")
+
+    @field_validator("water_cap")
+    @classmethod
+    def _cap(cls, c):
+        if any(not v > 0 for v in c.values()):
+            raise ValueError("caps must be positive volumes in km3 per year")
+        return c
 
     @field_validator("pressure_thresholds")
     @classmethod
