@@ -432,9 +432,30 @@ def known_sum(df: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataF
 
 
 def _components(df: pd.DataFrame, region_col: str, name: str, partial: bool = False) -> pd.DataFrame:
+    """Sums per region (`region_col`), commodity, period and indicator in one pass: value (strict, or
+    over the known parts with `partial`), flow (all rows) and covered (flow of the rows with a value)."""
     keys = ["region", "commodity", "period", "indicator"]
-    g = (known_sum if partial else strict_sum)(df.rename(columns={region_col: "region"}), keys)
+    d = df.rename(columns={region_col: "region"})
+    known = d["value"].notna().to_numpy()
+    flow = d["flow"].to_numpy(dtype=float)
+    d = d[keys].assign(value=np.where(known, d["value"].to_numpy(dtype=float), 0.0), flow=flow,
+                       covered=np.where(known, flow, 0.0), _missing=(~known).astype(np.int64),
+                       _n=np.ones(len(d), dtype=np.int64))
+    g = d.groupby(keys, sort=True, dropna=False, observed=True)[
+        ["value", "flow", "covered", "_missing", "_n"]].sum()
+    bad = (g["_missing"] == g["_n"]) if partial else (g["_missing"] > 0)
+    g.loc[bad.to_numpy(), "value"] = np.nan
+    g = g.drop(columns=["_missing", "_n"]).reset_index()
+    for k in ("region", "commodity", "indicator"):  # back from categorical keys (`_categorical`)
+        g[k] = g[k].astype(object)
+    g["period"] = g["period"].astype(np.int64)
     return g.assign(component=name)
+
+
+def _categorical(df: pd.DataFrame) -> pd.DataFrame:
+    """Key columns as categoricals: factorised once, grouped fast by every `_components` call."""
+    return df.astype({k: "category" for k in ("exporter", "importer", "commodity", "indicator", "period")
+                      if k in df.columns})
 
 
 def production_embodied(production: pd.DataFrame, intensities: pd.DataFrame,
@@ -467,13 +488,25 @@ def accounts_from_parts(prod_e: pd.DataFrame, route_e: pd.DataFrame, tr_e: pd.Da
     """`accounts` from embodied production (`production_embodied`), route flows (`embodied_flows`) and
     traced flows (`traced_embodied`, or None). With `partial`, a region-commodity value sums the routes
     whose intensity is known (NaN only if none is); otherwise any missing part makes it NaN."""
+    return accounts_and_components(prod_e, route_e, tr_e, out_units, partial=partial)[0]
+
+
+def accounts_and_components(prod_e: pd.DataFrame, route_e: pd.DataFrame, tr_e: pd.DataFrame | None,
+                            out_units: dict[str, str], *, partial: bool = False
+                            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`accounts_from_parts` and the long sums behind it (region, commodity, period, indicator, value,
+    flow, covered, component): each account's quantity and the part of it with known intensities
+    (`petra.embodied.coverage.coverage`)."""
+    prod_e, route_e = _categorical(prod_e), _categorical(route_e)
+    tr_e = _categorical(tr_e) if tr_e is not None else None
     parts = [_components(prod_e, "exporter", "production_based", partial),
              _components(route_e, "exporter", "exports", partial),
              _components(route_e, "importer", "imports", partial)]
     traced = tr_e
     if tr_e is not None:
         parts.append(_components(tr_e, "importer", "consumption_traced", partial))
-        parts.append(_components(tr_e[tr_e["exporter"] != tr_e["importer"]], "importer", "imports_traced",
+        other = tr_e["exporter"].to_numpy(dtype=object) != tr_e["importer"].to_numpy(dtype=object)
+        parts.append(_components(tr_e[other], "importer", "imports_traced",
                                  partial))
     long = pd.concat(parts, ignore_index=True)
     idx = ["region", "commodity", "period", "indicator", "component"]
@@ -493,7 +526,8 @@ def accounts_from_parts(prod_e: pd.DataFrame, route_e: pd.DataFrame, tr_e: pd.Da
             "net_exports", "consumption_direct"]
     if traced is not None:
         cols += ["consumption_traced", "imports_traced"]
-    return out[cols].sort_values(["region", "commodity", "period", "indicator"]).reset_index(drop=True)
+    out = out[cols].sort_values(["region", "commodity", "period", "indicator"]).reset_index(drop=True)
+    return out, long
 
 
 def reexport_comparison(direct: pd.DataFrame, traced: pd.DataFrame) -> pd.DataFrame:

@@ -57,8 +57,9 @@ def scenario_accounts(intensities: pd.DataFrame, production: pd.DataFrame, flows
     prod_e, _ = em.production_embodied(production, table, flow_units, **kw)
     traced = em.trace_origins(production, flows)
     tr_e, _ = em.traced_embodied(traced, table, flow_units, **kw)
-    acc = em.accounts_from_parts(prod_e, direct, tr_e, em.indicator_units(table), partial=True)
-    coverage = cov.coverage(prod_e, direct, tr_e)
+    acc, components = em.accounts_and_components(prod_e, direct, tr_e, em.indicator_units(table),
+                                                 partial=True)
+    coverage = cov.coverage(components)
     iamc = iamc_table(acc, model=model, scenario=scenario)
     if partners_of is not None:
         iamc = pd.concat([iamc, partner_iamc(direct, partners_of, model=model, scenario=scenario)],

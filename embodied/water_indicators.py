@@ -174,9 +174,15 @@ def grade(index: np.ndarray, thresholds: tuple[float, float] = (1 / 3, 2 / 3)) -
 def pressure_index(df: pd.DataFrame, thresholds: tuple[float, float] = (1 / 3, 2 / 3)) -> pd.DataFrame:
     """Add I_i, I_e, I_n (min-max over the periods of each region, crop and indicator) and their grades."""
     out = df.sort_values(KEY).reset_index(drop=True)
-    g = out.groupby(["region", "commodity", "indicator"], sort=False)
     for s, kind in (("i", "imports"), ("e", "exports"), ("n", "net")):
-        out[f"I_{s}"] = g[f"P_{s}"].transform(lambda x, k=kind: normalise_pressure(x.to_numpy(), k))
+        # normalise_pressure per group, vectorised: min and max over the group's finite values
+        p = out[f"P_{s}"].where(np.isfinite(out[f"P_{s}"]))
+        lo = p.groupby([out["region"], out["commodity"], out["indicator"]], sort=False).transform("min")
+        hi = p.groupby([out["region"], out["commodity"], out["indicator"]], sort=False).transform("max")
+        span = (hi - lo).to_numpy(dtype=float)
+        num = (hi - p) if kind in ("imports", "net") else (p - lo)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"I_{s}"] = np.where(span > 0, num.to_numpy(dtype=float) / span, np.nan)
         out[f"grade_{s}"] = grade(out[f"I_{s}"].to_numpy(), thresholds)
     return out
 

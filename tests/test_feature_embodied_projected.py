@@ -17,6 +17,7 @@ import petra.data
 from petra.cli import app
 from petra.dataset import load_dataset
 from petra.embodied import coverage as cov
+from petra.embodied import embodied_math as em
 from petra.embodied.projected import latest_known, project_intensities
 from petra.projection.run import run_scenarios
 
@@ -81,22 +82,38 @@ def test_projection_rule_by_hand():
 
 def test_coverage_by_hand():
     # imports of C: 60 kt soy from A (known), 30 kt soy from B (missing), 10 kt beef from A (missing)
-    rows = pd.DataFrame(
+    flows = pd.DataFrame(
         {
             "exporter": ["A", "B", "A"],
             "importer": "C",
             "commodity": ["soy", "soy", "beef"],
             "period": 2030,
-            "indicator": "land",
             "flow": [60.0, 30.0, 10.0],
-            "value": [1.0, np.nan, np.nan],
         }
     )
-    prod = rows.iloc[:0]
-    c = cov.coverage(prod, rows).set_index(["region", "commodity", "account"])
+    ints = _ints(
+        [
+            ("A", "soy", 2030, "land", 1.0, "ha/t"),
+            ("B", "soy", 2030, "land", np.nan, "ha/t"),
+            ("A", "beef", 2030, "land", np.nan, "ha/t"),
+        ]
+    )
+    prod = pd.DataFrame(
+        {"region": ["A", "B"], "commodity": "soy", "period": 2030, "production": [100.0, 50.0]}
+    )
+    direct, _ = em.embodied_flows(flows, ints, "kt", carry_forward=False)
+    prod_e, _ = em.production_embodied(prod, ints, "kt", carry_forward=False)
+    acc, comp = em.accounts_and_components(prod_e, direct, None, {"land": "ha"}, partial=True)
+    c = cov.coverage(comp).set_index(["region", "commodity", "account"])
     assert c.loc[("C", "total", "imports"), "coverage"] == pytest.approx(0.60)  # 60 / 100
     assert c.loc[("C", "soy", "imports"), "coverage"] == pytest.approx(60 / 90)
     assert c.loc[("A", "total", "exports"), "coverage"] == pytest.approx(60 / 70)
+    assert c.loc[("A", "total", "production_based"), "coverage"] == pytest.approx(1.0)
+    assert c.loc[("B", "total", "production_based"), "coverage"] == pytest.approx(0.0)
+    # the total sums the known part only: 60,000 t x 1 ha/t
+    a = acc.set_index(["region", "commodity", "indicator"])
+    assert a.loc[("C", "soy", "land"), "imports"] == pytest.approx(60000.0)
+    assert math.isnan(a.loc[("C", "beef", "land"), "imports"])
 
 
 @pytest.fixture(scope="module")
