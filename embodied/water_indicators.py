@@ -70,8 +70,8 @@ def virtual_water_trade(flows: pd.DataFrame, production: pd.DataFrame, intensiti
 
     Uses each region's own water intensity (`content`, m3/t). Returns KEY + content_m3_per_t, imports_t,
     exports_t, production_t, V_i, V_e, V_n, W (m3), impact_imports, impact_exports, impact_net. With
-    `total`, adds per (region, period, indicator) a commodity ``(all)`` row summing the crops (NaN if a part
-    is missing).
+    `total`, adds per (region, period, indicator) a commodity ``(all)`` row summing the crops whose content
+    is known (tonnes and volumes alike; products without water data, e.g. livestock, are left out).
     """
     ints = check_intensities(intensities)
     if indicators is None:
@@ -106,11 +106,11 @@ def virtual_water_trade(flows: pd.DataFrame, production: pd.DataFrame, intensiti
     out["V_n"] = out["V_i"] - out["V_e"]
     out["W"] = content * out["production_t"]
     if total:
-        sums = out.assign(_nan=out["content_m3_per_t"].isna()).groupby(
-            ["region", "period", "indicator"], sort=True)
-        agg = sums[["imports_t", "exports_t", "production_t", "V_i", "V_e", "V_n", "W"]].sum()
-        nan = sums["_nan"].any()
-        agg.loc[nan, ["V_i", "V_e", "V_n", "W"]] = np.nan
+        # over the crops with a known content (the tonnes too, so that ratios stay consistent); the
+        # coverage of the total is the covered share of the tonnes (embodied_coverage.csv in a run)
+        known = out[out["content_m3_per_t"].notna()]
+        agg = known.groupby(["region", "period", "indicator"], sort=True)[
+            ["imports_t", "exports_t", "production_t", "V_i", "V_e", "V_n", "W"]].sum()
         agg = agg.reset_index().assign(commodity=ALL)
         with np.errstate(divide="ignore", invalid="ignore"):
             agg["content_m3_per_t"] = np.where(agg["production_t"] > 0, agg["W"] / agg["production_t"],

@@ -109,6 +109,11 @@ def test_water_stress_of_the_focus_region_in_a_run(tmp_path):
         # V_i = China's own content x its imports; MWSI_i = V_i / 700 km3 x 100
         assert row["V_i"] == pytest.approx(content * imports_t, rel=1e-9)
         assert row["MWSI_i"] == pytest.approx(content * imports_t / 700e9 * 100, rel=1e-9)
+    # the (all) row sums the crops with water data (livestock has none): soybeans included
+    allrow = w.loc[("(all)", 2030, "water_total")]
+    crops = r.water[(r.water["period"] == 2030) & (r.water["indicator"] == "water_total")
+                    & (r.water["commodity"] != "(all)")]
+    assert allrow["V_i"] == pytest.approx(crops["V_i"].sum(min_count=1), rel=1e-12) and allrow["V_i"] > 0
     # grades follow the file's thresholds (0.1, 0.2), not the default thirds
     soy = r.water[(r.water["commodity"] == "soybeans") & (r.water["indicator"] == "water_total")]
     for i, g in zip(soy["I_i"], soy["grade_i"], strict=True):
