@@ -48,7 +48,7 @@ def scenario_accounts(intensities: pd.DataFrame, production: pd.DataFrame, flows
     (`petra.embodied.iamc.partner_iamc`). With `water_region`, `water` holds its virtual water
     indicators (`petra.embodied.water_indicators`: content, trade, stress against `water_cap` (km3 per
     year by region), pressure index over the scenario's periods graded by `thresholds`)."""
-    ints = wi.add_total_water(em.derive_ghg(intensities))
+    ints = em.derive_ghg(intensities)
     periods = sorted({int(p) for p in flows["period"]} | {int(p) for p in production["period"]})
     proj = project_intensities(ints, periods, base_period, yield_factor)
     table = proj.drop(columns="known_period")
