@@ -17,6 +17,7 @@ import pandas as pd
 
 from petra.embodied import coverage as cov
 from petra.embodied import embodied_math as em
+from petra.embodied import units
 from petra.embodied import water_indicators as wi
 from petra.embodied.iamc import iamc_table, partner_iamc
 from petra.embodied.projected import project_intensities
@@ -67,7 +68,8 @@ def scenario_accounts(intensities: pd.DataFrame, production: pd.DataFrame, flows
     embodied = direct[em.EMBODIED_COLUMNS].assign(scenario=scenario)[EMBODIED_PARQUET_COLUMNS]
     water = None
     if water_region is not None:
-        cap = pd.DataFrame([(r, np.nan, v * 1e9) for r, v in (water_cap or {}).items()],
+        km3 = units.factor("km3", "m3")
+        cap = pd.DataFrame([(r, np.nan, v * km3) for r, v in (water_cap or {}).items()],
                            columns=["region", "period", "value"])
         # the region's own trade and production are all its indicators need
         f = flows[(flows["importer"] == water_region) | (flows["exporter"] == water_region)]
