@@ -28,7 +28,8 @@ all-or-nothing (`petra.atomic.atomic_output_dir`):
     scenarios.yaml           the resolved configuration (every rule, defaults filled) for provenance
     plots/                   prices, focus-region imports by partner, bilateral flows
     summary.json             dataset, periods, scenarios, status, certificates, circulation (total
-                             flow / net exports needed, per period) (no times)
+                             flow / net exports needed, per period), the focus region's embodied
+                             coverage (no times)
 
 Everything except the `seconds` column of run_log.csv is byte-identical between two runs of the
 same command.
