@@ -4,6 +4,8 @@ IAMC output can hold the focus region's imports per partner as directional regio
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +39,24 @@ KEY = ["scenario", "period", "exporter", "importer", "commodity", "indicator"]
 def run_dir(tmp_path_factory):
     base = tmp_path_factory.mktemp("partners")
     (base / "small.yaml").write_text(SMALL)
-    res = CliRunner().invoke(app, ["run", str(base / "small.yaml"), "--out", str(base / "run"), "--quiet",
-                                   "--no-plots"])
-    assert res.exit_code == 0, res.output
+    # in a fresh process, as a user runs it (its solves leave no state in the test process)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from petra.cli import app; app()",
+            "run",
+            str(base / "small.yaml"),
+            "--out",
+            str(base / "run"),
+            "--quiet",
+            "--no-plots",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
     return base / "run"
 
 
@@ -51,14 +68,24 @@ def test_embodied_parquet_per_route(run_dir):
     used = f[f["flow"] > 0]
     # every used route of every scenario and period has its land row (value missing where unknown)
     land = e[e["indicator"] == "land"].merge(used, on=KEY[:5])
-    assert len(land) == len(used[used["flow"] > 1e-9 * used.groupby(["scenario", "period", "commodity"])[
-        "flow"].transform("max")])
+    assert len(land) == len(
+        used[used["flow"] > 1e-9 * used.groupby(["scenario", "period", "commodity"])["flow"].transform("max")]
+    )
     # soy_tariff 2030, USA -> CHN soybeans blue water = flow (kt) x 1000 x USA's M&H-based m3/t
     it = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "china9" / "intensities.csv")
-    blue = it[(it["region"] == "USA") & (it["commodity"] == "soybeans") & (it["indicator"] == "water_blue")
-              & (it["period"] == 2020)]["value"].item()
-    flow = used[(used["scenario"] == "soy_tariff") & (used["period"] == 2030) & (used["exporter"] == "USA")
-                & (used["importer"] == "CHN") & (used["commodity"] == "soybeans")]["flow"].item()
+    blue = it[
+        (it["region"] == "USA")
+        & (it["commodity"] == "soybeans")
+        & (it["indicator"] == "water_blue")
+        & (it["period"] == 2020)
+    ]["value"].item()
+    flow = used[
+        (used["scenario"] == "soy_tariff")
+        & (used["period"] == 2030)
+        & (used["exporter"] == "USA")
+        & (used["importer"] == "CHN")
+        & (used["commodity"] == "soybeans")
+    ]["flow"].item()
     got = e.set_index(KEY).loc[("soy_tariff", 2030, "USA", "CHN", "soybeans", "water_blue"), "value"]
     assert got == pytest.approx(flow * 1000 * blue, rel=1e-12)
 
@@ -87,7 +114,8 @@ def test_a_folder_that_is_not_a_run_is_bad_input(run_dir, tmp_path):
     for name in ("flows.parquet", "scenarios.yaml"):
         (tmp_path / "broken" / name).write_bytes((run_dir / name).read_bytes())
     pd.read_parquet(run_dir / "markets.parquet").drop(columns="yield_factor").to_parquet(
-        tmp_path / "broken" / "markets.parquet")
+        tmp_path / "broken" / "markets.parquet"
+    )
     res = CliRunner().invoke(app, ["embodied", str(tmp_path / "broken"), "--out", str(tmp_path / "e")])
     assert res.exit_code == 2
     assert "markets.parquet" in res.output and "yield_factor" in res.output
@@ -102,10 +130,18 @@ def test_partner_values_as_directional_regions(run_dir):
     nomenclature.DataStructureDefinition(DEFINITIONS).validate(df)
     assert "BRA>CHN" in df.region and "USA>CHN" in df.region
     e = pd.read_parquet(run_dir / "embodied.parquet")
-    sel = e[(e["scenario"] == "ref") & (e["period"] == 2030) & (e["exporter"] == "BRA")
-            & (e["importer"] == "CHN") & (e["indicator"] == "land")]
-    v = df.filter(scenario="ref", region="BRA>CHN", year=2030,
-                  variable="Embodied Land|Cropland|Imports").data["value"].item()
+    sel = e[
+        (e["scenario"] == "ref")
+        & (e["period"] == 2030)
+        & (e["exporter"] == "BRA")
+        & (e["importer"] == "CHN")
+        & (e["indicator"] == "land")
+    ]
+    v = (
+        df.filter(scenario="ref", region="BRA>CHN", year=2030, variable="Embodied Land|Cropland|Imports")
+        .data["value"]
+        .item()
+    )
     assert v == pytest.approx(sel["value"].sum() / 1e6, rel=1e-12)  # ha -> million ha
     # the partners' values add up to CHN's total over the same known routes
     tot = df.filter(scenario="ref", region="CHN", year=2030, variable="Embodied Land|Cropland|Imports")
