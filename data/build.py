@@ -23,12 +23,13 @@ import tomli_w
 
 from petra.atomic import atomic_output_dir
 from petra.data import intensities as inten
-from petra.data import mirror, transport
+from petra.data import livestock, mirror, transport
 from petra.data.commodities import MAPPINGS, load_commodities, load_item_map, split_codes, to_primary
 from petra.data.faostat import read_text_csv, read_wide
 from petra.data.netviz import read_netviz
 from petra.data.regions import SCHEMES, load_area_map, map_areas, region_names
 from petra.dataset import load_dataset
+from petra.emission_factors import NON_RICE_CROP_CH4, is_flooded_rice
 from petra.errors import InputError
 
 BASE_YEAR = 2010
@@ -37,6 +38,8 @@ LIVESTOCK = {"bovine_meat", "pig_meat", "poultry_meat", "sheep_meat", "dairy"}
 US = 231
 FLOAT_FORMAT = "%.12g"
 """CSV number format of quantities, prices and costs (12 significant digits keep balances exact)."""
+INTENSITY_FLOAT_FORMAT = "%.7g"
+"""CSV number format of intensities (ratios of source data with 2-5 significant digits; 7 are plenty)."""
 
 # Sources a complete market year needs (production, prices, trade): observed years are the years
 # every one of them covers. Keys name the sources in dataset.toml [provenance.years].
@@ -53,6 +56,7 @@ INTENSITY_SOURCES = {
                        "year's production (water_green, water_blue)",
     "nitrogen": "fertilizer-by-crop-ifa: IFA 2007/08 N by crop, applied to the base year only "
                 "(nitrogen, n2o)",
+    "animal_stock": "gcamfaostat GCAMFAOSTAT_AnimalStock: FAOSTAT QCL livestock numbers (ch4_enteric)",
 }
 PRICE_OBSERVED = ""
 PRICE_FILLED = "FILLED: world average producer unit value"
@@ -67,7 +71,9 @@ IFA_UNITS = {"China": [41], "India": [100], "USA": [231], "Brazil": [21], "Pakis
              "EU-27": [11, 255, 256, 27, 50, 167, 54, 63, 67, 68, 79, 84, 97, 104, 106, 119, 126, 134, 150,
                        173, 174, 183, 199, 198, 203, 210, 229]}
 IFA_ITEMS = {"Wheat": [15], "Rice": [27], "Maize": [56], "Soybean": [236], "SugarCrops": [156, 157, 161],
-             "OtherCoarseGrains": [44, 83, 75, 71, 79, 97, 89, 103, 108, 92, 94, 101]}
+             "OtherCoarseGrains": [44, 83, 75, 71, 79, 97, 89, 103, 108, 92, 94, 101],
+             # gcamfaostat FAO_ag_items_PRODSTAT column IFA_commodity = OtherOilSeeds (rapeseed is 270)
+             "OtherOilSeeds": [242, 296, 333, 292, 339, 260, 270, 280, 289, 267]}
 
 
 # ----------------------------------------------------------------------------------------- reading
@@ -89,10 +95,13 @@ def read_sources(src: Path) -> dict:
                           "product": water["Product"].str.strip(), "water": water["Water"].str.strip(),
                           "value": pd.to_numeric(water["Value"], errors="coerce")}).dropna()
     water["area"] = water["area"].astype(int)
+    conc = read_text_csv(src / "water-footprint-mekonnen-hoekstra" / "regions_concordance_water.csv")
+    water_codes = inten.water_code_map(conc["Area.Code"], conc["Code_water"])
     ifa = pd.read_csv(src / "fertilizer-by-crop-ifa" / "IFA_Fert_ktN.csv", comment="#")
+    stock = read_wide(src / "gcamfaostat" / "GCAMFAOSTAT_AnimalStock.csv.gz")
     (sugar_item,) = [int(i) for i in load_commodities()["fbs_item"] if i]  # FBS 2542 sugar (raw eq.)
     return {"trade": trade, "pv": pv, "ha": ha, "prod_old": prod_old, "deflator": defl, "water": water,
-            "ifa": ifa, "fbs_sugar": read_fbs(src, sugar_item)}
+            "water_codes": water_codes, "ifa": ifa, "stock": stock, "fbs_sugar": read_fbs(src, sugar_item)}
 
 
 def read_fbs(src: Path, item: int) -> pd.DataFrame:
@@ -116,7 +125,8 @@ def source_years(raw: dict) -> dict[str, list[int]]:
             "production_value": sorted(int(y) for y in has_both.index[has_both]),
             "sugar_production": sorted(int(y) for y in raw["fbs_sugar"]["year"].unique()),
             "deflator": sorted(int(y) for y in raw["deflator"].dropna().index),
-            "area_harvested": sorted(int(y) for y in raw["ha"]["year"].unique())}
+            "area_harvested": sorted(int(y) for y in raw["ha"]["year"].unique()),
+            "animal_stock": sorted(int(y) for y in raw["stock"]["year"].unique())}
 
 
 def observed_years(coverage: dict[str, list[int]], first: int = BASE_YEAR) -> list[int]:
@@ -143,6 +153,7 @@ def supplied_years(coverage: dict[str, list[int]], years: list[int]) -> dict[str
     out["area_harvested"] = [y for y in years if y in coverage["area_harvested"]]
     out["water_footprint"] = list(years)
     out["nitrogen"] = [BASE_YEAR]
+    out["animal_stock"] = [y for y in years if y in coverage["animal_stock"]]
     return out
 
 
@@ -162,7 +173,7 @@ def restrict_years(raw: dict, years: list[int]) -> dict:
     """The raw frames cut to the observed years (the deflator keeps every year: freight is deflated
     from its own price year)."""
     out = dict(raw)
-    for key in ("trade", "pv", "ha", "fbs_sugar"):
+    for key in ("trade", "pv", "ha", "fbs_sugar", "stock"):
         out[key] = raw[key][raw[key]["year"].isin(years)].reset_index(drop=True)
     return out
 
@@ -407,9 +418,10 @@ def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped, years
                 wf = w[(w["product"] == product) & (w["water"] == kind)].set_index("area")["value"]
                 if kind == "green":  # a zero green footprint means "not grown in 1996-2005": no data
                     wf = wf[wf > 0]
-                glob = wf.get(999, np.nan)
+                glob = wf.get(inten.WATER_GLOBAL_CODE, np.nan)
                 cr = crop[(crop["commodity"] == c.commodity) & (crop["item_code"] == item)]
-                v = cr["value"].to_numpy() * cr["area"].map(wf).fillna(glob).to_numpy()
+                per_t = inten.water_per_tonne(cr["area"], wf, raw["water_codes"])
+                v = cr["value"].to_numpy() * per_t.fillna(glob).to_numpy()
                 vols.append(cr[["area"] + keys].assign(value=v))
         vol = pd.concat(vols, ignore_index=True).groupby(["area"] + keys, as_index=False)["value"].sum()
         wv = inten.ratio_by_region(vol, prod[["area"] + keys + ["value"]], keys)
@@ -426,21 +438,30 @@ def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped, years
     def n_reason(c, p):
         if c in LIVESTOCK:
             return "missing: livestock N (no source)"
-        if c == "rapeseed":
-            return "missing: IFA rapeseed inside OtherOilSeeds"
         return f"missing: IFA 2007/08 applied to {BASE_YEAR} only"
     src_n = f"IFA2009 x {BASE_YEAR} production"
     out.append(("nitrogen", nv, src_n, n_reason))
-    out.append(("n2o", inten.n2o_from_nitrogen(nv), "IFA2009 x IPCC2006 EF1 x 44/28",
+    out.append(("n2o", inten.n2o_from_nitrogen(nv), "IFA2009 x IPCC2006 EF1 (rice: flooded) x 44/28",
                 n_reason))
-    out.append(("ch4", nv.iloc[0:0], "",
-                lambda c, p: ("missing: rice CH4 (no source)"
-                              if c == "rice" else "missing: livestock CH4 (no source)"
-                              if c in LIVESTOCK else "missing: crop CH4 (no source)")))
+    # crop CH4: IPCC has a CH4 source for flooded rice only; other crops emit none (0, not missing)
+    no_ch4 = [c for c in crops if not is_flooded_rice(c)]
+    zero = pd.DataFrame([(r, c, y, NON_RICE_CROP_CH4) for r in regions for c in no_ch4 for y in years],
+                        columns=["region", "commodity", "year", "value"])
+    out.append(("ch4", zero, "IPCC: no crop CH4 but rice",
+                lambda c, p: ("missing: rice CH4 (no cultivation period)"
+                              if c == "rice" else "missing: livestock manure CH4 (no source)")))
     frames = []
     for ind, vals, src, reason in out:
         v = vals.rename(columns={"year": "period"})[["region", "commodity", "period", "value"]]
         frames.append(inten.complete(v, regions, commodities, years, ind, src, reason))
+    # enteric CH4 of livestock products only (IPCC 2006 Tier 1 per head x FAOSTAT animal numbers)
+    heads = livestock.head_counts(raw["stock"])
+    kg = with_region(livestock.enteric_ch4(heads, livestock.ipcc_regions(amap)), scheme, amap, unmapped)
+    ent = inten.ratio_by_region(kg[["area"] + keys + ["value"]], prod[["area"] + keys + ["value"]], keys)
+    ent = ent.rename(columns={"year": "period"})[["region", "commodity", "period", "value"]]
+    frames.append(inten.complete(ent, regions, [c for c in commodities if c in LIVESTOCK], years,
+                                 "ch4_enteric", "IPCC2006 T10.10-11 x FAOSTAT heads",
+                                 lambda c, p: "missing: no animal numbers or production"))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -525,7 +546,7 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
         com[["commodity", "name", "unit"]].to_csv(tmp / "commodities.csv", index=False)
         obs_markets.to_csv(tmp / "observed_markets.csv", index=False, float_format=FLOAT_FORMAT)
         obs_flows.to_csv(tmp / "observed_flows.csv", index=False, float_format=FLOAT_FORMAT)
-        ints.to_csv(tmp / "intensities.csv", index=False, float_format=FLOAT_FORMAT)
+        ints.to_csv(tmp / "intensities.csv", index=False, float_format=INTENSITY_FLOAT_FORMAT)
         fills.to_csv(tmp / "price_fills.csv", index=False)
         meta = dataset_metadata(scheme, rate, cov)
         (tmp / "dataset.toml").write_text(tomli_w.dumps(meta), encoding="utf-8")

@@ -5,8 +5,10 @@ Pure functions over country-level frames (FAO area codes already mapped to `regi
   water_green m3/t   Mekonnen & Hoekstra (2011) national green footprints, production-weighted
   water_blue  m3/t   same, blue
   nitrogen    kg/t   IFA (Heffer 2009) N applied 2007/08 per t of 2007/08 production
-  n2o         kg/t   nitrogen * 0.01 kg N2O-N/kg N (IPCC 2006 EF1) * 44/28
-  ch4         kg/t   no source in the raw data: rows with empty value and the reason
+  n2o         kg/t   nitrogen * EF1 * 44/28 (IPCC 2006: EF1 0.01 kg N2O-N/kg N, 0.003 for flooded rice)
+  ch4         kg/t   0 for crops other than rice (no IPCC source); rice and livestock: no source in the
+                     raw data (rows with an empty value and the reason)
+Emission factors come from petra.emission_factors (one home, shared with the post-processor).
 Values are per t of the model commodity's unit (rice: milled equivalent; sugar: raw sugar).
 """
 
@@ -15,10 +17,35 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-EF1 = 0.01
-N2O_PER_N = 44.0 / 28.0
+from petra import emission_factors as ef
+
 UNITS = {"land": "ha/t", "water_green": "m3/t", "water_blue": "m3/t", "nitrogen": "kg/t", "n2o": "kg/t",
-         "ch4": "kg/t"}
+         "ch4": "kg/t",
+         "ch4_enteric": "kg/t"}
+
+
+WATER_GLOBAL_CODE = 999
+"""Mekonnen & Hoekstra's 'Global average' row (used for producing countries without a value)."""
+
+
+def water_code_map(fao_codes: pd.Series, water_codes: pd.Series) -> dict[int, int]:
+    """FAO area code -> the area code of Mekonnen & Hoekstra's water table, from the concordance
+    shipped with it (`regions_concordance_water.csv`: Area.Code -> Code_water). The table uses one
+    row for areas FAO splits: 351 China for 41 China mainland (and 96 Hong Kong, 128 Macao, 214
+    Taiwan), 186 Serbia and Montenegro for 272 and 273, 206 Sudan (former) for 276 and 277; 999
+    (global average) for Liechtenstein and a few territories. Unparseable cells are skipped."""
+    a = pd.to_numeric(pd.Series(fao_codes), errors="coerce").to_numpy()
+    w = pd.to_numeric(pd.Series(water_codes), errors="coerce").to_numpy()
+    ok = np.isfinite(a) & np.isfinite(w)
+    return {int(x): int(y) for x, y in zip(a[ok], w[ok], strict=True)}
+
+
+def water_per_tonne(areas: pd.Series, footprint: pd.Series, codes: dict[int, int]) -> pd.Series:
+    """Each FAO area's water footprint (m3/t) looked up in `footprint` (indexed by the water table's
+    area codes) through the concordance `codes` (an area without a concordance row is looked up by its
+    own code); NaN where the table has no value for it."""
+    looked_up = pd.Series(areas).map(lambda a: codes.get(int(a), int(a)))
+    return looked_up.map(footprint).astype(float)
 
 
 def ratio_by_region(num: pd.DataFrame, den: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -48,9 +75,11 @@ def weighted_by_region(per_t: pd.DataFrame, prod: pd.DataFrame, keys: list[str],
 
 
 def n2o_from_nitrogen(nitrogen: pd.DataFrame) -> pd.DataFrame:
-    """Direct N2O (kg N2O per t) from synthetic N (kg N per t): N * EF1 * 44/28."""
+    """Direct N2O (kg N2O per t) from synthetic N (kg N per t): N * EF1 * 44/28, with the flooded-rice
+    EF1 for rice (petra.emission_factors)."""
     out = nitrogen.copy()
-    out["value"] = out["value"] * EF1 * N2O_PER_N
+    rice = out["commodity"].map(ef.is_flooded_rice).to_numpy(dtype=bool)
+    out["value"] = out["value"] * np.where(rice, ef.EF1_FLOODED_RICE, ef.EF1) * ef.N2O_PER_N2O_N
     return out
 
 

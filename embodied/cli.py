@@ -23,8 +23,8 @@ class FeedOrigin(StrEnum):
 
 
 def embodied_command(
-    source: Annotated[Path, typer.Argument(help="Dataset folder (observed flows) or run directory "
-                                                "(solved flows)")],
+    source: Annotated[Path, typer.Argument(help="Dataset folder (observed flows), `petra run` "
+                                                "output folder or `petra solve` directory")],
     out: Annotated[Path, typer.Option("--out", help="Output folder: new, empty, or an earlier "
                                                     "`petra embodied` output (replaced)")],
     deforestation: Annotated[Path | None, typer.Option(help="deforestation.csv: region, period, land_type, "
@@ -72,6 +72,9 @@ def embodied_command(
     except PetraError as exc:
         typer.echo(f"petra: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from exc
+    if summary.get("kind") == "petra run":
+        typer.echo(f"wrote {out}: scenarios {', '.join(summary['scenarios'])}, periods {summary['periods']}")
+        return
     typer.echo(f"wrote {out}: {len(summary['indicators'])} indicators, periods {summary['periods']}, "
                f"{summary['missing_intensities']} missing intensities (see missing.csv)")
 

@@ -6,7 +6,8 @@ virtual land import of that land type, converted to the footprint's unit with
 the deficit. Land types: ``cropland`` (embodied ``land``, plus cropland embodied in livestock feed
 ``feed_land`` when computed) and ``grazing`` (embodied ``pasture``). No deficit (<= 0): ratio NaN.
 Besides each period, a row with period ``0`` and ``span`` "first-last" gives sum(net) / sum(deficit) over all
-periods present (the published multi-year figure).
+periods present (the published multi-year figure). A land type without any embodied data for a region and
+period (e.g. grazing where no pasture intensity exists) has a missing net import and compensation, never 0.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ def deficit_compensation(net_imports: pd.DataFrame, footprint: pd.DataFrame) -> 
     net_import (in the footprint unit), compensation; per period plus one all-period row per region and land
     type (period 0).
     """
-    m = footprint.merge(net_imports.assign(_present=True), on=["region", "period", "land_type"], how="left")
-    m.loc[m["_present"].isna(), "net_import_ha"] = 0.0  # no embodied trade of that land type: 0, not missing
+    m = footprint.merge(net_imports, on=["region", "period", "land_type"], how="left")
+    # a land type the accounts have no data for (e.g. grazing without pasture intensities) stays missing:
+    # its net import is unknown, not 0
     m["net_import_ha"] = m["net_import_ha"].astype(float)
     m["deficit"] = m["footprint"] - m["biocapacity"]
     m["net_import"] = m["net_import_ha"] * m["yield_factor"] * m["equivalence_factor"]

@@ -32,17 +32,24 @@ def expansion_shares(area: pd.DataFrame) -> pd.DataFrame:
 
     Input has ``d_area`` (see `area_change`). Returns the input plus ``expansion`` (= max(d_area, 0), NaN if
     unknown) and ``share`` (0 when the region did not expand at all; NaN if any product's change is
-    unknown).
+    unknown). A product without an area in any period (no land data for it) is left out: its share is
+    NaN and the others' shares do not depend on it.
     """
     df = area.copy()
     d = df["d_area"].to_numpy(dtype=float)
     df["expansion"] = np.where(np.isnan(d), np.nan, np.maximum(d, 0.0))
-    g = df.groupby(["region", "period", "land_type"], sort=False)["expansion"]
+    # a product without any area in any period (no land data, e.g. livestock on cropland) uses none of
+    # this land type: it takes no share and does not make the others' shares unknown
+    no_area = df.groupby(AREA_KEY, sort=False)["area"].transform("count").to_numpy() == 0
+    counted = df["expansion"].where(~no_area, 0.0)
+    g = counted.groupby([df["region"], df["period"], df["land_type"]], sort=False)
     total = g.transform("sum")
-    unknown = g.transform(lambda s: s.isna().any()).astype(bool)
+    unknown = counted.isna().groupby([df["region"], df["period"], df["land_type"]], sort=False).transform(
+        "any").astype(bool)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(total.to_numpy() > 0, df["expansion"].to_numpy() / total.to_numpy(), 0.0)
     share[unknown.to_numpy()] = np.nan
+    share[no_area] = np.nan
     df["share"] = share
     return df
 

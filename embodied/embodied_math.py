@@ -31,6 +31,7 @@ import pandas as pd
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from petra import emission_factors as ef
 from petra.embodied import units
 from petra.errors import InputError
 
@@ -39,17 +40,15 @@ ROUTE_KEY = ["exporter", "importer", "commodity", "period"]
 EMBODIED_COLUMNS = ["exporter", "importer", "commodity", "period", "indicator", "value", "unit"]
 MISSING_COLUMNS = ["region", "commodity", "period", "indicator", "reason", "flow", "flow_unit"]
 
-# IPCC 2006 Guidelines Vol. 4 Ch. 11 Table 11.1 (direct N2O from managed soils) and Table 11.3 (indirect).
-IPCC2006_EF1 = 0.01            # kg N2O-N per kg N applied (synthetic and organic fertiliser, residues)
-IPCC2006_EF1_FLOODED_RICE = 0.003
-IPCC2006_FRAC_GASF = 0.10      # fraction of synthetic N volatilised as NH3 and NOx
-IPCC2006_EF4 = 0.010           # kg N2O-N per kg NH3-N + NOx-N volatilised
-IPCC2006_FRAC_LEACH = 0.30     # fraction of N lost by leaching and runoff
-IPCC2006_EF5 = 0.0075          # kg N2O-N per kg N leached
-N2O_PER_N2O_N = 44.0 / 28.0
-# IPCC 2006 Vol. 4 Ch. 5 Table 5.11: baseline CH4 emission factor for continuously flooded rice without
-# organic amendments, kg CH4 per ha per day.
-IPCC2006_RICE_EF_BASELINE = 1.30
+# Emission factors: one home, petra.emission_factors (IPCC 2006 Tier 1 defaults)
+IPCC2006_EF1 = ef.EF1
+IPCC2006_EF1_FLOODED_RICE = ef.EF1_FLOODED_RICE
+IPCC2006_FRAC_GASF = ef.FRAC_GASF
+IPCC2006_EF4 = ef.EF4
+IPCC2006_FRAC_LEACH = ef.FRAC_LEACH
+IPCC2006_EF5 = ef.EF5
+N2O_PER_N2O_N = ef.N2O_PER_N2O_N
+IPCC2006_RICE_EF_BASELINE = ef.RICE_CH4_EF_BASELINE
 
 _REASONS = {
     "missing_value": "intensity given as missing (empty value)",
@@ -171,7 +170,7 @@ def derive_ghg(intensities: pd.DataFrame, *, n2o_indirect: bool = False,
     n = df[(df["indicator"] == "nitrogen") & ~df["commodity"].isin(has_n2o)]
     if not n.empty:
         kg_n = n["value"].to_numpy() * np.array([units.factor(u, "kg/t") for u in n["unit"]])
-        rice = n["commodity"].str.contains("rice", case=False).to_numpy()
+        rice = n["commodity"].map(ef.is_flooded_rice).to_numpy(dtype=bool)
         added.append(n[keys].assign(indicator="n2o", value=n2o_from_nitrogen(kg_n, flooded_rice=rice,
                                                                               indirect=n2o_indirect),
                                     unit="kg/t",
@@ -426,9 +425,45 @@ def traced_embodied(traced: pd.DataFrame, intensities: pd.DataFrame, flow_units:
 # --------------------------------------------------------------------------------------------------------
 # production- vs consumption-based accounts
 # --------------------------------------------------------------------------------------------------------
-def _components(df: pd.DataFrame, region_col: str, name: str) -> pd.DataFrame:
-    g = strict_sum(df.rename(columns={region_col: "region"}), ["region", "commodity", "period", "indicator"])
+def known_sum(df: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataFrame:
+    """Group sums over the known (non-NaN) parts; NaN only where no part is known (a partial sum: report
+    its coverage, `petra.embodied.coverage`)."""
+    return df.groupby(by, sort=True, dropna=False)[value].sum(min_count=1).reset_index()
+
+
+def _components(df: pd.DataFrame, region_col: str, name: str, partial: bool = False) -> pd.DataFrame:
+    """Sums per region (`region_col`), commodity, period and indicator in one pass: value (strict, or
+    over the known parts with `partial`), flow (all rows) and covered (flow of the rows with a value)."""
+    keys = ["region", "commodity", "period", "indicator"]
+    d = df.rename(columns={region_col: "region"})
+    known = d["value"].notna().to_numpy()
+    flow = d["flow"].to_numpy(dtype=float)
+    d = d[keys].assign(value=np.where(known, d["value"].to_numpy(dtype=float), 0.0), flow=flow,
+                       covered=np.where(known, flow, 0.0), _missing=(~known).astype(np.int64),
+                       _n=np.ones(len(d), dtype=np.int64))
+    g = d.groupby(keys, sort=True, dropna=False, observed=True)[
+        ["value", "flow", "covered", "_missing", "_n"]].sum()
+    bad = (g["_missing"] == g["_n"]) if partial else (g["_missing"] > 0)
+    g.loc[bad.to_numpy(), "value"] = np.nan
+    g = g.drop(columns=["_missing", "_n"]).reset_index()
+    for k in ("region", "commodity", "indicator"):  # back from categorical keys (`_categorical`)
+        g[k] = g[k].astype(object)
+    g["period"] = g["period"].astype(np.int64)
     return g.assign(component=name)
+
+
+def _categorical(df: pd.DataFrame) -> pd.DataFrame:
+    """Key columns as categoricals: factorised once, grouped fast by every `_components` call."""
+    return df.astype({k: "category" for k in ("exporter", "importer", "commodity", "indicator", "period")
+                      if k in df.columns})
+
+
+def production_embodied(production: pd.DataFrame, intensities: pd.DataFrame,
+                        flow_units: Mapping[str, str] | str, **kw) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`embodied_flows` of each region's production (exporter = importer = region)."""
+    p = production.rename(columns={"region": "exporter"}).assign(importer=lambda d: d["exporter"],
+                                                                 flow=lambda d: d["production"])
+    return embodied_flows(p, intensities, flow_units, **kw)
 
 
 def accounts(production: pd.DataFrame, flows: pd.DataFrame, intensities: pd.DataFrame,
@@ -442,17 +477,37 @@ def accounts(production: pd.DataFrame, flows: pd.DataFrame, intensities: pd.Data
     origins). NaN marks a value computed from a missing intensity; an absent component is 0.
     """
     kw = dict(carry_forward=carry_forward)
-    p = production.rename(columns={"region": "exporter"}).assign(importer=lambda d: d["exporter"],
-                                                                 flow=lambda d: d["production"])
-    prod_e, _ = embodied_flows(p, intensities, flow_units, **kw)
+    prod_e, _ = production_embodied(production, intensities, flow_units, **kw)
     route_e, _ = embodied_flows(flows, intensities, flow_units, **kw)
-    parts = [_components(prod_e, "exporter", "production_based"),
-             _components(route_e, "exporter", "exports"),
-             _components(route_e, "importer", "imports")]
-    if traced is not None:
-        tr_e, _ = traced_embodied(traced, intensities, flow_units, **kw)
-        parts.append(_components(tr_e, "importer", "consumption_traced"))
-        parts.append(_components(tr_e[tr_e["exporter"] != tr_e["importer"]], "importer", "imports_traced"))
+    tr_e = traced_embodied(traced, intensities, flow_units, **kw)[0] if traced is not None else None
+    return accounts_from_parts(prod_e, route_e, tr_e, indicator_units(check_intensities(intensities)))
+
+
+def accounts_from_parts(prod_e: pd.DataFrame, route_e: pd.DataFrame, tr_e: pd.DataFrame | None,
+                        out_units: dict[str, str], *, partial: bool = False) -> pd.DataFrame:
+    """`accounts` from embodied production (`production_embodied`), route flows (`embodied_flows`) and
+    traced flows (`traced_embodied`, or None). With `partial`, a region-commodity value sums the routes
+    whose intensity is known (NaN only if none is); otherwise any missing part makes it NaN."""
+    return accounts_and_components(prod_e, route_e, tr_e, out_units, partial=partial)[0]
+
+
+def accounts_and_components(prod_e: pd.DataFrame, route_e: pd.DataFrame, tr_e: pd.DataFrame | None,
+                            out_units: dict[str, str], *, partial: bool = False
+                            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`accounts_from_parts` and the long sums behind it (region, commodity, period, indicator, value,
+    flow, covered, component): each account's quantity and the part of it with known intensities
+    (`petra.embodied.coverage.coverage`)."""
+    prod_e, route_e = _categorical(prod_e), _categorical(route_e)
+    tr_e = _categorical(tr_e) if tr_e is not None else None
+    parts = [_components(prod_e, "exporter", "production_based", partial),
+             _components(route_e, "exporter", "exports", partial),
+             _components(route_e, "importer", "imports", partial)]
+    traced = tr_e
+    if tr_e is not None:
+        parts.append(_components(tr_e, "importer", "consumption_traced", partial))
+        other = tr_e["exporter"].to_numpy(dtype=object) != tr_e["importer"].to_numpy(dtype=object)
+        parts.append(_components(tr_e[other], "importer", "imports_traced",
+                                 partial))
     long = pd.concat(parts, ignore_index=True)
     idx = ["region", "commodity", "period", "indicator", "component"]
     wide = long.set_index(idx)["value"].unstack("component")
@@ -466,12 +521,13 @@ def accounts(production: pd.DataFrame, flows: pd.DataFrame, intensities: pd.Data
     wide["consumption_direct"] = wide["production_based"] - wide["exports"] + wide["imports"]
     out = wide.reset_index()
     out.columns.name = None
-    out["unit"] = out["indicator"].map(indicator_units(check_intensities(intensities)))
+    out["unit"] = out["indicator"].map(out_units)
     cols = ["region", "commodity", "period", "indicator", "unit", "production_based", "exports", "imports",
             "net_exports", "consumption_direct"]
     if traced is not None:
         cols += ["consumption_traced", "imports_traced"]
-    return out[cols].sort_values(["region", "commodity", "period", "indicator"]).reset_index(drop=True)
+    out = out[cols].sort_values(["region", "commodity", "period", "indicator"]).reset_index(drop=True)
+    return out, long
 
 
 def reexport_comparison(direct: pd.DataFrame, traced: pd.DataFrame) -> pd.DataFrame:

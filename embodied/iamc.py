@@ -13,6 +13,9 @@ Columns: model, scenario, region, variable, unit, year, value. Variables are
   direct), ``Imports|Traced`` (consumption from other origins, traced);
 * per commodity, the same variables suffixed ``|<commodity>``.
 
+A total is the sum over the commodities with a known value; `petra.embodied.coverage` says which share
+of the volume that is (a total is never silently partial).
+
 Gases stay separate; ``Embodied Emissions|Kyoto Gases (AR6-GWP100)`` adds CH4, N2O and deforestation CO2
 with IPCC AR6 WG1 Table 7.15 GWP100: CH4 non-fossil (biogenic, agricultural) 27.0, N2O 273, CO2 1.
 """
@@ -27,12 +30,14 @@ from petra.embodied import units
 # IPCC AR6 WG1 Chapter 7, Table 7.15 (GWP100): CH4 non-fossil 27.0 (fossil 29.8), N2O 273.
 GWP_AR6_100 = {"co2": 1.0, "ch4": 27.0, "n2o": 273.0}
 GWP_NAME = "AR6-GWP100"
+CO2E_INDICATOR = "co2e"
 
 BASES = {
     "land": "Embodied Land|Cropland",
     "pasture": "Embodied Land|Pasture",
     "water_blue": "Embodied Water|Blue",
     "water_green": "Embodied Water|Green",
+    "water_total": "Embodied Water|Total",
     "nitrogen": "Embodied Nitrogen",
     "ch4": "Embodied Emissions|CH4",
     "n2o": "Embodied Emissions|N2O",
@@ -86,49 +91,66 @@ def iamc_unit(indicator: str, unit: str) -> tuple[float, str]:
 
 def iamc_table(accounts: pd.DataFrame, *, model: str = "petra", scenario: str = "observed",
                gwp: dict[str, float] | None = None, by_commodity: bool = True) -> pd.DataFrame:
-    """Long IAMC frame from `embodied_math.accounts` output (summed over commodities; NaN if any part is
-    missing). Adds the CO2-equivalent total of the direct gases with `gwp` (default AR6 GWP100). With
+    """Long IAMC frame from `embodied_math.accounts` output. Adds the CO2-equivalent total of the direct
+    gases with `gwp` (default AR6 GWP100); a commodity's CO2e is missing if any of its gases is.
+
+    A total is the sum over the commodities with a known value (missing only when none is known); how
+    much of the volume it covers is `petra.embodied.coverage.coverage`, reported beside it. With
     `by_commodity`, also each commodity's variables, suffixed ``|<commodity>`` (e.g.
-    ``Embodied Land|Cropland|Imports|soybeans``), so a total made missing by one product still has its
-    known parts."""
+    ``Embodied Land|Cropland|Imports|soybeans``), missing where that commodity's value is."""
     gwp = GWP_AR6_100 if gwp is None else gwp
-    parts = [accounts.assign(_part="")]
-    if by_commodity:  # one pass over totals and per-commodity parts: the part is one more group key
-        parts.append(accounts.assign(_part="|" + accounts["commodity"].astype(str)))
-    acc = pd.concat(parts, ignore_index=True)
-    cons = "consumption_traced" if "consumption_traced" in acc.columns else "consumption_direct"
-    cols = {**{k: v for k, v in ACCOUNTS.items() if k in acc.columns}, cons: "Consumption"}
-    long = acc.melt(id_vars=["region", "commodity", "period", "indicator", "unit", "_part"],
-                    value_vars=list(cols), var_name="account", value_name="value")
-    keys = ["region", "period", "indicator", "unit", "account", "_part"]
-    g = long.assign(_nan=long["value"].isna()).groupby(keys, sort=True)
-    agg = g.agg(value=("value", "sum"), _nan=("_nan", "any")).reset_index()
-    agg.loc[agg["_nan"], "value"] = np.nan
+    cons = "consumption_traced" if "consumption_traced" in accounts.columns else "consumption_direct"
+    cols = {k: v for k, v in {**ACCOUNTS, cons: "Consumption"}.items() if k in accounts.columns}
+    long = accounts.melt(id_vars=["region", "commodity", "period", "indicator", "unit"],
+                         value_vars=list(cols), var_name="account", value_name="value")
+    gases = {"ch4": "ch4", "n2o": "n2o", "deforestation_co2": "co2"}
+    ghg = long[long["indicator"].isin(gases)]
+    if len(ghg):  # per commodity: CO2e of its gases, missing if any gas is
+        fac = ghg["indicator"].map(gases).map(gwp).to_numpy(dtype=float) * np.array(
+            [units.factor(u, "Mt") for u in ghg["unit"]])
+        g = ghg.assign(value=ghg["value"] * fac, _nan=ghg["value"].isna()).groupby(
+            ["region", "commodity", "period", "account"], sort=True).agg(
+            value=("value", "sum"), _nan=("_nan", "any")).reset_index()
+        g.loc[g["_nan"], "value"] = np.nan
+        long = pd.concat([long, g.drop(columns="_nan").assign(indicator=CO2E_INDICATOR, unit="Mt")],
+                         ignore_index=True)
+    keys = ["region", "period", "indicator", "unit", "account"]
+    total = long.groupby(keys, sort=True)["value"].sum(min_count=1).reset_index().assign(_part="")
+    parts = [total]
+    if by_commodity:
+        parts.append(long.assign(_part="|" + long["commodity"].astype(str))[keys + ["value", "_part"]])
+    agg = pd.concat(parts, ignore_index=True)
     rows = []
     for (ind, unit), part in agg.groupby(["indicator", "unit"], sort=True):
-        f, label = iamc_unit(ind, unit)
+        if ind == CO2E_INDICATOR:
+            name, f, label = f"Embodied Emissions|Kyoto Gases ({GWP_NAME})", 1.0, "Mt CO2-equiv/yr"
+        else:
+            (f, label), name = iamc_unit(ind, unit), variable_name(ind)
         rows.append(pd.DataFrame({"region": part["region"], "year": part["period"].astype(int),
-                                  "variable": variable_name(ind) + "|" + part["account"].map(cols)
-                                  + part["_part"],
+                                  "variable": name + "|" + part["account"].map(cols) + part["_part"],
                                   "unit": label, "value": part["value"] * f}))
-    gases = {"ch4": "ch4", "n2o": "n2o", "deforestation_co2": "co2"}
-    ghg = agg[agg["indicator"].isin(gases)]
-    if len(ghg):
-        fac = np.array([units.factor(u, "Mt") * gwp[gases[i]] for i, u in zip(ghg["indicator"], ghg["unit"],
-                                                                             strict=True)])
-        co2e = ghg.assign(value=ghg["value"] * fac, _nan=ghg["value"].isna())
-        c = co2e.groupby(["region", "period", "account", "_part"]).agg(
-            value=("value", "sum"), _nan=("_nan", "any")).reset_index()
-        c.loc[c["_nan"], "value"] = np.nan
-        rows.append(pd.DataFrame({"region": c["region"], "year": c["period"].astype(int),
-                                  "variable": f"Embodied Emissions|Kyoto Gases ({GWP_NAME})|"
-                                              + c["account"].map(cols) + c["_part"],
-                                  "unit": "Mt CO2-equiv/yr", "value": c["value"]}))
     out = (pd.concat(rows, ignore_index=True) if rows else
            pd.DataFrame(columns=["region", "year", "variable", "unit", "value"]))
     out.insert(0, "scenario", scenario)
     out.insert(0, "model", model)
     return out[IAMC_COLUMNS].sort_values(["region", "variable", "year"]).reset_index(drop=True)
+
+
+def partner_iamc(direct: pd.DataFrame, importer: str, *, model: str = "petra",
+                 scenario: str = "observed") -> pd.DataFrame:
+    """`importer`'s embodied imports from each partner, summed over the commodities with a known value,
+    as IAMC rows of directional regions ``PARTNER>IMPORTER`` (nomenclature's convention: origin >
+    destination) and the account ``Imports``, e.g. region ``BRA>CHN``, variable
+    ``Embodied Land|Cropland|Imports``. Includes the Kyoto-gas total. `direct`: `embodied_math.
+    embodied_flows` rows (exporter, importer, commodity, period, indicator, value, unit)."""
+    d = direct[direct["importer"] == importer]
+    acc = d.rename(columns={"exporter": "region", "value": "imports"})[
+        ["region", "commodity", "period", "indicator", "unit", "imports"]]
+    acc = acc.groupby(["region", "commodity", "period", "indicator", "unit"], sort=True)["imports"].sum(
+        min_count=1).reset_index()
+    out = iamc_table(acc, model=model, scenario=scenario, by_commodity=False)
+    out["region"] = out["region"] + ">" + importer
+    return out
 
 
 def co2e(values: pd.DataFrame, gwp: dict[str, float] | None = None) -> pd.Series:

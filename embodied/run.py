@@ -1,11 +1,11 @@
 """Orchestration of the embodied-resource post-processor: read a SOURCE, compute, write DIR.
 
 SOURCE is a dataset folder (uses its observed base-year ``flow`` in routes.csv and ``production`` in
-markets.csv; with ``observed_years`` also observed_flows.csv / observed_markets.csv) or a run directory
-written
-by ``petra solve`` (flows.csv, markets.csv, solve.json naming the dataset, whose intensities and units are
-used). A ``period`` column in a run's flows.csv / markets.csv is honoured; without it the period is the
-dataset's ``base_year`` (dataset.toml), else the intensities' single period.
+markets.csv; with ``observed_years`` also observed_flows.csv / observed_markets.csv), a ``petra run``
+output folder (`petra.embodied.run_folder`: every scenario and period, as the run computed them) or a run
+directory written by ``petra solve`` (flows.csv, markets.csv, solve.json naming the dataset, whose
+intensities and units are used). A ``period`` column in a run's flows.csv / markets.csv is honoured;
+without it the period is the dataset's ``base_year`` (dataset.toml), else the intensities' single period.
 
 Files written to DIR (all-or-nothing), every value with its unit, an empty cell where a value is missing:
 
@@ -351,6 +351,10 @@ def safe_name(name: str) -> str:
 def run_embodied(source: str | Path, out: str | Path, opts: Options | None = None) -> dict:
     """Compute everything for `source` and write `out` (all-or-nothing). Returns the summary dict."""
     opts = opts or Options()
+    from petra.embodied.run_folder import is_run_folder, write_run_folder
+
+    if is_run_folder(source):
+        return write_run_folder(source, out)
     inputs = [source, opts.deforestation, opts.areas, opts.feed, opts.joint, opts.water_cap, opts.footprint]
     guard_output_dir(out, "embodied", inputs)
     src = load_source(source, observed_years=opts.observed_years, flow_unit=opts.flow_unit)

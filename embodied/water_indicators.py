@@ -1,7 +1,7 @@
 """Virtual water indicators of staple-grain trade studies (pure functions).
 
 Definitions (shared indicator reference, section 5), for region R, crop C, period T and each water
-indicator (``water_blue``, ``water_green``, ...):
+indicator (``water_blue``, ``water_green`` and their sum ``water_total``, `add_total_water`):
 
 * virtual water content ``D_C = W_C / Y_C`` (m3/t) from the crop water requirement per hectare and the yield
   (`virtual_water_content`); in the post-processor D_C is the region's own intensity (m3/t), i.e. the water
@@ -31,6 +31,30 @@ ALL = "(all)"
 KEY = ["region", "commodity", "period", "indicator"]
 
 
+TOTAL_WATER = "water_total"
+"""Green + blue virtual water (m3/t); grey water is not in the data."""
+
+
+def add_total_water(intensities: pd.DataFrame) -> pd.DataFrame:
+    """The intensity table with ``water_total`` = ``water_green`` + ``water_blue`` (m3/t) for every
+    (region, commodity, period) that has both rows (missing if either is); a given ``water_total`` wins."""
+    ints = check_intensities(intensities)
+    keys = ["region", "commodity", "period"]
+    if (ints["indicator"] == TOTAL_WATER).any():
+        return ints
+    parts = []
+    for ind in ("water_green", "water_blue"):
+        w = ints[ints["indicator"] == ind]
+        f = np.array([units.factor(u, "m3/t") for u in w["unit"]]) if len(w) else np.empty(0)
+        parts.append(w[keys].assign(**{ind: w["value"].to_numpy(dtype=float) * f}))
+    both = parts[0].merge(parts[1], on=keys, how="inner")
+    if both.empty:
+        return ints
+    total = both[keys].assign(indicator=TOTAL_WATER, value=both["water_green"] + both["water_blue"],
+                              unit="m3/t", source="derived: water_green + water_blue")
+    return pd.concat([ints, total], ignore_index=True)
+
+
 def virtual_water_content(water_per_ha: np.ndarray | float, yield_t_per_ha: np.ndarray | float) -> np.ndarray:
     """``D_C = W_C / Y_C``: m3 per tonne from m3 per hectare and t per hectare (NaN where yield is 0)."""
     w = np.asarray(water_per_ha, dtype=float)
@@ -46,8 +70,8 @@ def virtual_water_trade(flows: pd.DataFrame, production: pd.DataFrame, intensiti
 
     Uses each region's own water intensity (`content`, m3/t). Returns KEY + content_m3_per_t, imports_t,
     exports_t, production_t, V_i, V_e, V_n, W (m3), impact_imports, impact_exports, impact_net. With
-    `total`, adds per (region, period, indicator) a commodity ``(all)`` row summing the crops (NaN if a part
-    is missing).
+    `total`, adds per (region, period, indicator) a commodity ``(all)`` row summing the crops whose content
+    is known (tonnes and volumes alike; products without water data, e.g. livestock, are left out).
     """
     ints = check_intensities(intensities)
     if indicators is None:
@@ -82,11 +106,11 @@ def virtual_water_trade(flows: pd.DataFrame, production: pd.DataFrame, intensiti
     out["V_n"] = out["V_i"] - out["V_e"]
     out["W"] = content * out["production_t"]
     if total:
-        sums = out.assign(_nan=out["content_m3_per_t"].isna()).groupby(
-            ["region", "period", "indicator"], sort=True)
-        agg = sums[["imports_t", "exports_t", "production_t", "V_i", "V_e", "V_n", "W"]].sum()
-        nan = sums["_nan"].any()
-        agg.loc[nan, ["V_i", "V_e", "V_n", "W"]] = np.nan
+        # over the crops with a known content (the tonnes too, so that ratios stay consistent); the
+        # coverage of the total is the covered share of the tonnes (embodied_coverage.csv in a run)
+        known = out[out["content_m3_per_t"].notna()]
+        agg = known.groupby(["region", "period", "indicator"], sort=True)[
+            ["imports_t", "exports_t", "production_t", "V_i", "V_e", "V_n", "W"]].sum()
         agg = agg.reset_index().assign(commodity=ALL)
         with np.errstate(divide="ignore", invalid="ignore"):
             agg["content_m3_per_t"] = np.where(agg["production_t"] > 0, agg["W"] / agg["production_t"],
@@ -150,9 +174,15 @@ def grade(index: np.ndarray, thresholds: tuple[float, float] = (1 / 3, 2 / 3)) -
 def pressure_index(df: pd.DataFrame, thresholds: tuple[float, float] = (1 / 3, 2 / 3)) -> pd.DataFrame:
     """Add I_i, I_e, I_n (min-max over the periods of each region, crop and indicator) and their grades."""
     out = df.sort_values(KEY).reset_index(drop=True)
-    g = out.groupby(["region", "commodity", "indicator"], sort=False)
     for s, kind in (("i", "imports"), ("e", "exports"), ("n", "net")):
-        out[f"I_{s}"] = g[f"P_{s}"].transform(lambda x, k=kind: normalise_pressure(x.to_numpy(), k))
+        # normalise_pressure per group, vectorised: min and max over the group's finite values
+        p = out[f"P_{s}"].where(np.isfinite(out[f"P_{s}"]))
+        lo = p.groupby([out["region"], out["commodity"], out["indicator"]], sort=False).transform("min")
+        hi = p.groupby([out["region"], out["commodity"], out["indicator"]], sort=False).transform("max")
+        span = (hi - lo).to_numpy(dtype=float)
+        num = (hi - p) if kind in ("imports", "net") else (p - lo)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"I_{s}"] = np.where(span > 0, num.to_numpy(dtype=float) / span, np.nan)
         out[f"grade_{s}"] = grade(out[f"I_{s}"].to_numpy(), thresholds)
     return out
 
@@ -161,6 +191,8 @@ def water_indicators(flows: pd.DataFrame, production: pd.DataFrame, intensities:
                      flow_units: Mapping[str, str] | str, *, cap: pd.DataFrame | None = None,
                      thresholds: tuple[float, float] = (1 / 3, 2 / 3),
                      carry_forward: bool = True) -> pd.DataFrame:
-    """All virtual water indicators in one table (see the module docstring); volumes in m3, MWSI in %."""
-    vw = virtual_water_trade(flows, production, intensities, flow_units, carry_forward=carry_forward)
+    """All virtual water indicators in one table (see the module docstring), green, blue and total;
+    volumes in m3, MWSI in %."""
+    vw = virtual_water_trade(flows, production, add_total_water(intensities), flow_units,
+                             carry_forward=carry_forward)
     return pressure_index(water_stress(vw, cap), thresholds)

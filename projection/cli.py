@@ -59,6 +59,11 @@ def run_command(
             write_run(run, out, plots=plots)
     for note in run.notes:
         console.print(f"note: {note}")
+    if embodied:
+        from petra.projection.run import coverage_lines
+
+        for line in coverage_lines(run, run.resolved["focus_region"]):
+            console.print(line, highlight=False, soft_wrap=True)
     for r in run.results:
         if debug:
             for row in r.log.itertuples(index=False):

@@ -10,7 +10,18 @@ all-or-nothing (`petra.atomic.atomic_output_dir`):
                              period's, raised against cross-hauling where needed): every route,
                              every period (data units)
     markets.parquet          scenario, period, region, commodity, production, consumption, price,
-                             imports, exports, net_exports
+                             imports, exports, net_exports, yield_factor (cumulative yield driver
+                             from the base period)
+    embodied.parquet         scenario, period, exporter, importer, commodity, indicator, value, unit:
+                             resources embodied in every used route (value empty where missing)
+    embodied_coverage.csv    scenario, region, commodity (or total), period, indicator, account,
+                             covered, volume, coverage: the share of each embodied value's volume
+                             with known intensities
+    embodied_water.csv       the focus region's virtual water indicators per scenario, crop (and
+                             "(all)"), period and water_green / water_blue / water_total: content,
+                             V_i, V_e, V_n, W, MWSI against the file's embodied.water_cap, pressure
+                             coefficients and min-max indices over the periods, graded by
+                             embodied.pressure_thresholds
     run_log.csv              one row per solve: scenario, period, commodity, status, certificate,
                              QP solves, solver, seconds
     oscillations.csv         routes switching on-off-on and prices zig-zagging between periods
@@ -18,8 +29,8 @@ all-or-nothing (`petra.atomic.atomic_output_dir`):
     plots/                   prices, focus-region imports by partner, bilateral flows
     summary.json             dataset, periods, scenarios, status, certificates, circulation (total
                              flow / net exports needed, per period), cyclic_commodities
-                             (commodities whose used routes contain a directed cycle, per period)
-                             (no times)
+                             (commodities whose used routes contain a directed cycle, per period),
+                             the focus region's embodied coverage (no times)
 
 Everything except the `seconds` column of run_log.csv is byte-identical between two runs of the
 same command.
@@ -139,6 +150,9 @@ class ScenarioResult:
     log: pd.DataFrame
     oscillations: pd.DataFrame
     seconds: dict = field(default_factory=dict)
+    embodied: pd.DataFrame | None = None    # per route, period and indicator (embodied.parquet)
+    coverage: pd.DataFrame | None = None    # of every embodied total (petra.embodied.coverage)
+    water: pd.DataFrame | None = None       # the focus region's virtual water indicators
 
     @property
     def ok(self) -> bool:
@@ -174,6 +188,10 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
     if base is None:
         base = calibrate(dataset, spec.elasticities, config, highs_options=highs_options)
     check_names(spec, base.names, file=scenario_file)
+    unknown = sorted(set(spec.embodied.water_cap) - set(base.names.region))
+    if unknown:
+        raise InputError(f"key 'embodied.water_cap': unknown region(s) {', '.join(unknown)}",
+                         file=scenario_file)
     p = base.problem
     r = base.dataset.routes
     arrays = driver_arrays(spec.drivers, base.names, spec.periods,
@@ -185,8 +203,10 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
     markets, flows = result_tables(spec.name, p, proj, arrays)
     frames = [iamc_mod.market_variables(markets, model=spec.model,
                                         quantity_factor=quantity_to_mt(base.dataset))]
+    acc = None
     if embodied and base.dataset.intensities is not None and proj.ok:
-        frames.append(embodied_iamc(base.dataset, markets, flows, spec))
+        acc = embodied_accounts(base.dataset, markets, flows, spec)
+        frames.append(acc.iamc)
     iamc = pd.concat(frames, ignore_index=True)
     log = pd.DataFrame(proj.log)
     log.insert(0, "scenario", spec.name)
@@ -194,7 +214,10 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
     return ScenarioResult(spec=spec, projection=proj, markets=markets, flows=flows, iamc=iamc, log=log,
                           oscillations=oscillation_table(spec.name, p, proj),
                           seconds={"calibrate": base.seconds, "drivers": t1 - t0, "project": t2 - t1,
-                                   "postprocess": t3 - t2})
+                                   "postprocess": t3 - t2},
+                          embodied=None if acc is None else acc.embodied,
+                          coverage=None if acc is None else acc.coverage,
+                          water=None if acc is None else acc.water)
 
 
 def quantity_unit(dataset: Dataset) -> str:
@@ -226,7 +249,8 @@ def result_tables(scenario: str, p: Problem, proj: Projection, arrays) -> tuple[
         "scenario": scenario, "period": per_m, "region": np.tile(p.region.astype(str), T),
         "commodity": np.tile(p.commodity.astype(str), T), "production": proj.S.ravel(),
         "consumption": proj.D.ravel(), "price": proj.P.ravel(), "imports": proj.imports.ravel(),
-        "exports": proj.exports.ravel(), "net_exports": (proj.exports - proj.imports).ravel()})
+        "exports": proj.exports.ravel(), "net_exports": (proj.exports - proj.imports).ravel(),
+        "yield_factor": arrays.supply_factor.ravel()})
     flows = pd.DataFrame({
         "scenario": scenario, "period": np.repeat(np.asarray(proj.periods, dtype=np.int64), m),
         "exporter": np.tile(p.region[p.exporter].astype(str), T),
@@ -238,21 +262,62 @@ def result_tables(scenario: str, p: Problem, proj: Projection, arrays) -> tuple[
     return markets, flows
 
 
-def embodied_iamc(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFrame, spec: ScenarioSpec
-                  ) -> pd.DataFrame:
-    """Embodied-resource IAMC variables of a projection: the post-processor's production- and
-    consumption-based accounts (re-exports traced) of the projected flows, as `petra embodied`
-    computes them (`petra.embodied`; flows at round-off level count as zero), in IAMC form."""
-    from petra.embodied import embodied_math as em
-    from petra.embodied.iamc import iamc_table
+def embodied_accounts(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFrame, spec: ScenarioSpec):
+    """Embodied resources of a projection (`petra.embodied.scenario.scenario_accounts`): intensities of
+    every period by the projection rule (land per tonne / the scenario's yield factor, the others
+    carried from their latest known value), direct flows per route, production- and consumption-based
+    accounts (re-exports traced; flows at round-off level count as zero), IAMC variables and coverage."""
     from petra.embodied.run import flow_units_of, zero_round_off
+    from petra.embodied.scenario import scenario_accounts
 
     f = zero_round_off(flows[["exporter", "importer", "commodity", "period", "flow"]].reset_index(drop=True))
     prod = markets[["region", "commodity", "period", "production"]].reset_index(drop=True)
-    intensities = em.derive_ghg(dataset.intensities)
-    traced = em.trace_origins(prod, f)
-    acc = em.accounts(prod, f, intensities, flow_units_of(dataset, "kt"), traced=traced)
-    return iamc_table(acc, model=spec.model, scenario=spec.name)
+    yf = markets[["region", "commodity", "period", "yield_factor"]].rename(columns={"yield_factor": "factor"})
+    return scenario_accounts(dataset.intensities, prod, f, yf, int(markets["period"].min()),
+                             flow_units_of(dataset, "kt"), model=spec.model, scenario=spec.name,
+                             partners_of=spec.focus_region if spec.embodied.partners else None,
+                             water_region=spec.focus_region, thresholds=spec.embodied.pressure_thresholds,
+                             water_cap=dict(spec.embodied.water_cap))
+
+
+COVERAGE_CSV_COLUMNS = ["scenario", "region", "commodity", "period", "indicator", "account", "covered",
+                        "volume", "coverage"]
+COVERAGE_ACCOUNTS = ("imports", "exports", "production_based", "consumption_traced")
+COVERAGE_PRINTED = ("land", "pasture", "water_blue", "water_green", "nitrogen", "n2o", "ch4", "co2e")
+"""Indicators of the printed coverage table (gas sources such as ch4_enteric apply to a few products)."""
+
+
+def coverage_summary(coverage: pd.DataFrame, region: str) -> dict:
+    """{scenario: {account: {indicator: {period: coverage}}}} of one region (summary.json)."""
+    c = coverage[(coverage["region"] == region) & coverage["account"].isin(COVERAGE_ACCOUNTS)
+                 & (coverage["commodity"] == "total")]
+    out: dict = {}
+    for row in c.itertuples(index=False):
+        v = None if pd.isna(row.coverage) else round(float(row.coverage), 6)
+        out.setdefault(row.scenario, {}).setdefault(row.account, {}).setdefault(row.indicator, {})[
+            str(int(row.period))] = v
+    return out
+
+
+def coverage_lines(run: RunResult, region: str, account: str = "imports") -> list[str]:
+    """A plain-text table of one region's embodied coverage (min over scenarios) per indicator and
+    period, for the command line."""
+    parts = [r.coverage for r in run.results if r.ok and r.coverage is not None]
+    if not parts:
+        return []
+    c = pd.concat(parts, ignore_index=True)
+    c = c[(c["region"] == region) & (c["account"] == account) & (c["commodity"] == "total")]
+    if c.empty:
+        return []
+    c = c[c["indicator"].isin(COVERAGE_PRINTED)]
+    w = c.groupby(["indicator", "period"])["coverage"].min().unstack("period")
+    w = w.reindex([i for i in COVERAGE_PRINTED if i in w.index])
+    head = f"{'indicator':<20}" + "".join(f"{int(p):>8}" for p in w.columns)
+    lines = [f"embodied {account} of {region}: share of the volume covered by intensities "
+             "(lowest over scenarios)", head]
+    for ind, row in w.iterrows():
+        lines.append(f"{ind:<20}" + "".join(f"{v:>8.1%}" if pd.notna(v) else f"{'-':>8}" for v in row))
+    return lines
 
 
 def circulation(markets: pd.DataFrame, flows: pd.DataFrame) -> dict[int, float]:
@@ -318,7 +383,8 @@ def resolved_config(sf: ScenarioFile, specs: list[ScenarioSpec], dataset: Path,
                     config: CalibrationConfig) -> dict:
     """The configuration actually run, every default filled in (written as scenarios.yaml)."""
     out = {"dataset": str(dataset), "base_year": sf.base_year, "model": sf.model, "periods": list(sf.periods),
-           "focus_region": sf.focus_region, "calibration": config.model_dump(mode="json"), "scenarios": {}}
+           "focus_region": sf.focus_region, "embodied": sf.embodied.model_dump(mode="json"),
+           "calibration": config.model_dump(mode="json"), "scenarios": {}}
     for spec in specs:
         out["scenarios"][spec.name] = {
             "description": spec.description,
@@ -402,6 +468,18 @@ def write_run(run: RunResult, out: str | Path, *, plots: bool = True,
                               tmp / "flows.parquet")
         outputs.write_parquet(pd.concat([r.markets for r in ok], ignore_index=True) if ok else None,
                               tmp / "markets.parquet")
+        with_embodied = [r for r in ok if r.embodied is not None]
+        if with_embodied:
+            outputs.write_parquet(pd.concat([r.embodied for r in with_embodied], ignore_index=True),
+                                  tmp / "embodied.parquet")
+            coverage = pd.concat([r.coverage for r in with_embodied], ignore_index=True)
+            coverage[COVERAGE_CSV_COLUMNS].to_csv(tmp / "embodied_coverage.csv", index=False,
+                                                  float_format="%.6g")
+            water = [r.water for r in with_embodied if r.water is not None]
+            if water:
+                w = pd.concat(water, ignore_index=True)
+                w[["scenario", *[c for c in w.columns if c != "scenario"]]].to_csv(
+                    tmp / "embodied_water.csv", index=False, float_format="%.8g", na_rep="")
         log = pd.concat([r.log for r in run.results], ignore_index=True)
         log.to_csv(tmp / "run_log.csv", index=False, float_format="%.6g")
         pd.concat([r.oscillations for r in run.results], ignore_index=True).to_csv(
@@ -422,6 +500,12 @@ def write_run(run: RunResult, out: str | Path, *, plots: bool = True,
                                         "cyclic_commodities": r.cyclic_commodities}
                           for r in run.results},
         }
+        focus = focus_region or run.resolved["focus_region"]
+        if with_embodied:
+            summary["embodied_coverage"] = {
+                "what": f"share of {focus}'s volume (imports, exports, production, consumption) whose "
+                        "commodities have a known intensity; embodied totals sum those commodities",
+                "region": focus, "scenarios": coverage_summary(coverage, focus)}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n",
                                           encoding="utf-8")
 

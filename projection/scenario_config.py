@@ -15,6 +15,11 @@ Layout (every key optional except `scenarios`; see runs/default.yaml for a comme
         description: text
         drivers: {...}         # rules appended after the base block's
         elasticities: {...}
+    focus_region: CHN          # region of the focus plots, coverage table and bilateral values
+    embodied:                  # embodied-resource accounts of `petra run`
+      partners: false          # IAMC values of the focus region's imports per partner (BRA>CHN)
+      pressure_thresholds: [0.333, 0.667]   # grades of the water-pressure index (low/medium/high)
+      water_cap: {CHN: 700}    # national water-use caps, km3/yr (water-stress indices MWSI)
     uncertainty: [...]         # distributions for `petra ensemble` (petra.projection.uncertainty_rules);
                                # `petra run` solves the central case and ignores them
 
@@ -182,6 +187,33 @@ class Block(_Strict):
     elasticities: Elasticities = Elasticities()
 
 
+class EmbodiedSettings(_Strict):
+    """The `embodied:` block: options of the embodied-resource accounts of `petra run`."""
+
+    partners: bool = Field(False, description="also write the focus region's embodied imports from each "
+                           "partner to the IAMC output, as directional regions PARTNER>FOCUS")
+    pressure_thresholds: tuple[float, float] = Field(
+        (1 / 3, 2 / 3), description="grades of the normalised water-pressure index: below the first "
+        "'low', from it to the second 'medium', above 'high'")
+    water_cap: dict[str, float] = Field(
+        default_factory=dict, description="national water-use cap LQ per region, km3 per year (e.g. CHN: "
+        "700), for the water-stress indices MWSI = V / LQ x 100")
+
+    @field_validator("water_cap")
+    @classmethod
+    def _cap(cls, c):
+        if any(not v > 0 for v in c.values()):
+            raise ValueError("caps must be positive volumes in km3 per year")
+        return c
+
+    @field_validator("pressure_thresholds")
+    @classmethod
+    def _thresholds(cls, t):
+        if not 0.0 <= t[0] <= t[1] <= 1.0:
+            raise ValueError("two increasing numbers between 0 and 1")
+        return t
+
+
 class ScenarioFile(_Strict):
     dataset: str = "china9"
     base_year: int | None = Field(None, description="observed year the dataset is re-based on and "
@@ -189,7 +221,9 @@ class ScenarioFile(_Strict):
     model: str = "petra"
     periods: tuple[int, ...] = (2010, 2020, 2030, 2040, 2050)
     calibration: dict = Field(default_factory=dict)
-    focus_region: str = Field("CHN", description="region of the imports-by-partner plot")
+    focus_region: str = Field("CHN", description="region of the imports-by-partner plot, the coverage "
+                              "table and the bilateral embodied values")
+    embodied: EmbodiedSettings = EmbodiedSettings()
     base: Block = Block()
     scenarios: dict[str, Block]
     uncertainty: tuple[UncertaintyRule, ...] = Field(
@@ -220,6 +254,8 @@ class ScenarioSpec(BaseModel):
     periods: tuple[int, ...]
     drivers: Drivers
     elasticities: Elasticities
+    focus_region: str = "CHN"
+    embodied: EmbodiedSettings = EmbodiedSettings()
 
 
 def _location(loc: tuple) -> str:
@@ -296,4 +332,5 @@ def resolve(sf: ScenarioFile, name: str, *, file: str = "") -> ScenarioSpec:
     s = sf.scenarios[name]
     return ScenarioSpec(name=name, description=s.description or sf.base.description, model=sf.model,
                         periods=sf.periods, drivers=sf.base.drivers.then(s.drivers),
-                        elasticities=sf.base.elasticities.then(s.elasticities))
+                        elasticities=sf.base.elasticities.then(s.elasticities),
+                        focus_region=sf.focus_region, embodied=sf.embodied)

@@ -198,21 +198,25 @@ def test_region_counts():
 def test_intensities_units_and_missing_marked(ds):
     it = ds.intensities
     units = {"land": "ha/t", "water_green": "m3/t", "water_blue": "m3/t", "nitrogen": "kg/t", "n2o": "kg/t",
-             "ch4": "kg/t"}
+             "ch4": "kg/t", "ch4_enteric": "kg/t"}
     assert set(it["indicator"]) == set(units)
     for ind, unit in units.items():
         assert (it.loc[it["indicator"] == ind, "unit"] == unit).all()
     v = it["value"]
-    # missing is an empty value, never 0; reported zeros exist only for blue water (rainfed) and IFA N
+    # missing is an empty value, never 0; reported zeros exist only for blue water (rainfed), IFA N and
+    # the CH4 of crops other than rice (IPCC has no CH4 source for them)
     zero = it[v == 0]
-    assert set(zero["indicator"]) <= {"water_blue", "nitrogen", "n2o"}
+    assert set(zero["indicator"]) <= {"water_blue", "nitrogen", "n2o", "ch4", "ch4_enteric"}
+    assert (zero.loc[zero["indicator"] == "ch4_enteric", "commodity"] == "poultry_meat").all()
+    assert (zero.loc[zero["indicator"] == "ch4", "commodity"] != "rice").all()
     assert (v.dropna() >= 0).all()
     assert it.loc[v.isna(), "source"].str.startswith("missing").all()
-    # n2o = nitrogen * 0.01 * 44/28
+    # n2o = nitrogen * EF1 * 44/28, EF1 0.01 (0.003 for flooded rice)
     n = it[it["indicator"] == "nitrogen"].set_index(["region", "commodity", "period"])["value"]
     o = it[it["indicator"] == "n2o"].set_index(["region", "commodity", "period"])["value"]
     both = n.dropna().index
-    assert np.allclose(o.loc[both], n.loc[both] * 0.01 * 44 / 28)
+    ef1 = np.where(both.get_level_values("commodity") == "rice", 0.003, 0.01)
+    assert np.allclose(o.loc[both], n.loc[both] * ef1 * 44 / 28)
     china = "CHN" if "CHN" in set(it["region"]) else "ChinaReg"
     soy = it[(it["region"] == china) & (it["commodity"] == "soybeans") & (it["period"] == 2010)]
     land = soy.loc[soy["indicator"] == "land", "value"].iloc[0]

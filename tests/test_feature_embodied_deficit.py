@@ -40,3 +40,13 @@ def test_missing_land_makes_net_import_missing():
     net = net_virtual_land_imports(acc).set_index(["land_type", "period"])
     assert math.isnan(net.loc[("cropland", 2010), "net_import_ha"])
     assert net.loc[("cropland", 2011), "net_import_ha"] == pytest.approx(29e6)
+
+
+def test_a_land_type_without_data_is_missing_not_zero():
+    # accounts without any pasture intensity: grazing's net import is unknown, so is its compensation
+    acc = ACC[ACC["indicator"] == "land"]
+    out = deficit_compensation(net_virtual_land_imports(acc), FP).set_index(["land_type", "period"])
+    assert math.isnan(out.loc[("grazing", 2010), "net_import_ha"])
+    assert math.isnan(out.loc[("grazing", 2010), "compensation"])
+    assert math.isnan(out.loc[("grazing", 0), "compensation"])
+    assert out.loc[("cropland", 2010), "compensation"] == pytest.approx(0.95)

@@ -58,3 +58,20 @@ def test_route_allocation_by_hand():
     assert (out["exporter"] == "S").sum() == 0
     # 2005: no earlier area, change unknown -> NaN (missing), not zero
     assert math.isnan(_v(out, "R", "soy", 2005))
+
+
+def test_products_without_any_area_do_not_blank_the_shares():
+    # issue 14: livestock products have no cropland area in the shipped data (NaN every period); they
+    # made every share unknown. R cropland 2005 -> 2010 as above (soy +60, maize +20, wheat -10).
+    nan = float("nan")
+    beef = pd.DataFrame({"region": "R", "commodity": "pork", "period": [2005, 2010], "land_type": "cropland",
+                         "area": [nan, nan]})
+    s = expansion_shares(area_change(pd.concat([AREA, beef], ignore_index=True)))
+    s = s.set_index(["region", "commodity", "period"])
+    assert s.loc[("R", "soy", 2010), "share"] == pytest.approx(0.75)
+    assert s.loc[("R", "maize", 2010), "share"] == pytest.approx(0.25)
+    assert math.isnan(s.loc[("R", "pork", 2010), "share"])
+    # a product with an area in one period only still makes the change unknown (no silent shift)
+    gap = beef.assign(commodity="oats", area=[nan, 10.0])
+    s = expansion_shares(area_change(pd.concat([AREA, gap], ignore_index=True)))
+    assert math.isnan(s.set_index(["region", "commodity", "period"]).loc[("R", "soy", 2010), "share"])

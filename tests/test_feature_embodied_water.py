@@ -1,5 +1,7 @@
 """Virtual water indicators: content, trade volumes, stress against a cap, normalised pressure, impact."""
 
+import math
+
 import pandas as pd
 import pytest
 
@@ -58,3 +60,70 @@ def test_trade_stress_pressure_and_impact_by_hand():
 def test_grade_thresholds_are_configurable():
     assert list(wi.grade([0.1, 0.5, 0.9], (0.2, 0.8))) == ["low", "medium", "high"]
     assert wi.normalise_pressure([3.0, 3.0], "imports") == pytest.approx([float("nan")] * 2, nan_ok=True)
+
+
+# ---- issue 14, item 7: total virtual water, thresholds from the scenario file, indices in petra run
+def test_total_water_is_green_plus_blue_and_missing_if_either_is():
+    ints = pd.DataFrame({"region": ["CN", "CN", "BR", "BR"], "commodity": "soy", "period": 2010,
+                         "indicator": ["water_green", "water_blue", "water_green", "water_blue"],
+                         "value": [2549.0, 249.0, 2181.0, float("nan")], "unit": "m3/t"})
+    t = wi.add_total_water(ints)
+    tot = t[t["indicator"] == "water_total"].set_index("region")["value"]
+    assert tot["CN"] == pytest.approx(2798.0)
+    assert math.isnan(tot["BR"])
+
+
+RUN_FILE = """\
+dataset: china9
+base_year: 2020
+periods: [2020, 2030, 2040]
+focus_region: CHN
+embodied: {pressure_thresholds: [0.1, 0.2], water_cap: {CHN: 700}}
+base:
+  drivers:
+    yield_growth: [{value: 1.0}]
+    income_growth: [{value: 3.0}]
+    income_elasticity: [{commodity: soybeans, value: 0.4}]
+scenarios:
+  ref: {description: reference}
+"""
+
+
+def test_water_stress_of_the_focus_region_in_a_run(tmp_path):
+    from petra.dataset import load_dataset
+    from petra.projection.run import run_scenarios
+
+    (tmp_path / "w.yaml").write_text(RUN_FILE)
+    run = run_scenarios(tmp_path / "w.yaml")
+    (r,) = run.results
+    w = r.water.set_index(["commodity", "period", "indicator"])
+    assert set(r.water["region"]) == {"CHN"}
+    it = load_dataset(run.dataset.path).intensities
+    chn = it[(it["region"] == "CHN") & (it["commodity"] == "soybeans") & (it["period"] == 2020)]
+    content = chn[chn["indicator"].isin(["water_green", "water_blue"])]["value"].sum()  # 2549 + 249
+    assert content == pytest.approx(2798.0)
+    f = r.flows[(r.flows["importer"] == "CHN") & (r.flows["commodity"] == "soybeans")]
+    for period in (2020, 2030, 2040):
+        imports_t = f[f["period"] == period]["flow"].sum() * 1000
+        row = w.loc[("soybeans", period, "water_total")]
+        # V_i = China's own content x its imports; MWSI_i = V_i / 700 km3 x 100
+        assert row["V_i"] == pytest.approx(content * imports_t, rel=1e-9)
+        assert row["MWSI_i"] == pytest.approx(content * imports_t / 700e9 * 100, rel=1e-9)
+    # the (all) row sums the crops with water data (livestock has none): soybeans included
+    allrow = w.loc[("(all)", 2030, "water_total")]
+    crops = r.water[(r.water["period"] == 2030) & (r.water["indicator"] == "water_total")
+                    & (r.water["commodity"] != "(all)")]
+    assert allrow["V_i"] == pytest.approx(crops["V_i"].sum(min_count=1), rel=1e-12) and allrow["V_i"] > 0
+    # grades follow the file's thresholds (0.1, 0.2), not the default thirds
+    soy = r.water[(r.water["commodity"] == "soybeans") & (r.water["indicator"] == "water_total")]
+    for i, g in zip(soy["I_i"], soy["grade_i"], strict=True):
+        assert g == ("high" if i >= 0.2 else "medium" if i >= 0.1 else "low")
+
+
+def test_water_cap_of_an_unknown_region_is_bad_input(tmp_path):
+    from petra.errors import InputError
+    from petra.projection.run import run_scenarios
+
+    (tmp_path / "w.yaml").write_text(RUN_FILE.replace("{CHN: 700}", "{XYZ: 700}"))
+    with pytest.raises(InputError, match="embodied.water_cap.*XYZ"):
+        run_scenarios(tmp_path / "w.yaml")

@@ -1,0 +1,53 @@
+"""One home for every emission factor petra uses (IPCC Tier 1 defaults), shared by the data build
+(`petra.data.intensities`) and the embodied post-processor (`petra.embodied.embodied_math`).
+
+IPCC 2006 Guidelines Vol. 4 Ch. 11, Table 11.1 (direct N2O from managed soils) and Table 11.3
+(indirect); Ch. 5 Table 5.11 (rice CH4, 2006 edition); Ch. 10 Tables 10.10 and 10.11 (enteric CH4).
+"""
+
+from __future__ import annotations
+
+EF1 = 0.01
+"""kg N2O-N per kg N applied (synthetic and organic fertiliser, crop residues), IPCC 2006 Table 11.1."""
+EF1_FLOODED_RICE = 0.003
+"""kg N2O-N per kg N applied to flooded rice, IPCC 2006 Table 11.1."""
+FRAC_GASF = 0.10
+"""Fraction of synthetic N volatilised as NH3 and NOx, IPCC 2006 Table 11.3."""
+EF4 = 0.010
+"""kg N2O-N per kg NH3-N + NOx-N volatilised, IPCC 2006 Table 11.3."""
+FRAC_LEACH = 0.30
+"""Fraction of N lost by leaching and runoff, IPCC 2006 Table 11.3."""
+EF5 = 0.0075
+"""kg N2O-N per kg N leached, IPCC 2006 Table 11.3."""
+N2O_PER_N2O_N = 44.0 / 28.0
+"""kg N2O per kg N2O-N (molar masses)."""
+RICE_CH4_EF_BASELINE = 1.30
+"""kg CH4 per ha per day, continuously flooded rice without organic amendments, IPCC 2006 Table 5.11."""
+NON_RICE_CROP_CH4 = 0.0
+"""kg CH4 per t of a crop that is not flooded rice: the IPCC Guidelines have no CH4 source for it
+(crop CH4 is rice cultivation only, Vol. 4 Ch. 5.5; residue burning is out of scope)."""
+
+
+def is_flooded_rice(commodity: str) -> bool:
+    """Whether a commodity id is (flooded) rice, for the rice emission factors."""
+    return "rice" in str(commodity).lower()
+
+
+# IPCC 2006 Vol. 4 Ch. 10, Table 10.11: Tier 1 enteric fermentation CH4 of cattle, kg CH4 per head
+# per year, (dairy cows, other cattle) by IPCC region.
+ENTERIC_CATTLE = {
+    "North America": (128.0, 53.0),
+    "Western Europe": (117.0, 57.0),
+    "Eastern Europe": (99.0, 58.0),
+    "Oceania": (90.0, 60.0),
+    "Latin America": (72.0, 56.0),
+    "Asia": (68.0, 47.0),
+    "Africa and Middle East": (46.0, 31.0),
+    "Indian Subcontinent": (58.0, 27.0),
+}
+# IPCC 2006 Vol. 4 Ch. 10, Table 10.10: Tier 1 enteric CH4 of other livestock, kg CH4 per head per
+# year, (developed, developing countries). Poultry: no factor (insufficient data), i.e. no source.
+ENTERIC_OTHER = {"buffalo": (55.0, 55.0), "sheep": (8.0, 5.0), "goats": (5.0, 5.0), "swine": (1.5, 1.0),
+                 "poultry": (0.0, 0.0)}
+DEVELOPED_IPCC_REGIONS = ("North America", "Western Europe", "Eastern Europe", "Oceania")
+"""IPCC regions whose countries take the 'developed' factors of Table 10.10 (Japan too, by country)."""

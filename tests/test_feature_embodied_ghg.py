@@ -1,0 +1,87 @@
+"""GHG intensities that add up (issue 14, item 3): crop CH4 is 0 except rice, fertiliser N2O uses
+IPCC 2006 EF1 with the flooded-rice factor in the shipped data and in the post-processor alike (one
+home for every emission factor, petra.emission_factors)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import petra.data
+from petra import emission_factors as ef
+from petra.data import intensities as inten
+from petra.dataset import load_dataset
+from petra.embodied import embodied_math as em
+
+ROOT = Path(petra.data.__file__).resolve().parent
+
+
+@pytest.fixture(scope="module", params=["china9", "globiom37"])
+def ints(request):
+    return load_dataset(ROOT / request.param).intensities
+
+
+def test_crop_ch4_is_zero_except_rice(ints):
+    ch4 = ints[ints["indicator"] == "ch4"]
+    crops = ch4[~ch4["commodity"].isin(["rice", "bovine_meat", "pig_meat", "poultry_meat", "sheep_meat",
+                                         "dairy"])]
+    assert len(crops) and (crops["value"] == 0).all()
+    assert ch4.loc[ch4["commodity"] == "rice", "value"].isna().all()  # no source yet: missing, not 0
+
+
+def test_rice_n2o_uses_the_flooded_rice_factor_everywhere(ints):
+    n = ints[ints["indicator"] == "nitrogen"].set_index(["region", "commodity", "period"])["value"].dropna()
+    o = ints[ints["indicator"] == "n2o"].set_index(["region", "commodity", "period"])["value"]
+    rice = n.index.get_level_values("commodity") == "rice"
+    # the post-processor's own rule gives the shipped values
+    want = em.n2o_from_nitrogen(n.to_numpy(), flooded_rice=rice)
+    assert np.allclose(o.loc[n.index].to_numpy(), want)
+
+
+def test_china_rice_n2o_by_hand():
+    it = load_dataset(ROOT / "china9").intensities
+    sel = it[(it["region"] == "CHN") & (it["commodity"] == "rice") & (it["period"] == 2010)].set_index(
+        "indicator")["value"]
+    # 0.003 kg N2O-N / kg N x 44/28 x N; with 0.01 (before) it was 0.682 kg/t, now 0.205
+    assert sel["n2o"] == pytest.approx(sel["nitrogen"] * 0.003 * 44 / 28)
+    assert sel["n2o"] == pytest.approx(0.205, abs=0.001)
+
+
+def test_one_home_for_emission_factors():
+    assert em.IPCC2006_EF1 is ef.EF1 and em.IPCC2006_EF1_FLOODED_RICE is ef.EF1_FLOODED_RICE
+    n = pd.DataFrame({"commodity": ["rice", "wheat"], "value": [100.0, 100.0]})
+    # 100 kg N: rice 100 x 0.003 x 44/28 = 0.4714 kg N2O; wheat 100 x 0.01 x 44/28 = 1.5714
+    assert inten.n2o_from_nitrogen(n)["value"].tolist() == pytest.approx([0.471429, 1.571429], rel=1e-5)
+
+
+STOCK = Path("/work/shared/data-sources/gcamfaostat/GCAMFAOSTAT_AnimalStock.csv.gz")
+PROD = Path("/work/shared/data-sources/gcamfaostat/GCAMFAOSTAT_ProdPrice.csv.gz")
+
+
+def _fao(path, area, item, element, year):
+    df = pd.read_csv(path, comment="#")
+    row = df[(df["area_code"] == area) & (df["item_code"] == item) & (df["element"] == element)]
+    return float(row[str(year)].item())
+
+
+@pytest.mark.skipif(not STOCK.is_file(), reason="raw gcamfaostat download not available")
+def test_china_livestock_enteric_ch4_by_hand():
+    """china9 CHN (FAO 41 only) 2020, IPCC 2006 Tier 1 'Asia' factors: bovine meat = (cattle - milking
+    cows) x 47 kg CH4/head / cattle meat production; pig meat = pigs x 1.0 (developing) / pig meat."""
+    it = load_dataset(ROOT / "china9").intensities
+    got = it[(it["region"] == "CHN") & (it["period"] == 2020) & (it["indicator"] == "ch4_enteric")].set_index(
+        "commodity")["value"]
+    cattle = _fao(STOCK, 41, 866, "Stocks", 2020)
+    cows = _fao(STOCK, 41, 882, "Milk Animals", 2020)
+    beef = _fao(PROD, 41, 867, "Production", 2020)
+    assert got["bovine_meat"] == pytest.approx((cattle - cows) * 47.0 / beef, rel=1e-6)
+    pigs = _fao(STOCK, 41, 1034, "Stocks", 2020)
+    pork = _fao(PROD, 41, 1035, "Production", 2020)
+    assert got["pig_meat"] == pytest.approx(pigs * 1.0 / pork, rel=1e-6)
+    assert got["poultry_meat"] == 0.0
+    # livestock CH4 totals stay missing (manure CH4 has no source yet), never 0
+    ch4 = it[(it["region"] == "CHN") & (it["indicator"] == "ch4") & (it["commodity"] == "bovine_meat")]
+    assert ch4["value"].isna().all()
