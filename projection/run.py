@@ -138,7 +138,7 @@ def calibrate(dataset: Dataset, elasticities: Elasticities, config: CalibrationC
                           seconds=perf_counter() - t0)
 
 
-@dataclass
+@dataclass(repr=False)
 class ScenarioResult:
     """One projected scenario. Tables are long frames (see module docstring)."""
 
@@ -167,6 +167,11 @@ class ScenarioResult:
     def cyclic_commodities(self) -> dict[int, int]:
         """Per period, the number of commodities whose used routes contain a directed cycle."""
         return cyclic_commodity_count(self.flows)
+
+    def __repr__(self) -> str:
+        status = "ok" if self.ok else f"failed ({self.projection.failure})"
+        return (f"<ScenarioResult {self.spec.name!r}: {status}, periods {list(self.projection.periods)}, "
+                f"{len(self.flows)} flow rows, {len(self.iamc)} IAMC rows>")
 
 
 def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationConfig | None = None,
@@ -363,7 +368,7 @@ def oscillation_table(scenario: str, p: Problem, proj: Projection) -> pd.DataFra
     return pd.DataFrame(rows, columns=["scenario", "kind", "what", "count", "pattern"])
 
 
-@dataclass
+@dataclass(repr=False)
 class RunResult:
     """Every scenario of a run, the resolved configuration and the calibration checks."""
 
@@ -377,6 +382,10 @@ class RunResult:
     @property
     def failures(self) -> list[ScenarioResult]:
         return [r for r in self.results if not r.ok]
+
+    def __repr__(self) -> str:
+        names = ", ".join(f"{r.spec.name} ({'ok' if r.ok else 'failed'})" for r in self.results)
+        return f"<RunResult {self.scenario_file.name}: {len(self.results)} scenarios: {names}>"
 
 
 def resolved_config(sf: ScenarioFile, specs: list[ScenarioSpec], dataset: Path,

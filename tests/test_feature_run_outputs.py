@@ -163,3 +163,14 @@ def test_kill_leaves_no_output(tmp_path):
     proc.wait(60)
     assert proc.returncode != 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.yaml"]
+
+
+def test_run_result_repr_is_short():
+    # a RunResult's repr was 87,461 characters (its frames); now one line naming the scenarios
+    from petra.projection.run import run_scenarios
+
+    run = run_scenarios(names=["SSP2"], embodied=False)
+    text = repr(run)
+    assert text == "<RunResult default.yaml: 1 scenarios: SSP2 (ok)>"
+    assert repr(run.results[0]).startswith("<ScenarioResult 'SSP2': ok, periods [2020, 2030, 2040, 2050]")
+    assert len(repr(run.results[0])) < 200
