@@ -19,14 +19,13 @@ InputError (exit 2) naming the key. Example TOML::
 from __future__ import annotations
 
 import math
-import tomllib
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from petra.errors import InputError
+from petra.textfiles import load_toml, load_yaml
 
 
 class _Strict(BaseModel):
@@ -136,16 +135,10 @@ def load_config(path: str | Path | None) -> CalibrationConfig:
     if path is None:
         return CalibrationConfig()
     path = Path(path)
-    if not path.is_file():
-        raise InputError("configuration file not found", file=str(path))
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            raw = yaml.safe_load(text) or {}
-        else:
-            raw = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"invalid configuration ({str(exc).splitlines()[0]})", file=str(path)) from exc
+    if path.suffix.lower() in (".yaml", ".yml"):
+        raw = load_yaml(path, what="configuration file") or {}
+    else:
+        raw = load_toml(path, what="configuration file")
     if not isinstance(raw, dict):
         raise InputError("configuration must be a table of keys", file=str(path))
     return parse_config(raw, str(path))

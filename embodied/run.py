@@ -46,7 +46,7 @@ from petra.embodied import inputs, units
 from petra.embodied import water_indicators as water_mod
 from petra.embodied.deforestation import allocate_deforestation
 from petra.errors import InputError
-from petra.tables import Column, read_table
+from petra.tables import Column, read_table, source_line
 
 RUN_FLOW_COLUMNS = [Column("exporter", "str"), Column("importer", "str"), Column("commodity", "str"),
                     Column("flow", lower=0.0), Column("period", required=False, blank=math.nan)]
@@ -112,6 +112,18 @@ def _default_period(dataset: Dataset) -> int:
                      file=str(dataset.path))
 
 
+def _unit_location(dataset: Dataset, commodity: str) -> dict:
+    """Where a commodity's unit was given: commodities.csv and its line, else dataset.toml."""
+    cu = dataset.commodities
+    folder = Path(dataset.path) if dataset.path is not None else Path(".")
+    if cu is not None and "unit" in cu.columns and commodity in set(cu["commodity"]):
+        i = int(np.flatnonzero((cu["commodity"] == commodity).to_numpy())[0])
+        u = cu["unit"].iloc[i]
+        if isinstance(u, str) and u.strip():
+            return {"file": str(folder / "commodities.csv"), "row": source_line(cu, i), "column": "unit"}
+    return {"file": str(folder / "dataset.toml")}
+
+
 def flow_units_of(dataset: Dataset, default: str | None = None) -> dict[str, str]:
     """Unit of each commodity's quantities: commodities.csv ``unit``, else dataset.toml ``units.quantity`` (or
     a string ``units``), else `default`. InputError if a commodity's unit is unknown or not a mass."""
@@ -133,6 +145,11 @@ def flow_units_of(dataset: Dataset, default: str | None = None) -> dict[str, str
     out = {}
     for c in com:
         u = given.get(c, fallback)
+        if u is not None:
+            try:
+                units.parse(u)
+            except InputError as exc:
+                raise InputError(f"commodity '{c}': {exc}", **_unit_location(dataset, c)) from None
         if u is None:
             raise InputError(f"unit of commodity '{c}' is unknown: add a unit column to commodities.csv "
                              f"(e.g. kt) or pass --flow-unit", file=str(dataset.path))

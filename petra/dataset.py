@@ -31,7 +31,6 @@ intensities.csv (optional)  region, commodity, period, indicator, value, unit [,
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +40,7 @@ import tomli_w
 
 from petra.errors import InputError
 from petra.tables import Column, read_table, source_line, validate_text_frame
+from petra.textfiles import load_toml
 
 MARKET_COLUMNS = [
     Column("region", "str"),
@@ -223,10 +223,7 @@ def load_dataset(folder: str | Path) -> Dataset:
             optional[attr] = read_table(folder / name, cols, key=key)
     metadata = {}
     if (folder / "dataset.toml").is_file():
-        try:
-            metadata = tomllib.loads((folder / "dataset.toml").read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"invalid TOML ({exc})", file=str(folder / "dataset.toml")) from exc
+        metadata = load_toml(folder / "dataset.toml", what="dataset.toml")
     return Dataset(markets=markets, routes=routes, regions=regions, commodities=commodities,
                    metadata=metadata, path=folder, **optional)
 

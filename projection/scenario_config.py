@@ -50,7 +50,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -63,6 +62,9 @@ from pydantic import (
 from petra.errors import InputError
 from petra.projection.uncertainty_rules import UncertaintyRule
 from petra.selectors import Names
+from petra.textfiles import load_yaml
+
+MAX_EXTENDS = 32  # longest chain of scenario files extending one another
 
 
 class _Strict(BaseModel):
@@ -250,28 +252,32 @@ def parse_scenario_file(raw: object, file: str) -> ScenarioFile:
 
 
 def _read_yaml(path: Path) -> object:
-    if not path.is_file():
-        raise InputError("scenario file not found", file=str(path))
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"invalid YAML{where}: {problem}", file=str(path)) from None
+    return load_yaml(path, what="scenario file")
+
+
+def _scenarios_of(doc: dict, path: Path) -> dict:
+    s = doc.get("scenarios")
+    if s is None:
+        return {}
+    if not isinstance(s, dict):
+        raise InputError("key 'scenarios': must be a mapping of scenario names to blocks, not a "
+                         f"{type(s).__name__}", file=str(path))
+    return s
 
 
 def read_scenario_document(path: Path, _seen: tuple[Path, ...] = ()) -> object:
     """The YAML document of a scenario file with `extends: OTHER.yaml` resolved: the other file
     (relative to this one) is read first; this file's top-level keys replace its keys, except
-    `scenarios`, which are merged by name (this file's win)."""
+    `scenarios`, which are merged by name (this file's win). Chains are at most MAX_EXTENDS files."""
     path = Path(path)
     raw = _read_yaml(path)
     if not isinstance(raw, dict) or "extends" not in raw:
         return raw
     parent_name = raw.pop("extends")
-    if not isinstance(parent_name, str):
+    if not isinstance(parent_name, str) or not parent_name or "\x00" in parent_name:
         raise InputError("key 'extends': must be the name of another scenario file", file=str(path))
+    if len(_seen) >= MAX_EXTENDS:
+        raise InputError(f"key 'extends': more than {MAX_EXTENDS} files extend one another", file=str(path))
     parent_path = (path.parent / parent_name).resolve()
     if parent_path in _seen or parent_path == path.resolve():
         raise InputError(f"key 'extends': '{parent_name}' extends this file again (a cycle)", file=str(path))
@@ -279,7 +285,7 @@ def read_scenario_document(path: Path, _seen: tuple[Path, ...] = ()) -> object:
     if not isinstance(parent, dict):
         raise InputError("a scenario file must be a mapping with a 'scenarios' key", file=str(parent_path))
     merged = {**parent, **{k: v for k, v in raw.items() if k != "scenarios"}}
-    merged["scenarios"] = {**(parent.get("scenarios") or {}), **(raw.get("scenarios") or {})}
+    merged["scenarios"] = {**_scenarios_of(parent, parent_path), **_scenarios_of(raw, path)}
     return merged
 
 
