@@ -29,7 +29,8 @@ from petra.textfiles import load_toml, load_yaml
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity are bad input (relative bounds default to +inf: leave the key out for "none")
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class LeastSquaresConfig(_Strict):
@@ -150,6 +151,8 @@ def parse_config(raw: dict, file: str | None, *, key_prefix: tuple[str, ...] = (
     try:
         return CalibrationConfig.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         key = ".".join(str(x) for x in (*key_prefix, *err["loc"]))
-        raise InputError(f"key '{key}': {err['msg']}", file=file) from exc
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        raise InputError(f"key '{key}': {msg}", file=file) from None

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from petra.bounds import MAX_SCALED_CURVATURE
+from petra.errors import InputError
 from petra.model.formulation import (
     build_pyomo_model,
     market_scales,
@@ -55,6 +57,20 @@ class QPSolution:
     seconds: float
     solver: str = "hipo"
     usable: bool = False  # optimal, or a primal-feasible iterate with duals (e.g. HiPO "no progress")
+
+
+def check_curvature(p: Problem, curvature: np.ndarray, what: str, quantity: np.ndarray,
+                    elasticity: np.ndarray) -> None:
+    """InputError naming the first market whose scaled curve is steeper than HiGHS can take
+    (petra.bounds.MAX_SCALED_CURVATURE): a tiny quantity with a positive elasticity among much larger
+    markets of the same commodity."""
+    bad = ~np.isfinite(curvature) | (np.abs(curvature) > MAX_SCALED_CURVATURE)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        scale = p.q_scale[p.commodity_index[i]]
+        raise InputError(f"market {p.market_label(i)}: its {what} curve is too steep for the solver "
+                         f"({what} {quantity[i]:.3g} with elasticity {elasticity[i]:.3g}, against markets of "
+                         f"{scale:.3g} on average); use a larger quantity, 0, or elasticity 0")
 
 
 class HighsBackend:
@@ -98,6 +114,8 @@ class HighsBackend:
         coef = scaled_market_coefficients(problem)
         free_s = ~np.isfinite(coef.S_fixed)
         free_d = ~np.isfinite(coef.D_fixed)
+        check_curvature(problem, np.where(free_s, coef.b_s, 0.0), "supply", problem.S0, problem.es)
+        check_curvature(problem, np.where(free_d, coef.b_d, 0.0), "demand", problem.D0, problem.ed)
         # minimise -welfare: +a_s S + b_s/2 S^2 - a_d D + b_d/2 D^2 + c X + h/2 X^2
         self._cost = np.zeros(self.n_cols)
         self._hess = np.zeros(self.n_cols)

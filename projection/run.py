@@ -42,9 +42,16 @@ from petra.dataset import Dataset, load_dataset
 from petra.errors import InputError
 from petra.model.problem import Problem, build_problem
 from petra.model.recursive import Projection
-from petra.model.solve import DEFAULT_TOLERANCE
+from petra.model.solve import DEFAULT_TOLERANCE, check_tolerance
 from petra.projection import iamc as iamc_mod
-from petra.projection.drivers import EntityNames, apply_elasticities, check_names, driver_arrays
+from petra.projection.drivers import (
+    EntityNames,
+    apply_elasticities,
+    check_driver_bounds,
+    check_names,
+    check_rule_periods,
+    driver_arrays,
+)
 from petra.projection.oscillation import price_zigzags, route_flips
 from petra.projection.project import project_scenario
 from petra.projection.scenario_config import (
@@ -171,6 +178,9 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
     arrays = driver_arrays(spec.drivers, base.names, spec.periods,
                            base_transport=r["transport_cost"].to_numpy(float),
                            base_tariff=r["tariff"].to_numpy(float), exporter_price=p.P0[p.exporter])
+    check_driver_bounds(arrays, base.names, base_supply=p.S0, base_demand=p.D0,
+                        base_transport=r["transport_cost"].to_numpy(float), scenario=spec.name,
+                        file=scenario_file)
     t1 = perf_counter()
     proj = project_scenario(p, arrays, tol=tol, highs_options=highs_options)
     t2 = perf_counter()
@@ -329,6 +339,8 @@ def load_run_inputs(scenario_file: str | Path | None = None, names: list[str] | 
     sf = load_scenario_file(path)
     names = list(names) if names else list(sf.scenarios)
     specs = [resolve(sf, n, file=str(path)) for n in names]
+    for spec in specs:
+        check_rule_periods(spec, file=str(path))
     ds_path = dataset_path(sf.dataset, path)
     dataset = load_dataset(ds_path)
     if sf.base_year is not None:
@@ -344,6 +356,7 @@ def run_scenarios(scenario_file: str | Path | None = None, names: list[str] | No
                   progress=None, tol: float = DEFAULT_TOLERANCE, embodied: bool = True) -> RunResult:
     """Run scenarios of a file (default: the shipped runs/default.yaml; all its scenarios unless
     `names`); nothing is written. `progress(done, total, label)` is called after each scenario."""
+    check_tolerance(tol)
     inputs = load_run_inputs(scenario_file, names)
     path, sf, specs, dataset, config = inputs.path, inputs.file, inputs.specs, inputs.dataset, inputs.config
     bases: dict[Elasticities, CalibratedBase] = {}

@@ -64,7 +64,7 @@ PARAMETERS = {
 class UncertaintyRule(BaseModel):
     """One uncertainty rule (see module docstring)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     target: Literal["supply_elasticity", "demand_elasticity", "expansion_elasticity", "intensity"]
     region: Names = None
     commodity: Names = None
