@@ -177,6 +177,37 @@ def _check_routes(markets: pd.DataFrame, routes: pd.DataFrame, file: str) -> Non
                              row=source_line(routes, i), column=col)
 
 
+def _check_observed(markets: pd.DataFrame, optional: dict, folder: Path | None) -> None:
+    """Observed rows must name markets of markets.csv (rows for unknown regions or commodities would
+    otherwise be ignored silently); observed flows must name known regions and commodities."""
+    market_set = set(zip(markets["region"], markets["commodity"], strict=True))
+    om = optional.get("observed_markets")
+    if om is not None and len(om):
+        keys = list(zip(om["region"], om["commodity"], strict=True))
+        missing = np.array([k not in market_set for k in keys], dtype=bool)
+        if missing.any():
+            i = int(np.argmax(missing))
+            raise InputError(f"market ({shown(keys[i][0])}, {shown(keys[i][1])}) is not in markets.csv",
+                             file=_label(om, folder, "observed_markets.csv"), row=source_line(om, i),
+                             column="region")
+    of = optional.get("observed_flows")
+    if of is not None and len(of):
+        regions, commodities = set(markets["region"]), set(markets["commodity"])
+        for col in ("exporter", "importer", "commodity"):
+            known = commodities if col == "commodity" else regions
+            unknown = ~of[col].isin(known).to_numpy()
+            if unknown.any():
+                i = int(np.argmax(unknown))
+                what = "commodity" if col == "commodity" else "region"
+                raise InputError(f"{what} {shown(of[col].iloc[i])} is not in markets.csv",
+                                 file=_label(of, folder, "observed_flows.csv"), row=source_line(of, i),
+                                 column=col)
+
+
+def _label(frame: pd.DataFrame, folder: Path | None, name: str) -> str:
+    return frame.attrs.get("file") or (str(Path(folder) / name) if folder is not None else name)
+
+
 def _as_text(df: pd.DataFrame, cols: list[Column]) -> pd.DataFrame:
     """Render a frame's contract columns as CSV-like text cells (empty for blank-able NaN/+inf)."""
     out = {}
@@ -214,6 +245,7 @@ def from_frames(markets: pd.DataFrame, routes: pd.DataFrame, regions: pd.DataFra
             cols, key, name = _OPTIONAL_TABLES[attr]
             optional[attr] = _round_off(attr, validate_text_frame(_as_text(frame, cols), cols, key=key,
                                                                   label=name))
+    _check_observed(m, optional, path)
     return Dataset(markets=m, routes=r, regions=regions, commodities=commodities,
                    metadata=dict(metadata or {}), path=path, **optional)
 
@@ -264,6 +296,7 @@ def load_dataset(folder: str | Path) -> Dataset:
     if (folder / "dataset.toml").is_file():
         metadata = load_toml(folder / "dataset.toml", what="dataset.toml")
         check_metadata(metadata, str(folder / "dataset.toml"))
+    _check_observed(markets, optional, folder)
     return Dataset(markets=markets, routes=routes, regions=regions, commodities=commodities,
                    metadata=metadata, path=folder, **optional)
 

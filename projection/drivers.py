@@ -120,14 +120,16 @@ def check_names(spec: ScenarioSpec, names: EntityNames, *, file: str | None = No
 
 
 def check_rule_periods(spec: ScenarioSpec, *, file: str | None = None) -> None:
-    """InputError naming the first driver rule whose `from` or `until` is not one of the periods (a
-    rule starting between two periods would silently start at the next one)."""
+    """InputError naming the first driver rule whose `from` or `until` lies between the first and last
+    period but is not one of them (it would silently start or end at another period). Years before the
+    first or after the last period are allowed (a rule for 2060 in a run to 2050 never applies)."""
     periods = set(spec.periods)
+    first, last = spec.periods[0], spec.periods[-1]
     for key in type(spec.drivers).model_fields:
         for i, rule in enumerate(getattr(spec.drivers, key)):
             for attr, label in (("from_", "from"), ("until", "until")):
                 year = getattr(rule, attr, None)
-                if year is not None and year not in periods:
+                if year is not None and first <= year <= last and year not in periods:
                     raise InputError(f"scenario '{spec.name}': key 'drivers.{key}[{i}].{label}': {year} is "
                                      f"not a model period ({', '.join(map(str, spec.periods))})", file=file)
 

@@ -70,8 +70,29 @@ def default_scenario_file(name: str = "default.yaml") -> Path:
     return Path(str(files("petra.runs").joinpath(name)))
 
 
+def embedded_dataset(name: str) -> Path | None:
+    """The shipped dataset called `name` (a bare name such as china9, no path separator), else None."""
+    from importlib.resources import files
+
+    if not name or "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
+        return None
+    path = Path(str(files("petra.data").joinpath(name)))
+    return path if (path / "markets.csv").is_file() else None
+
+
 def dataset_path(name: str, scenario_file: Path | None = None) -> Path:
-    """A scenario file's `dataset`: a folder (relative to the file) or an embedded dataset name."""
+    """A scenario file's `dataset` (or a command's DATASET argument): an embedded dataset name or a folder.
+
+    An embedded name (china9, globiom37) always means the shipped data, even if a folder of that name
+    exists in the working directory or beside the scenario file; write a path (`./china9`) for the
+    folder. Other names are folders, relative to the scenario file, then to the working directory.
+    """
+    if "\x00" in name:
+        raise InputError("key 'dataset': the name contains a NUL byte",
+                         file=str(scenario_file) if scenario_file else None)
+    embedded = embedded_dataset(name)
+    if embedded is not None:
+        return embedded
     candidates = []
     p = Path(name)
     if p.is_absolute():
@@ -80,9 +101,6 @@ def dataset_path(name: str, scenario_file: Path | None = None) -> Path:
         if scenario_file is not None:
             candidates.append(scenario_file.parent / p)
         candidates.append(Path.cwd() / p)
-        from importlib.resources import files
-
-        candidates.append(Path(str(files("petra.data").joinpath(name))))
     for c in candidates:
         if (c / "markets.csv").is_file():
             return c
