@@ -199,7 +199,7 @@ def _check_observed(markets: pd.DataFrame, optional: dict, folder: Path | None) 
             if unknown.any():
                 i = int(np.argmax(unknown))
                 what = "commodity" if col == "commodity" else "region"
-                raise InputError(f"{what} {shown(of[col].iloc[i])} is not in markets.csv",
+                raise InputError(f"{what} '{shown(of[col].iloc[i])}' is not in markets.csv",
                                  file=_label(of, folder, "observed_flows.csv"), row=source_line(of, i),
                                  column=col)
 

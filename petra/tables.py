@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def _read_cells(path: Path, label: str, columns: list[Column]) -> pd.DataFrame:
     seen: dict[str, int] = {}
     for j, name in enumerate(header):
         if name in seen and name:
-            raise InputError(f"column {shown(name)} appears twice in the header (fields {seen[name] + 1} "
+            raise InputError(f"column '{shown(name)}' appears twice in the header (fields {seen[name] + 1} "
                              f"and {j + 1}, after trimming spaces)", file=label, row=1)
         seen[name] = j
     _check_columns(header, columns, label)
@@ -118,6 +119,14 @@ def _read_cells(path: Path, label: str, columns: list[Column]) -> pd.DataFrame:
         pd.DataFrame({h: pd.Series([], dtype=str) for h in header})
 
 
+def _overflows(text: str) -> bool:
+    """Whether `text` is a number too large for a double (e.g. 1e400), not a word like 'inf'."""
+    try:
+        return math.isinf(float(text)) and text.strip().lower() not in _NON_FINITE_WORDS
+    except ValueError:
+        return False
+
+
 def _check_columns(header: list[str], columns: list[Column], label: str) -> None:
     for col in columns:
         if col.required and col.name not in header:
@@ -131,7 +140,7 @@ def validate_text_frame(raw: pd.DataFrame, columns: list[Column], *, key: list[s
     raw.columns = [str(c).strip() for c in raw.columns]
     if raw.columns.duplicated().any():
         name = raw.columns[raw.columns.duplicated()][0]
-        raise InputError(f"column {shown(name)} appears twice in the header (after trimming spaces)",
+        raise InputError(f"column '{shown(name)}' appears twice in the header (after trimming spaces)",
                          file=label, row=1)
     _check_columns(list(raw.columns), columns, label)
     lines = np.arange(len(raw)) + 2
@@ -157,6 +166,10 @@ def validate_text_frame(raw: pd.DataFrame, columns: list[Column], *, key: list[s
         bad_text = np.isnan(values) & ~np.isin(lowered, ["nan", "-nan", "+nan"])
         if bad_text.any():
             i = int(np.argmax(bad_text))
+            if _overflows(text.iloc[i]):
+                raise InputError(f"{shown(text.iloc[i])} is out of range (beyond double precision; must be "
+                                 f"{_bound_message(col) or 'finite'})", file=label, row=int(lines[i]),
+                                 column=col.name)
             raise InputError(f"'{shown(text.iloc[i])}' is not a number", file=label, row=int(lines[i]),
                              column=col.name)
         nonfinite = ~np.isfinite(values)

@@ -245,6 +245,13 @@ class ScenarioFile(_Strict):
             _check_years((y,))
         return y
 
+    @field_validator("focus_region")
+    @classmethod
+    def _focus_region(cls, r):
+        if not r or any(ch in r for ch in "/\\\x00"):
+            raise ValueError("must be a region name (no path separators)")
+        return r
+
     @field_validator("scenarios")
     @classmethod
     def _scenarios(cls, s):
