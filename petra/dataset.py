@@ -40,7 +40,7 @@ import tomli_w
 
 from petra import bounds as b
 from petra.errors import InputError, shown
-from petra.tables import Column, read_table, source_line, validate_text_frame
+from petra.tables import FULL_PRECISION, Column, read_table, source_line, validate_text_frame
 from petra.textfiles import load_toml
 
 Q = {"upper": b.QUANTITY_MAX}  # a quantity: <= QUANTITY_MAX
@@ -309,11 +309,11 @@ def write_dataset(dataset: Dataset, folder: str | Path) -> None:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     m = dataset.markets[[c.name for c in MARKET_COLUMNS]]
-    m.to_csv(folder / "markets.csv", index=False, float_format="%.17g")
+    m.to_csv(folder / "markets.csv", index=False, float_format=FULL_PRECISION)
     r = dataset.routes[[c.name for c in ROUTE_COLUMNS]].copy().astype(object)
     e = dataset.routes["expansion_elasticity"].to_numpy(dtype=float)
     r["expansion_elasticity"] = [None if math.isinf(x) else x for x in e]
-    r.to_csv(folder / "routes.csv", index=False, float_format="%.17g")
+    r.to_csv(folder / "routes.csv", index=False, float_format=FULL_PRECISION)
     if dataset.regions is not None:
         dataset.regions.to_csv(folder / "regions.csv", index=False)
     if dataset.commodities is not None:
@@ -321,6 +321,6 @@ def write_dataset(dataset: Dataset, folder: str | Path) -> None:
     for attr, (cols, _key, name) in _OPTIONAL_TABLES.items():
         frame = getattr(dataset, attr)
         if frame is not None:
-            frame[[c.name for c in cols]].to_csv(folder / name, index=False, float_format="%.17g")
+            frame[[c.name for c in cols]].to_csv(folder / name, index=False, float_format=FULL_PRECISION)
     if dataset.metadata:
         (folder / "dataset.toml").write_text(tomli_w.dumps(dataset.metadata), encoding="utf-8")

@@ -19,6 +19,8 @@ import pandas as pd
 from petra.errors import InputError, shown
 from petra.textfiles import decode_utf8
 
+FULL_PRECISION = "%.17g"  # float format of every CSV petra writes for re-reading (round-trips a double)
+
 _NON_FINITE_WORDS = ["nan", "-nan", "+nan", "inf", "-inf", "+inf", "infinity", "-infinity",
                      "+infinity"]
 
