@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE = {"atomic", "dataset", "errors", "exits", "palette", "selectors", "tables", "synthetic"}
+CORE = {"atomic", "bounds", "dataset", "errors", "exits", "iam_cache", "palette", "selectors", "tables",
+        "textfiles", "synthetic"}
 FACADE = {"__init__", "cli"}
 # stage -> (its folder, the stages it may import besides itself and the core)
 STAGES = {
