@@ -265,12 +265,33 @@ def _csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, float_format="%.10g", na_rep="")
 
 
+def check_intensity_units(dataset: Dataset, flow_units: dict[str, str]) -> None:
+    """InputError naming intensities.csv, the line and column 'unit' of the first intensity whose unit
+    is not understood or cannot multiply its commodity's quantity unit (e.g. kg/head on kt)."""
+    ints = dataset.intensities
+    if ints is None or not len(ints):
+        return
+    file = ints.attrs.get("file") or str(Path(dataset.path or ".") / "intensities.csv")
+    seen = set()
+    for i, (c, u) in enumerate(zip(ints["commodity"], ints["unit"], strict=True)):
+        if (c, u) in seen:
+            continue
+        seen.add((c, u))
+        try:
+            units.parse(u)
+            if c in flow_units:
+                units.product_factor(flow_units[c], u)
+        except InputError as exc:
+            raise InputError(str(exc), file=file, row=source_line(ints, i), column="unit") from None
+
+
 def compute(src: Source, opts: Options) -> dict[str, pd.DataFrame]:
     """Every output table, in memory."""
     ds = src.dataset
     if ds.intensities is None:
         raise InputError("the dataset has no intensities.csv (resource use per tonne of product); "
                          "the embodied post-processor needs it", file=str(ds.path))
+    check_intensity_units(ds, src.flow_units)
     ints = em.derive_ghg(ds.intensities, n2o_indirect=opts.n2o_indirect,
                          rice_season_days=opts.rice_season_days)
     fu, cf = src.flow_units, opts.carry_forward

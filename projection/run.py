@@ -265,10 +265,11 @@ def embodied_iamc(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFrame, 
     computes them (`petra.embodied`; flows at round-off level count as zero), in IAMC form."""
     from petra.embodied import embodied_math as em
     from petra.embodied.iamc import iamc_table
-    from petra.embodied.run import flow_units_of, zero_round_off
+    from petra.embodied.run import check_intensity_units, flow_units_of, zero_round_off
 
     f = zero_round_off(flows[["exporter", "importer", "commodity", "period", "flow"]].reset_index(drop=True))
     prod = markets[["region", "commodity", "period", "production"]].reset_index(drop=True)
+    check_intensity_units(dataset, flow_units_of(dataset, "kt"))
     intensities = em.derive_ghg(dataset.intensities)
     traced = em.trace_origins(prod, f)
     acc = em.accounts(prod, f, intensities, flow_units_of(dataset, "kt"), traced=traced)

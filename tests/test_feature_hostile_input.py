@@ -466,3 +466,15 @@ def test_shipped_data_and_scenarios_pass_every_new_check():
         assert math.isfinite(ds.markets["production"].sum())
     for f in sorted(default_scenario_file().parent.glob("*.yaml")):
         load_run_inputs(f)
+
+
+def test_intensity_unit_errors_name_file_line_and_column(tmp_path, good_dataset_dir):
+    (good_dataset_dir / "commodities.csv").write_text("commodity,name,unit\nwheat,Wheat,kt\n")
+    (good_dataset_dir / "intensities.csv").write_text(
+        "region,commodity,period,indicator,value,unit\nA,wheat,2010,land,0.5,ha/t\n"
+        "B,wheat,2010,land,0.4,ha/head\n")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["embodied", str(good_dataset_dir), "--out", str(out), "--no-plots"])
+    assert res.exit_code == 2, res.output
+    assert_one_line(res.output, "intensities.csv line 3", "column 'unit'", "ha/head")
+    assert not (tmp_path / "out").exists()
