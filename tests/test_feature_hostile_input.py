@@ -478,3 +478,16 @@ def test_intensity_unit_errors_name_file_line_and_column(tmp_path, good_dataset_
     assert res.exit_code == 2, res.output
     assert_one_line(res.output, "intensities.csv line 3", "column 'unit'", "ha/head")
     assert not (tmp_path / "out").exists()
+
+
+def test_uncertainty_draws_are_clipped_into_the_dataset_contract():
+    # before: a normal with sd 1e308 gave supply elasticities of 1e306, and every draw failed on the
+    # dataset contract; draws are now clipped to the contract's ranges (petra.bounds)
+    import numpy as np
+
+    from petra.ensemble.distributions import clip_to_target
+
+    big = np.array([7.9e306, -7.9e306, 0.5])
+    assert clip_to_target("supply_elasticity", big).tolist() == [bounds.ELASTICITY_MAX, 0.0, 0.5]
+    assert clip_to_target("demand_elasticity", big).tolist() == [0.0, -bounds.ELASTICITY_MAX, 0.0]
+    assert clip_to_target("intensity", big)[0] == bounds.INTENSITY_MAX
