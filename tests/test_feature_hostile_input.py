@@ -491,3 +491,13 @@ def test_uncertainty_draws_are_clipped_into_the_dataset_contract():
     assert clip_to_target("supply_elasticity", big).tolist() == [bounds.ELASTICITY_MAX, 0.0, 0.5]
     assert clip_to_target("demand_elasticity", big).tolist() == [0.0, -bounds.ELASTICITY_MAX, 0.0]
     assert clip_to_target("intensity", big)[0] == bounds.INTENSITY_MAX
+
+
+def test_yaml_and_toml_files_above_the_size_limit_are_refused_unread(tmp_path):
+    from petra.textfiles import MAX_TEXT_BYTES
+
+    for name, loader in (("big.yaml", load_scenario_file), ("big.toml", load_config)):
+        path = tmp_path / name
+        with path.open("wb") as f:
+            f.truncate(MAX_TEXT_BYTES + 1)   # sparse: nothing is written or read
+        assert_one_line(input_error(loader, path), name, f"at most {MAX_TEXT_BYTES:,}")
