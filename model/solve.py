@@ -23,13 +23,14 @@ MAX_TOLERANCE = 1.0  # a relative violation above 100 % certifies nothing
 
 
 def check_tolerance(tol: float) -> float:
-    """`tol` if it is a usable certificate tolerance (finite, 0 < tol <= MAX_TOLERANCE), else InputError."""
+    """`tol` if it is a certificate tolerance (finite, 0 <= tol <= MAX_TOLERANCE; 0 demands an exact
+    equilibrium, which a solve then reports as not reached, exit 1), else InputError."""
     try:
-        ok = math.isfinite(float(tol)) and 0.0 < float(tol) <= MAX_TOLERANCE
+        ok = math.isfinite(float(tol)) and 0.0 <= float(tol) <= MAX_TOLERANCE
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise InputError(f"--tol must be a number in (0, {MAX_TOLERANCE:g}] (a maximum relative violation), "
+        raise InputError(f"--tol must be a number in [0, {MAX_TOLERANCE:g}] (a maximum relative violation), "
                          f"not {tol}")
     return float(tol)
 

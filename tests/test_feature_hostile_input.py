@@ -95,7 +95,7 @@ def test_overflowing_number_in_a_csv_is_out_of_range_not_not_a_number(tmp_path):
     assert "not a number" not in msg
 
 
-@pytest.mark.parametrize("tol", ["-1", "nan", "inf", "0"])
+@pytest.mark.parametrize("tol", ["-1", "nan", "inf", "2"])
 def test_bad_tolerance_exits_2_with_nothing_written(tmp_path, good_dataset_dir, tol):
     out = tmp_path / "out"
     res = runner.invoke(app, ["solve", str(good_dataset_dir), "--out", str(out), "--tol", tol])
