@@ -19,18 +19,18 @@ InputError (exit 2) naming the key. Example TOML::
 from __future__ import annotations
 
 import math
-import tomllib
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from petra.errors import InputError
+from petra.textfiles import load_toml, load_yaml
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity are bad input (relative bounds default to +inf: leave the key out for "none")
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class LeastSquaresConfig(_Strict):
@@ -159,16 +159,10 @@ def load_config(path: str | Path | None) -> CalibrationConfig:
     if path is None:
         return CalibrationConfig()
     path = Path(path)
-    if not path.is_file():
-        raise InputError("configuration file not found", file=str(path))
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            raw = yaml.safe_load(text) or {}
-        else:
-            raw = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"invalid configuration ({str(exc).splitlines()[0]})", file=str(path)) from exc
+    if path.suffix.lower() in (".yaml", ".yml"):
+        raw = load_yaml(path, what="configuration file") or {}
+    else:
+        raw = load_toml(path, what="configuration file")
     if not isinstance(raw, dict):
         raise InputError("configuration must be a table of keys", file=str(path))
     return parse_config(raw, str(path))
@@ -180,13 +174,18 @@ def parse_config(raw: dict, file: str | None, *, key_prefix: tuple[str, ...] = (
     try:
         return CalibrationConfig.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         key = ".".join(str(x) for x in (*key_prefix, *err["loc"]))
-        raise InputError(f"key '{key}': {err['msg']}", file=file) from exc
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        raise InputError(f"key '{key}': {msg}", file=file) from None
 
 
 def with_method(cfg: CalibrationConfig, method: str | None) -> CalibrationConfig:
     """`cfg` with its calibration method replaced (a command's --method); InputError on an unknown one."""
     if method is None:
         return cfg
-    return parse_config({**cfg.model_dump(), "method": method}, None)
+    methods = CalibrationConfig.model_fields["method"].annotation.__args__
+    if method not in methods:
+        raise InputError(f"--method must be one of {', '.join(methods)}, not {method!r}")
+    return cfg.model_copy(update={"method": method})

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from petra.atomic import atomic_output_dir
 from petra.calibration.hindcast import ALL, METHODS, HindcastResult
+from petra.tables import FULL_PRECISION
 
-FLOAT_FORMAT = "%.17g"
+FLOAT_FORMAT = FULL_PRECISION
 
 
 def headline(result: HindcastResult) -> dict:

@@ -46,7 +46,7 @@ from petra.embodied import inputs, units
 from petra.embodied import water_indicators as water_mod
 from petra.embodied.deforestation import allocate_deforestation
 from petra.errors import InputError
-from petra.tables import Column, read_table
+from petra.tables import Column, read_table, source_line
 
 RUN_FLOW_COLUMNS = [Column("exporter", "str"), Column("importer", "str"), Column("commodity", "str"),
                     Column("flow", lower=0.0), Column("period", required=False, blank=math.nan)]
@@ -112,6 +112,18 @@ def _default_period(dataset: Dataset) -> int:
                      file=str(dataset.path))
 
 
+def _unit_location(dataset: Dataset, commodity: str) -> dict:
+    """Where a commodity's unit was given: commodities.csv and its line, else dataset.toml."""
+    cu = dataset.commodities
+    folder = Path(dataset.path) if dataset.path is not None else Path(".")
+    if cu is not None and "unit" in cu.columns and commodity in set(cu["commodity"]):
+        i = int(np.flatnonzero((cu["commodity"] == commodity).to_numpy())[0])
+        u = cu["unit"].iloc[i]
+        if isinstance(u, str) and u.strip():
+            return {"file": str(folder / "commodities.csv"), "row": source_line(cu, i), "column": "unit"}
+    return {"file": str(folder / "dataset.toml")}
+
+
 def flow_units_of(dataset: Dataset, default: str | None = None) -> dict[str, str]:
     """Unit of each commodity's quantities: commodities.csv ``unit``, else dataset.toml ``units.quantity`` (or
     a string ``units``), else `default`. InputError if a commodity's unit is unknown or not a mass."""
@@ -133,6 +145,11 @@ def flow_units_of(dataset: Dataset, default: str | None = None) -> dict[str, str
     out = {}
     for c in com:
         u = given.get(c, fallback)
+        if u is not None:
+            try:
+                units.parse(u)
+            except InputError as exc:
+                raise InputError(f"commodity '{c}': {exc}", **_unit_location(dataset, c)) from None
         if u is None:
             raise InputError(f"unit of commodity '{c}' is unknown: add a unit column to commodities.csv "
                              f"(e.g. kt) or pass --flow-unit", file=str(dataset.path))
@@ -248,12 +265,33 @@ def _csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, float_format="%.10g", na_rep="")
 
 
+def check_intensity_units(dataset: Dataset, flow_units: dict[str, str]) -> None:
+    """InputError naming intensities.csv, the line and column 'unit' of the first intensity whose unit
+    is not understood or cannot multiply its commodity's quantity unit (e.g. kg/head on kt)."""
+    ints = dataset.intensities
+    if ints is None or not len(ints):
+        return
+    file = ints.attrs.get("file") or str(Path(dataset.path or ".") / "intensities.csv")
+    seen = set()
+    for i, (c, u) in enumerate(zip(ints["commodity"], ints["unit"], strict=True)):
+        if (c, u) in seen:
+            continue
+        seen.add((c, u))
+        try:
+            units.parse(u)
+            if c in flow_units:
+                units.product_factor(flow_units[c], u)
+        except InputError as exc:
+            raise InputError(str(exc), file=file, row=source_line(ints, i), column="unit") from None
+
+
 def compute(src: Source, opts: Options) -> dict[str, pd.DataFrame]:
     """Every output table, in memory."""
     ds = src.dataset
     if ds.intensities is None:
         raise InputError("the dataset has no intensities.csv (resource use per tonne of product); "
                          "the embodied post-processor needs it", file=str(ds.path))
+    check_intensity_units(ds, src.flow_units)
     ints = em.derive_ghg(ds.intensities, n2o_indirect=opts.n2o_indirect,
                          rice_season_days=opts.rice_season_days)
     fu, cf = src.flow_units, opts.carry_forward

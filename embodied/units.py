@@ -13,6 +13,7 @@ A unit with a scaling factor (``1000 t``) is accepted where a quantity is conver
 from __future__ import annotations
 
 import functools
+import math
 import re
 
 import pint
@@ -42,6 +43,9 @@ def parse(unit: str) -> pint.Quantity:
         q = ureg.Quantity(1.0, "dimensionless") * ureg.parse_expression(str(unit).strip())
     except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError) as exc:
         raise InputError(f"unit '{unit}' is not understood ({exc})") from exc
+    if not (math.isfinite(q.magnitude) and q.magnitude > 0):
+        raise InputError(f"unit '{unit}' has a scaling factor of {q.magnitude:g}; it must be a positive "
+                         "finite number")
     return q
 
 

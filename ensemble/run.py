@@ -31,11 +31,12 @@ from petra.ensemble import sampling, summary
 from petra.ensemble import store as store_mod
 from petra.ensemble.task import DrawContext, DrawOutcome, make_context, run_draw
 from petra.errors import InputError
-from petra.model.solve import DEFAULT_TOLERANCE
+from petra.model.solve import DEFAULT_TOLERANCE, check_tolerance
 from petra.projection.run import load_run_inputs
 from petra.projection.scenario_config import ScenarioFile
 
 MANIFEST_EVERY_SECONDS = 2.0
+MAX_DRAWS = 10_000  # largest --draws: every draw's parameters and manifest record are held in memory
 
 
 @dataclass
@@ -71,8 +72,12 @@ def plan(scenario_file: str | Path, n_draws: int, *, seed: int = 0, names: Seque
     path = Path(scenario_file)
     if n_draws <= 0:
         raise InputError(f"--draws must be a positive number of draws, not {n_draws}")
+    if n_draws > MAX_DRAWS:
+        raise InputError(f"--draws must be at most {MAX_DRAWS:,} (not {n_draws:,}); run larger ensembles "
+                         "in batches into separate folders")
     if seed < 0:
         raise InputError(f"--seed must be >= 0, not {seed}")
+    check_tolerance(tol)
     inputs = load_run_inputs(path, names)
     sf, dataset = inputs.file, inputs.dataset
     if not sf.uncertainty:

@@ -130,6 +130,16 @@ class Store:
         return [(d, self.root / draw_file(d)) for d in sorted(self.completed()) if d < n_draws]
 
 
+def _manifest_shape_ok(doc: object) -> bool:
+    """A manifest is a mapping with a `config` mapping and a `draws` list of records with int draws."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
+        return False
+    draws = doc.get("draws", [])
+    return isinstance(draws, list) and all(
+        isinstance(r, dict) and isinstance(r.get("draw"), int) and not isinstance(r.get("draw"), bool)
+        for r in draws)
+
+
 def _changed(old: dict, new: dict) -> list[str]:
     return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
 
@@ -152,6 +162,9 @@ def open_store(root: str | Path, config: dict, seed: int) -> Store:
         except (OSError, ValueError) as exc:
             raise InputError(f"unreadable ensemble manifest ({exc}); delete the folder to start afresh",
                              file=str(manifest)) from None
+        if not _manifest_shape_ok(old):
+            raise InputError("ensemble manifest of the wrong shape (not petra's); delete the folder to start "
+                             "afresh", file=str(manifest))
         if old.get("fingerprint") != store.fingerprint:
             changed = ", ".join(_changed(old.get("config", {}), config)) or "format"
             raise InputError(f"this folder holds an ensemble of another configuration (changed: {changed}); "
@@ -169,8 +182,9 @@ def open_store(root: str | Path, config: dict, seed: int) -> Store:
             if not m:
                 continue
             meta = read_draw_meta(f)
-            if meta is not None and meta.get("fingerprint") == store.fingerprint:
-                d = int(m.group(1))
+            d = int(m.group(1))
+            # the draw index in the metadata must match the name: a copied file is not another draw
+            if meta is not None and meta.get("fingerprint") == store.fingerprint and meta.get("draw") == d:
                 store.records[d] = {"draw": d, "seed": seed, "status": "ok", "reason": None,
                                     "seconds": meta.get("seconds"), "worker": meta.get("worker"),
                                     "file": draw_file(d)}

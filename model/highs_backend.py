@@ -13,12 +13,16 @@ active-set QP solver fails on models of this shape from ~50k variables.
 
 from __future__ import annotations
 
+import math
+import os
 import time
 from dataclasses import dataclass
 
 import highspy
 import numpy as np
 
+from petra.bounds import MAX_SCALED_CURVATURE
+from petra.errors import InputError, SolveError
 from petra.model.formulation import (
     build_pyomo_model,
     market_scales,
@@ -37,6 +41,24 @@ DEFAULT_HIGHS_OPTIONS = {
 
 
 ACTIVE_SET_FALLBACK_MAX_COLUMNS = 20_000
+
+SOLVE_TIME_LIMIT = 600.0  # wall-clock seconds per HiGHS solve (HiGHS `time_limit`)
+TIME_LIMIT_VARIABLE = "PETRA_SOLVE_TIME_LIMIT"  # environment variable overriding SOLVE_TIME_LIMIT
+
+
+def solve_time_limit() -> float:
+    """Seconds a HiGHS solve may take: $PETRA_SOLVE_TIME_LIMIT if set, else SOLVE_TIME_LIMIT."""
+    raw = os.environ.get(TIME_LIMIT_VARIABLE)
+    if raw is None or not raw.strip():
+        return SOLVE_TIME_LIMIT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"environment variable {TIME_LIMIT_VARIABLE} must be a positive number of seconds, "
+                         f"not {raw!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -57,6 +79,20 @@ class QPSolution:
     usable: bool = False  # optimal, or a primal-feasible iterate with duals (e.g. HiPO "no progress")
 
 
+def check_curvature(p: Problem, curvature: np.ndarray, what: str, quantity: np.ndarray,
+                    elasticity: np.ndarray) -> None:
+    """InputError naming the first market whose scaled curve is steeper than HiGHS can take
+    (petra.bounds.MAX_SCALED_CURVATURE): a tiny quantity with a positive elasticity among much larger
+    markets of the same commodity."""
+    bad = ~np.isfinite(curvature) | (np.abs(curvature) > MAX_SCALED_CURVATURE)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        scale = p.q_scale[p.commodity_index[i]]
+        raise InputError(f"market {p.market_label(i)}: its {what} curve is too steep for the solver "
+                         f"({what} {quantity[i]:.3g} with elasticity {elasticity[i]:.3g}, against markets of "
+                         f"{scale:.3g} on average); use a larger quantity, 0, or elasticity 0")
+
+
 class HighsBackend:
     """Holds the loaded model; `solve(route_c, route_h)` re-solves with a new route cost model."""
 
@@ -73,7 +109,7 @@ class HighsBackend:
         self.problem = problem
         self.problem_has_isoelastic = bool((problem.kind == ISOELASTIC).any())
         self.loader = loader
-        self.options = {**DEFAULT_HIGHS_OPTIONS, **(options or {})}
+        self.options = {**DEFAULT_HIGHS_OPTIONS, "time_limit": solve_time_limit(), **(options or {})}
         if loader == "pyomo":
             from pyomo.contrib.solver.common.factory import SolverFactory  # Pyomo imports take ~0.5 s
 
@@ -101,6 +137,8 @@ class HighsBackend:
         coef = scaled_market_coefficients(problem)
         free_s = ~np.isfinite(coef.S_fixed)
         free_d = ~np.isfinite(coef.D_fixed)
+        check_curvature(problem, np.where(free_s, coef.b_s, 0.0), "supply", problem.S0, problem.es)
+        check_curvature(problem, np.where(free_d, coef.b_d, 0.0), "demand", problem.D0, problem.ed)
         # minimise -welfare: +a_s S + b_s/2 S^2 - a_d D + b_d/2 D^2 + c X + h/2 X^2
         self._cost = np.zeros(self.n_cols)
         self._hess = np.zeros(self.n_cols)
@@ -179,6 +217,14 @@ class HighsBackend:
         self.highs.setOptionValue("solver", self.options["solver"])
         return self.highs.getModelStatus()
 
+    def _raise_on_time_limit(self, status) -> None:
+        if status == highspy.HighsModelStatus.kTimeLimit:
+            p = self.problem
+            names = ", ".join(p.market_label(i) for i in range(min(p.n_markets, 5)))
+            more = f" and {p.n_markets - 5} more" if p.n_markets > 5 else ""
+            raise SolveError(f"HiGHS hit its time limit of {self.options['time_limit']:g} s on markets "
+                             f"{names}{more} (set {TIME_LIMIT_VARIABLE} to allow longer)")
+
     def solve(self, route_c: np.ndarray, route_h: np.ndarray, solver: str | None = None) -> QPSolution:
         """Solve the QP with route marginal cost model c + h*X (data units).
 
@@ -187,6 +233,7 @@ class HighsBackend:
         t0 = time.perf_counter()
         solver = solver or self.options["solver"]
         status = self._run(solver)
+        self._raise_on_time_limit(status)
         if status != highspy.HighsModelStatus.kOptimal and solver == "hipo":
             # HiPO can stall on badly scaled models. HiGHS's "ipm" choice is tried next, then, on small
             # models without isoelastic routes, the active-set QP solver (it fails on models of this
@@ -196,6 +243,7 @@ class HighsBackend:
                 fallbacks.append("qpasm")
             for solver in fallbacks:  # `solver` ends as the one whose answer is returned
                 status = self._run(solver)
+                self._raise_on_time_limit(status)
                 if status == highspy.HighsModelStatus.kOptimal:
                     break
         seconds = time.perf_counter() - t0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from petra.dataset import Dataset, load_dataset
-from petra.errors import InfeasibleMarketError, SolveError
+from petra.errors import InfeasibleMarketError, InputError, SolveError
 from petra.model.certificate import market_trade
 from petra.model.diagnostics import infeasible_markets, unbounded_routes
 from petra.model.equilibrium_math import welfare
@@ -19,6 +20,20 @@ from petra.model.problem import Problem, build_problem
 from petra.model.sqp import SQPResult, solve_sqp
 
 DEFAULT_TOLERANCE = 1e-6
+MAX_TOLERANCE = 1.0  # a relative violation above 100 % certifies nothing
+
+
+def check_tolerance(tol: float) -> float:
+    """`tol` if it is a certificate tolerance (finite, 0 <= tol <= MAX_TOLERANCE; 0 demands an exact
+    equilibrium, which a solve then reports as not reached, exit 1), else InputError."""
+    try:
+        ok = math.isfinite(float(tol)) and 0.0 <= float(tol) <= MAX_TOLERANCE
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise InputError(f"--tol must be a number in [0, {MAX_TOLERANCE:g}] (a maximum relative violation), "
+                         f"not {tol}")
+    return float(tol)
 
 
 @dataclass
@@ -128,6 +143,7 @@ def solve(dataset: Dataset | str | Path, *, tol: float = DEFAULT_TOLERANCE,
     The result's `ok` is False when HiGHS was not optimal or the certificate exceeds `tol`.
     """
     t0 = time.perf_counter()
+    check_tolerance(tol)
     if not isinstance(dataset, Dataset):
         dataset = load_dataset(dataset)
     p = build_problem(dataset)

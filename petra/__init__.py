@@ -6,7 +6,11 @@ Stages, each a sub-package reading only the one before it:
 projections -> `petra.embodied` (embodied-resource accounting) -> outputs and the `petra` CLI.
 """
 
-from petra.dataset import Dataset, load_dataset
+from petra import iam_cache
+
+iam_cache.configure()  # before any petra module imports pyam (a per-environment iam_units cache)
+
+from petra.dataset import Dataset, load_dataset  # noqa: E402
 
 __version__ = "0.1.0"
 

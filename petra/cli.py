@@ -40,6 +40,7 @@ def solve(
     """
     from petra.atomic import atomic_output_dir, guard_output_dir
     from petra.model import solve as solve_dataset
+    from petra.tables import FULL_PRECISION
 
     if loader not in ("direct", "pyomo"):
         raise typer.BadParameter(f"must be 'direct' or 'pyomo', not {loader!r}", param_hint="--loader")
@@ -59,8 +60,9 @@ def solve(
         raise typer.Exit(1)
     try:
         with atomic_output_dir(out, "solve", [dataset]) as tmp:
-            result.flows.to_csv(tmp / "flows.csv", index=False, float_format="%.12g")
-            result.markets.to_csv(tmp / "markets.csv", index=False, float_format="%.12g")
+            # full precision: the certificate can be re-verified from the files
+            result.flows.to_csv(tmp / "flows.csv", index=False, float_format=FULL_PRECISION)
+            result.markets.to_csv(tmp / "markets.csv", index=False, float_format=FULL_PRECISION)
             (tmp / "solve.json").write_text(json.dumps(summary, indent=2) + "\n")
     except PetraError as exc:
         _fail(exc)

@@ -31,7 +31,6 @@ intensities.csv (optional)  region, commodity, period, indicator, value, unit [,
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,55 +38,62 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
-from petra.errors import InputError
-from petra.tables import Column, read_table, source_line, validate_text_frame
+from petra import bounds as b
+from petra.errors import InputError, shown
+from petra.tables import FULL_PRECISION, Column, read_table, source_line, validate_text_frame
+from petra.textfiles import load_toml
+
+Q = {"upper": b.QUANTITY_MAX}  # a quantity: <= QUANTITY_MAX
+MQ = {"upper": b.QUANTITY_MAX, "min_positive": b.MARKET_QUANTITY_MIN}  # a market quantity
+YEAR = {"lower": b.YEAR_MIN, "upper": b.YEAR_MAX, "integer": True}
 
 MARKET_COLUMNS = [
     Column("region", "str"),
     Column("commodity", "str"),
-    Column("production", lower=0.0),
-    Column("consumption", lower=0.0),
-    Column("price", lower=0.0, lower_open=True),
-    Column("supply_elasticity", lower=0.0),
-    Column("demand_elasticity", upper=0.0),
+    Column("production", lower=0.0, **MQ),
+    Column("consumption", lower=0.0, **MQ),
+    Column("price", lower=0.0, lower_open=True, min_positive=b.PRICE_MIN, upper=b.PRICE_MAX),
+    Column("supply_elasticity", lower=0.0, upper=b.ELASTICITY_MAX),
+    Column("demand_elasticity", lower=-b.ELASTICITY_MAX, upper=0.0),
 ]
 
 ROUTE_COLUMNS = [
     Column("exporter", "str"),
     Column("importer", "str"),
     Column("commodity", "str"),
-    Column("flow", lower=0.0),
-    Column("transport_cost", lower=0.0),
-    Column("tariff", lower=0.0),
-    Column("expansion_elasticity", blank=math.inf, lower=0.0, lower_open=True),
-    Column("new_flow_slope", blank=0.0, lower=0.0),
-    Column("cost_adjustment", required=False, blank=0.0),
+    Column("flow", lower=0.0, **Q),
+    Column("transport_cost", lower=0.0, upper=b.PRICE_MAX),
+    Column("tariff", lower=0.0, upper=b.PRICE_MAX),
+    Column("expansion_elasticity", blank=math.inf, lower=0.0, lower_open=True, upper=b.ELASTICITY_MAX),
+    Column("new_flow_slope", blank=0.0, lower=0.0, upper=b.PRICE_MAX),
+    Column("cost_adjustment", required=False, blank=0.0, lower=-b.PRICE_MAX, upper=b.PRICE_MAX),
 ]
 
 OBSERVED_MARKET_COLUMNS = [
-    Column("year", lower=0.0),
+    Column("year", **YEAR),
     Column("region", "str"),
     Column("commodity", "str"),
-    Column("production", lower=0.0),
-    Column("consumption", lower=0.0),
-    Column("price", required=False, blank=math.nan, lower=0.0, lower_open=True),
+    Column("production", lower=0.0, **MQ),
+    Column("consumption", lower=0.0, **MQ),
+    Column("price", required=False, blank=math.nan, lower=0.0, lower_open=True,
+           min_positive=b.PRICE_MIN, upper=b.PRICE_MAX),
     Column("price_basis", "str", required=False, blank=""),
 ]
 
 OBSERVED_FLOW_COLUMNS = [
-    Column("year", lower=0.0),
+    Column("year", **YEAR),
     Column("exporter", "str"),
     Column("importer", "str"),
     Column("commodity", "str"),
-    Column("flow", lower=0.0),
+    Column("flow", lower=0.0, **Q),
 ]
 
 INTENSITY_COLUMNS = [
     Column("region", "str"),
     Column("commodity", "str"),
-    Column("period", lower=0.0),
+    Column("period", **YEAR),
     Column("indicator", "str"),
-    Column("value", blank=math.nan, lower=0.0),
+    Column("value", blank=math.nan, lower=0.0, upper=b.INTENSITY_MAX),
     Column("unit", "str"),
     Column("source", "str", required=False, blank=""),
 ]
@@ -129,6 +135,21 @@ class Dataset:
         return from_frames(**kw)
 
 
+def zero_round_off(markets: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Production and consumption below ROUND_OFF x the largest of either in their `by` group (the
+    commodity, and the year for observations) set to 0: round-off left by calculations, which would
+    otherwise give the solver curves steeper than it can take (petra.bounds)."""
+    cols = ["production", "consumption"]
+    top = markets[cols].max(axis=1).groupby([markets[k] for k in by]).transform("max").to_numpy()
+    tiny = (markets[cols].to_numpy() > 0) & (markets[cols].to_numpy() < b.ROUND_OFF * top[:, None])
+    if not tiny.any():
+        return markets
+    out = markets.copy()
+    out[cols] = np.where(tiny, 0.0, markets[cols].to_numpy())
+    out.attrs = dict(markets.attrs)
+    return out
+
+
 def _check_routes(markets: pd.DataFrame, routes: pd.DataFrame, file: str) -> None:
     """Cross-file checks: self-routes, unknown regions, commodities and markets."""
     same = (routes["exporter"] == routes["importer"]).to_numpy()
@@ -156,6 +177,37 @@ def _check_routes(markets: pd.DataFrame, routes: pd.DataFrame, file: str) -> Non
                              row=source_line(routes, i), column=col)
 
 
+def _check_observed(markets: pd.DataFrame, optional: dict, folder: Path | None) -> None:
+    """Observed rows must name markets of markets.csv (rows for unknown regions or commodities would
+    otherwise be ignored silently); observed flows must name known regions and commodities."""
+    market_set = set(zip(markets["region"], markets["commodity"], strict=True))
+    om = optional.get("observed_markets")
+    if om is not None and len(om):
+        keys = list(zip(om["region"], om["commodity"], strict=True))
+        missing = np.array([k not in market_set for k in keys], dtype=bool)
+        if missing.any():
+            i = int(np.argmax(missing))
+            raise InputError(f"market ({shown(keys[i][0])}, {shown(keys[i][1])}) is not in markets.csv",
+                             file=_label(om, folder, "observed_markets.csv"), row=source_line(om, i),
+                             column="region")
+    of = optional.get("observed_flows")
+    if of is not None and len(of):
+        regions, commodities = set(markets["region"]), set(markets["commodity"])
+        for col in ("exporter", "importer", "commodity"):
+            known = commodities if col == "commodity" else regions
+            unknown = ~of[col].isin(known).to_numpy()
+            if unknown.any():
+                i = int(np.argmax(unknown))
+                what = "commodity" if col == "commodity" else "region"
+                raise InputError(f"{what} '{shown(of[col].iloc[i])}' is not in markets.csv",
+                                 file=_label(of, folder, "observed_flows.csv"), row=source_line(of, i),
+                                 column=col)
+
+
+def _label(frame: pd.DataFrame, folder: Path | None, name: str) -> str:
+    return frame.attrs.get("file") or (str(Path(folder) / name) if folder is not None else name)
+
+
 def _as_text(df: pd.DataFrame, cols: list[Column]) -> pd.DataFrame:
     """Render a frame's contract columns as CSV-like text cells (empty for blank-able NaN/+inf)."""
     out = {}
@@ -181,8 +233,8 @@ def from_frames(markets: pd.DataFrame, routes: pd.DataFrame, regions: pd.DataFra
                 observed_flows: pd.DataFrame | None = None,
                 intensities: pd.DataFrame | None = None) -> Dataset:
     """Build a Dataset from in-memory frames with the same checks (and messages) as `load_dataset`."""
-    m = validate_text_frame(_as_text(markets, MARKET_COLUMNS), MARKET_COLUMNS,
-                            key=["region", "commodity"], label="markets.csv")
+    m = zero_round_off(validate_text_frame(_as_text(markets, MARKET_COLUMNS), MARKET_COLUMNS,
+                                           key=["region", "commodity"], label="markets.csv"), ["commodity"])
     r = validate_text_frame(_as_text(routes, ROUTE_COLUMNS), ROUTE_COLUMNS,
                             key=["exporter", "importer", "commodity"], label="routes.csv")
     _check_routes(m, r, "routes.csv")
@@ -191,7 +243,9 @@ def from_frames(markets: pd.DataFrame, routes: pd.DataFrame, regions: pd.DataFra
                         ("intensities", intensities)):
         if frame is not None:
             cols, key, name = _OPTIONAL_TABLES[attr]
-            optional[attr] = validate_text_frame(_as_text(frame, cols), cols, key=key, label=name)
+            optional[attr] = _round_off(attr, validate_text_frame(_as_text(frame, cols), cols, key=key,
+                                                                  label=name))
+    _check_observed(m, optional, path)
     return Dataset(markets=m, routes=r, regions=regions, commodities=commodities,
                    metadata=dict(metadata or {}), path=path, **optional)
 
@@ -204,12 +258,29 @@ _OPTIONAL_TABLES = {
 }
 
 
+def check_metadata(metadata: dict, file: str) -> None:
+    """dataset.toml: `base_year`, if given, is a whole year within [YEAR_MIN, YEAR_MAX] (TOML integer)."""
+    by = metadata.get("base_year")
+    if by is None:
+        return
+    if isinstance(by, bool) or not isinstance(by, int):
+        raise InputError(f"key 'base_year': {shown(by)} is not a year (write a whole number, e.g. 2020)",
+                         file=file)
+    if not b.YEAR_MIN <= by <= b.YEAR_MAX:
+        raise InputError(f"key 'base_year': {by} is out of range ({b.YEAR_MIN}-{b.YEAR_MAX})", file=file)
+
+
+def _round_off(attr: str, frame: pd.DataFrame) -> pd.DataFrame:
+    return zero_round_off(frame, ["year", "commodity"]) if attr == "observed_markets" else frame
+
+
 def load_dataset(folder: str | Path) -> Dataset:
     """Load and validate a dataset folder. Raises InputError (one line, file/line/column) on bad input."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("dataset folder not found", file=str(folder))
-    markets = read_table(folder / "markets.csv", MARKET_COLUMNS, key=["region", "commodity"])
+    markets = zero_round_off(read_table(folder / "markets.csv", MARKET_COLUMNS, key=["region", "commodity"]),
+                             ["commodity"])
     routes = read_table(folder / "routes.csv", ROUTE_COLUMNS, key=["exporter", "importer", "commodity"])
     _check_routes(markets, routes, str(folder / "routes.csv"))
     regions = commodities = None
@@ -220,13 +291,12 @@ def load_dataset(folder: str | Path) -> Dataset:
     optional = {}
     for attr, (cols, key, name) in _OPTIONAL_TABLES.items():
         if (folder / name).is_file():
-            optional[attr] = read_table(folder / name, cols, key=key)
+            optional[attr] = _round_off(attr, read_table(folder / name, cols, key=key))
     metadata = {}
     if (folder / "dataset.toml").is_file():
-        try:
-            metadata = tomllib.loads((folder / "dataset.toml").read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"invalid TOML ({exc})", file=str(folder / "dataset.toml")) from exc
+        metadata = load_toml(folder / "dataset.toml", what="dataset.toml")
+        check_metadata(metadata, str(folder / "dataset.toml"))
+    _check_observed(markets, optional, folder)
     return Dataset(markets=markets, routes=routes, regions=regions, commodities=commodities,
                    metadata=metadata, path=folder, **optional)
 
@@ -239,11 +309,11 @@ def write_dataset(dataset: Dataset, folder: str | Path) -> None:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     m = dataset.markets[[c.name for c in MARKET_COLUMNS]]
-    m.to_csv(folder / "markets.csv", index=False, float_format="%.17g")
+    m.to_csv(folder / "markets.csv", index=False, float_format=FULL_PRECISION)
     r = dataset.routes[[c.name for c in ROUTE_COLUMNS]].copy().astype(object)
     e = dataset.routes["expansion_elasticity"].to_numpy(dtype=float)
     r["expansion_elasticity"] = [None if math.isinf(x) else x for x in e]
-    r.to_csv(folder / "routes.csv", index=False, float_format="%.17g")
+    r.to_csv(folder / "routes.csv", index=False, float_format=FULL_PRECISION)
     if dataset.regions is not None:
         dataset.regions.to_csv(folder / "regions.csv", index=False)
     if dataset.commodities is not None:
@@ -251,6 +321,6 @@ def write_dataset(dataset: Dataset, folder: str | Path) -> None:
     for attr, (cols, _key, name) in _OPTIONAL_TABLES.items():
         frame = getattr(dataset, attr)
         if frame is not None:
-            frame[[c.name for c in cols]].to_csv(folder / name, index=False, float_format="%.17g")
+            frame[[c.name for c in cols]].to_csv(folder / name, index=False, float_format=FULL_PRECISION)
     if dataset.metadata:
         (folder / "dataset.toml").write_text(tomli_w.dumps(dataset.metadata), encoding="utf-8")

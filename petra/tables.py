@@ -7,13 +7,22 @@ report bad input the same way.
 
 from __future__ import annotations
 
+import csv
+import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from petra.errors import InputError
+from petra.errors import InputError, shown
+from petra.textfiles import decode_utf8
+
+FULL_PRECISION = "%.17g"  # float format of every CSV petra writes for re-reading (round-trips a double)
+
+_NON_FINITE_WORDS = ["nan", "-nan", "+nan", "inf", "-inf", "+inf", "infinity", "-infinity",
+                     "+infinity"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,8 @@ class Column:
         filled with `blank` for every row.
     blank: value substituted for an empty cell; None means an empty cell is an error.
     lower / upper: inclusive bounds; `lower_open` makes the lower bound strict.
+    min_positive: a value must be 0 or at least this (tiny non-zero magnitudes are refused).
+    integer: the value must be a whole number (years).
     """
 
     name: str
@@ -34,6 +45,8 @@ class Column:
     lower: float | None = None
     lower_open: bool = False
     upper: float | None = None
+    min_positive: float | None = None
+    integer: bool = False
 
 
 def _bound_message(col: Column) -> str:
@@ -42,6 +55,12 @@ def _bound_message(col: Column) -> str:
         parts.append(f"{'>' if col.lower_open else '>='} {col.lower:g}")
     if col.upper is not None:
         parts.append(f"<= {col.upper:g}")
+    if col.min_positive is not None and col.lower == 0 and col.lower_open:
+        parts[0] = f"> 0 (at least {col.min_positive:g})"
+    elif col.min_positive is not None and col.lower == 0:
+        parts[0] = f"0 or >= {col.min_positive:g}"
+    elif col.min_positive is not None:
+        parts.insert(0, f"0 or >= {col.min_positive:g}")
     return " and ".join(parts)
 
 
@@ -59,14 +78,61 @@ def read_table(path: str | Path, columns: list[Column], *, key: list[str] | None
     label = name or str(path)
     if not path.is_file():
         raise InputError("file not found", file=label)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
-                          skipinitialspace=True, encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", file=label) from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"not a readable CSV table ({str(exc).splitlines()[0]})", file=label) from exc
+    raw = _read_cells(path, label, columns)
     return validate_text_frame(raw, columns, key=key, label=label)
+
+
+def _read_cells(path: Path, label: str, columns: list[Column]) -> pd.DataFrame:
+    """A CSV file as a frame of text cells (header trimmed). InputError on non-UTF-8 text, a NUL byte,
+    an empty file, a header naming a column twice (after trimming) or a row with more non-empty
+    fields than the header; short rows are padded with empty cells and blank lines skipped."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror or exc})", file=label) from None
+    text = decode_utf8(data, label)
+    if "\x00" in text:
+        raise InputError("contains a NUL byte (not a text table)", file=label,
+                         row=text[: text.index("\x00")].count("\n") + 1)
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    try:
+        rows = [(reader.line_num, r) for r in reader if r and any(c.strip() for c in r)]
+    except csv.Error as exc:
+        raise InputError(f"not a readable CSV table ({exc})", file=label, row=reader.line_num) from None
+    if not rows:
+        raise InputError("not a readable CSV table (empty file)", file=label)
+    header = [c.strip() for c in rows[0][1]]
+    seen: dict[str, int] = {}
+    for j, name in enumerate(header):
+        if name in seen and name:
+            raise InputError(f"column '{shown(name)}' appears twice in the header (fields {seen[name] + 1} "
+                             f"and {j + 1}, after trimming spaces)", file=label, row=1)
+        seen[name] = j
+    _check_columns(header, columns, label)
+    width = len(header)
+    cells = []
+    for line, r in rows[1:]:
+        if len(r) > width:
+            if any(c.strip() for c in r[width:]):
+                raise InputError(f"{len(r)} fields where the header has {width}", file=label, row=line)
+            r = r[:width]
+        cells.append(r + [""] * (width - len(r)))
+    return pd.DataFrame(cells, columns=header, dtype=object).astype(str) if cells else \
+        pd.DataFrame({h: pd.Series([], dtype=str) for h in header})
+
+
+def _overflows(text: str) -> bool:
+    """Whether `text` is a number too large for a double (e.g. 1e400), not a word like 'inf'."""
+    try:
+        return math.isinf(float(text)) and text.strip().lower() not in _NON_FINITE_WORDS
+    except ValueError:
+        return False
+
+
+def _check_columns(header: list[str], columns: list[Column], label: str) -> None:
+    for col in columns:
+        if col.required and col.name not in header:
+            raise InputError(f"missing column (found: {', '.join(header)})", file=label, column=col.name)
 
 
 def validate_text_frame(raw: pd.DataFrame, columns: list[Column], *, key: list[str] | None = None,
@@ -74,6 +140,11 @@ def validate_text_frame(raw: pd.DataFrame, columns: list[Column], *, key: list[s
     """Validate a frame of text cells (as read from CSV) against `columns`; see `read_table`."""
     raw = raw.copy()
     raw.columns = [str(c).strip() for c in raw.columns]
+    if raw.columns.duplicated().any():
+        name = raw.columns[raw.columns.duplicated()][0]
+        raise InputError(f"column '{shown(name)}' appears twice in the header (after trimming spaces)",
+                         file=label, row=1)
+    _check_columns(list(raw.columns), columns, label)
     lines = np.arange(len(raw)) + 2
     out = {}
     for col in columns:
@@ -97,13 +168,23 @@ def validate_text_frame(raw: pd.DataFrame, columns: list[Column], *, key: list[s
         bad_text = np.isnan(values) & ~np.isin(lowered, ["nan", "-nan", "+nan"])
         if bad_text.any():
             i = int(np.argmax(bad_text))
-            raise InputError(f"'{text.iloc[i]}' is not a number", file=label, row=int(lines[i]),
+            if _overflows(text.iloc[i]):
+                raise InputError(f"{shown(text.iloc[i])} is out of range (beyond double precision; must be "
+                                 f"{_bound_message(col) or 'finite'})", file=label, row=int(lines[i]),
+                                 column=col.name)
+            raise InputError(f"'{shown(text.iloc[i])}' is not a number", file=label, row=int(lines[i]),
                              column=col.name)
         nonfinite = ~np.isfinite(values)
+        overflow = nonfinite & ~np.isin(lowered, _NON_FINITE_WORDS)
+        if overflow.any():
+            i = int(np.argmax(overflow))
+            raise InputError(f"{shown(text.iloc[i])} is out of range (beyond double precision; must be "
+                             f"{_bound_message(col) or 'finite'})", file=label, row=int(lines[i]),
+                             column=col.name)
         if nonfinite.any():
             i = int(np.argmax(nonfinite))
-            raise InputError(f"'{text.iloc[i]}' is not a finite number (NaN and infinity are not allowed"
-                             f"{'; leave the cell empty instead' if col.blank is not None else ''})",
+            raise InputError(f"'{shown(text.iloc[i])}' is not a finite number (NaN and infinity are not "
+                             f"allowed{'; leave the cell empty instead' if col.blank is not None else ''})",
                              file=label, row=int(lines[i]), column=col.name)
         if col.blank is not None:
             values = np.where(empty, float(col.blank), values)
@@ -113,10 +194,18 @@ def validate_text_frame(raw: pd.DataFrame, columns: list[Column], *, key: list[s
             bad |= checked & ((values <= col.lower) if col.lower_open else (values < col.lower))
         if col.upper is not None:
             bad |= checked & (values > col.upper)
+        if col.min_positive is not None:
+            bad |= checked & (values != 0) & (np.abs(values) < col.min_positive)
         if bad.any():
             i = int(np.argmax(bad))
-            raise InputError(f"{text.iloc[i]} is out of range (must be {_bound_message(col)})",
+            raise InputError(f"{shown(text.iloc[i])} is out of range (must be {_bound_message(col)})",
                              file=label, row=int(lines[i]), column=col.name)
+        if col.integer:
+            frac = checked & (values != np.round(values))
+            if frac.any():
+                i = int(np.argmax(frac))
+                raise InputError(f"{shown(text.iloc[i])} is not a whole number", file=label,
+                                 row=int(lines[i]), column=col.name)
         out[col.name] = values
     df = pd.DataFrame(out, index=pd.RangeIndex(len(raw)))
     if key:

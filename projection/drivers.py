@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from petra import bounds
 from petra.errors import InputError
 from petra.projection.scenario_config import Drivers, Elasticities, ScenarioSpec
 
@@ -118,8 +119,65 @@ def check_names(spec: ScenarioSpec, names: EntityNames, *, file: str | None = No
                             f"'{bad[0]}' (known: {', '.join(sorted(known))})", file=file)
 
 
+def check_rule_periods(spec: ScenarioSpec, *, file: str | None = None) -> None:
+    """InputError naming the first driver rule whose `from` or `until` lies between the first and last
+    period but is not one of them (it would silently start or end at another period). Years before the
+    first or after the last period are allowed (a rule for 2060 in a run to 2050 never applies)."""
+    periods = set(spec.periods)
+    first, last = spec.periods[0], spec.periods[-1]
+    for key in type(spec.drivers).model_fields:
+        for i, rule in enumerate(getattr(spec.drivers, key)):
+            for attr, label in (("from_", "from"), ("until", "until")):
+                year = getattr(rule, attr, None)
+                if year is not None and first <= year <= last and year not in periods:
+                    raise InputError(f"scenario '{spec.name}': key 'drivers.{key}[{i}].{label}': {year} is "
+                                     f"not a model period ({', '.join(map(str, spec.periods))})", file=file)
+
+
+# which drivers make each compounded quantity (named in the message when it leaves its bounds)
+_FACTOR_KEYS = {"demand": "population_growth, income_growth and income_elasticity",
+                "supply": "yield_growth", "transport cost": "transport_cost_growth"}
+
+
+def check_driver_bounds(arrays: DriverArrays, names: EntityNames, *, base_supply: np.ndarray,
+                        base_demand: np.ndarray, base_transport: np.ndarray, scenario: str,
+                        file: str | None = None) -> None:
+    """InputError unless every compounded driver factor lies within [DRIVER_FACTOR_MIN,
+    DRIVER_FACTOR_MAX] of the base year, quantities stay <= QUANTITY_MAX and costs <= PRICE_MAX
+    (petra.bounds): no scenario may hand the solver magnitudes it cannot take."""
+    market = [f"{r}/{c}" for r, c in zip(names.region, names.commodity, strict=True)]
+    route = [f"{e}->{i}/{c}" for e, i, c in zip(names.exporter, names.importer, names.route_commodity,
+                                                   strict=True)]
+    base_t = np.asarray(base_transport, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_factor = np.where(base_t > 0, arrays.transport_cost / base_t, 1.0)
+    checks = [("demand", arrays.demand_factor, market), ("supply", arrays.supply_factor, market),
+              ("transport cost", t_factor, route)]
+    for what, factor, labels in checks:
+        bad = ~np.isfinite(factor) | (factor < bounds.DRIVER_FACTOR_MIN) | (factor > bounds.DRIVER_FACTOR_MAX)
+        if bad.any():
+            k, j = np.argwhere(bad)[0]
+            raise InputError(
+                f"scenario '{scenario}': key '{_FACTOR_KEYS[what]}': the {what} of {labels[j]} compounds to "
+                f"{factor[k, j]:.3g} x its base-year level by {arrays.periods[k]}; petra accepts "
+                f"{bounds.DRIVER_FACTOR_MIN:g} to {bounds.DRIVER_FACTOR_MAX:g}", file=file)
+    for what, values, top, labels in (
+            ("demand", arrays.demand_factor * np.asarray(base_demand, float), bounds.QUANTITY_MAX, market),
+            ("supply", arrays.supply_factor * np.asarray(base_supply, float), bounds.QUANTITY_MAX, market),
+            ("transport cost", arrays.transport_cost, bounds.PRICE_MAX, route),
+            ("tariff", arrays.tariff, bounds.PRICE_MAX, route)):
+        bad = ~np.isfinite(values) | (values > top)
+        if bad.any():
+            k, j = np.argwhere(bad)[0]
+            key = "tariffs" if what == "tariff" else _FACTOR_KEYS[what]
+            raise InputError(f"scenario '{scenario}': key '{key}': the {what} of {labels[j]} reaches "
+                             f"{values[k, j]:.3g} in {arrays.periods[k]}; petra accepts at most {top:g}",
+                             file=file)
+
+
 def _rate_factor(rate: np.ndarray, years: int) -> np.ndarray:
-    return (1.0 + np.nan_to_num(rate, nan=0.0) / 100.0) ** years
+    with np.errstate(over="ignore"):
+        return (1.0 + np.nan_to_num(rate, nan=0.0) / 100.0) ** years
 
 
 def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], *, base_transport: np.ndarray,
@@ -146,7 +204,8 @@ def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], 
             pop = _rate_factor(last_match(drivers.population_growth, region_fields, n, t), dt)
             inc = _rate_factor(last_match(drivers.income_growth, region_fields, n, t), dt)
             yld = _rate_factor(last_match(drivers.yield_growth, mf, n, t), dt)
-            df[k] = df[k - 1] * pop * inc ** eta
+            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+                df[k] = df[k - 1] * pop * inc ** eta
             sf[k] = sf[k - 1] * yld
             transport = transport * _rate_factor(last_match(drivers.transport_cost_growth, rf, m, t), dt)
         tc[k] = transport

@@ -56,9 +56,16 @@ from petra.errors import InputError
 from petra.model.diagnostics import on_directed_cycle
 from petra.model.problem import Problem, build_problem
 from petra.model.recursive import Projection
-from petra.model.solve import DEFAULT_TOLERANCE
+from petra.model.solve import DEFAULT_TOLERANCE, check_tolerance
 from petra.projection import iamc as iamc_mod
-from petra.projection.drivers import EntityNames, apply_elasticities, check_names, driver_arrays
+from petra.projection.drivers import (
+    EntityNames,
+    apply_elasticities,
+    check_driver_bounds,
+    check_names,
+    check_rule_periods,
+    driver_arrays,
+)
 from petra.projection.oscillation import price_zigzags, route_flips
 from petra.projection.project import project_scenario
 from petra.projection.scenario_config import (
@@ -77,8 +84,29 @@ def default_scenario_file(name: str = "default.yaml") -> Path:
     return Path(str(files("petra.runs").joinpath(name)))
 
 
+def embedded_dataset(name: str) -> Path | None:
+    """The shipped dataset called `name` (a bare name such as china9, no path separator), else None."""
+    from importlib.resources import files
+
+    if not name or "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
+        return None
+    path = Path(str(files("petra.data").joinpath(name)))
+    return path if (path / "markets.csv").is_file() else None
+
+
 def dataset_path(name: str, scenario_file: Path | None = None) -> Path:
-    """A scenario file's `dataset`: a folder (relative to the file) or an embedded dataset name."""
+    """A scenario file's `dataset` (or a command's DATASET argument): an embedded dataset name or a folder.
+
+    An embedded name (china9, globiom37) always means the shipped data, even if a folder of that name
+    exists in the working directory or beside the scenario file; write a path (`./china9`) for the
+    folder. Other names are folders, relative to the scenario file, then to the working directory.
+    """
+    if "\x00" in name:
+        raise InputError("key 'dataset': the name contains a NUL byte",
+                         file=str(scenario_file) if scenario_file else None)
+    embedded = embedded_dataset(name)
+    if embedded is not None:
+        return embedded
     candidates = []
     p = Path(name)
     if p.is_absolute():
@@ -87,9 +115,6 @@ def dataset_path(name: str, scenario_file: Path | None = None) -> Path:
         if scenario_file is not None:
             candidates.append(scenario_file.parent / p)
         candidates.append(Path.cwd() / p)
-        from importlib.resources import files
-
-        candidates.append(Path(str(files("petra.data").joinpath(name))))
     for c in candidates:
         if (c / "markets.csv").is_file():
             return c
@@ -202,6 +227,9 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
     arrays = driver_arrays(spec.drivers, base.names, spec.periods,
                            base_transport=r["transport_cost"].to_numpy(float),
                            base_tariff=r["tariff"].to_numpy(float), exporter_price=p.P0[p.exporter])
+    check_driver_bounds(arrays, base.names, base_supply=p.S0, base_demand=p.D0,
+                        base_transport=r["transport_cost"].to_numpy(float), scenario=spec.name,
+                        file=scenario_file)
     t1 = perf_counter()
     proj = project_scenario(p, arrays, tol=tol, highs_options=highs_options)
     t2 = perf_counter()
@@ -272,9 +300,10 @@ def embodied_accounts(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFra
     every period by the projection rule (land per tonne / the scenario's yield factor, the others
     carried from their latest known value), direct flows per route, production- and consumption-based
     accounts (re-exports traced; flows at round-off level count as zero), IAMC variables and coverage."""
-    from petra.embodied.run import flow_units_of, zero_round_off
+    from petra.embodied.run import check_intensity_units, flow_units_of, zero_round_off
     from petra.embodied.scenario import scenario_accounts
 
+    check_intensity_units(dataset, flow_units_of(dataset, "kt"))
     f = zero_round_off(flows[["exporter", "importer", "commodity", "period", "flow"]].reset_index(drop=True))
     prod = markets[["region", "commodity", "period", "production"]].reset_index(drop=True)
     yf = markets[["region", "commodity", "period", "yield_factor"]].rename(columns={"yield_factor": "factor"})
@@ -428,6 +457,8 @@ def load_run_inputs(scenario_file: str | Path | None = None, names: list[str] | 
     sf = load_scenario_file(path)
     names = list(names) if names else list(sf.scenarios)
     specs = [resolve(sf, n, file=str(path)) for n in names]
+    for spec in specs:
+        check_rule_periods(spec, file=str(path))
     ds_path = dataset_path(sf.dataset, path)
     dataset = load_dataset(ds_path)
     if sf.base_year is not None:
@@ -443,6 +474,7 @@ def run_scenarios(scenario_file: str | Path | None = None, names: list[str] | No
                   progress=None, tol: float = DEFAULT_TOLERANCE, embodied: bool = True) -> RunResult:
     """Run scenarios of a file (default: the shipped runs/default.yaml; all its scenarios unless
     `names`); nothing is written. `progress(done, total, label)` is called after each scenario."""
+    check_tolerance(tol)
     inputs = load_run_inputs(scenario_file, names)
     path, sf, specs, dataset, config = inputs.path, inputs.file, inputs.specs, inputs.dataset, inputs.config
     bases: dict[Elasticities, CalibratedBase] = {}

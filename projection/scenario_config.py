@@ -55,7 +55,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -65,13 +64,19 @@ from pydantic import (
     model_validator,
 )
 
+from petra import bounds
 from petra.errors import InputError
 from petra.projection.uncertainty_rules import UncertaintyRule
 from petra.selectors import Names
+from petra.textfiles import load_yaml
+
+MAX_EXTENDS = 32  # longest chain of scenario files extending one another
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # NaN and infinity are bad input everywhere in a scenario file (a NaN rule value would read as
+    # "no rule", an infinite tariff or cost never solves)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class _Periods(_Strict):
@@ -105,7 +110,7 @@ class _Rules(_Strict):
         return type(self)(**{k: getattr(self, k) + getattr(other, k) for k in type(self).model_fields})
 
 
-RATE = Field(..., gt=-100.0, description="% per year, > -100")
+RATE = Field(..., gt=-100.0, le=bounds.RATE_MAX, description="% per year, > -100")
 
 
 class RegionRate(_Periods):
@@ -118,7 +123,12 @@ class MarketRate(_OnMarkets, _Periods):
 
 
 class MarketValue(_OnMarkets):
-    value: float
+    value: float = Field(..., ge=-bounds.ELASTICITY_MAX, le=bounds.ELASTICITY_MAX)
+
+
+class IncomeElasticity(_OnMarkets):
+    value: float = Field(..., ge=-bounds.INCOME_ELASTICITY_MAX, le=bounds.INCOME_ELASTICITY_MAX,
+                         description="income elasticity of demand (dimensionless)")
 
 
 class RouteRate(_OnRoutes, _Periods):
@@ -126,9 +136,31 @@ class RouteRate(_OnRoutes, _Periods):
 
 
 class TariffRule(_OnRoutes, _Periods):
-    specific: float | None = Field(None, ge=0.0, description="USD/t")
-    ad_valorem: float | None = Field(None, ge=0.0, description="share of the exporter's base-year price")
-    scale: float | None = Field(None, ge=0.0, description="factor on the dataset's tariff")
+    specific: float | None = Field(None, ge=0.0, le=bounds.PRICE_MAX, description="USD/t")
+    ad_valorem: float | None = Field(None, ge=0.0, description="share of the exporter's base-year price "
+                                     "(0.25, or the string '25%')")
+    scale: float | None = Field(None, ge=0.0, le=bounds.SCALE_MAX,
+                                description="factor on the dataset's tariff")
+
+    @field_validator("ad_valorem", mode="before")
+    @classmethod
+    def _percent(cls, v):
+        if isinstance(v, str) and v.strip().endswith("%"):
+            try:
+                return float(v.strip()[:-1]) / 100.0
+            except ValueError:
+                raise ValueError(f"'{v}' is not a percentage (write e.g. '25%' or 0.25)") from None
+        return v
+
+    @field_validator("ad_valorem")
+    @classmethod
+    def _fraction(cls, v):
+        if v is not None and v > bounds.AD_VALOREM_MAX:
+            top = bounds.AD_VALOREM_MAX
+            raise ValueError(f"{v:g} is a fraction of the exporter's base-year price, i.e. {100 * v:g} %; "
+                             f"ad_valorem is at most {top:g} ({100 * top:g} %) (for {v:g} %, write "
+                             f"'{v:g}%' or {v / 100:g})")
+        return v
 
     @model_validator(mode="after")
     def _one_value(self):
@@ -143,17 +175,18 @@ class BanRule(_OnRoutes, _Periods):
 
 
 class QuotaRule(_OnRoutes, _Periods):
-    max_flow: float = Field(..., ge=0.0, description="upper bound on the route's flow, commodity unit")
+    max_flow: float = Field(..., ge=0.0, le=bounds.QUANTITY_MAX,
+                            description="upper bound on the route's flow, commodity unit")
 
 
 class RouteValue(_OnRoutes):
-    value: float = Field(..., gt=0.0)
+    value: float = Field(..., gt=0.0, le=bounds.ELASTICITY_MAX)
 
 
 class Drivers(_Rules):
     population_growth: tuple[RegionRate, ...] = ()
     income_growth: tuple[RegionRate, ...] = ()
-    income_elasticity: tuple[MarketValue, ...] = ()
+    income_elasticity: tuple[IncomeElasticity, ...] = ()
     yield_growth: tuple[MarketRate, ...] = ()
     transport_cost_growth: tuple[RouteRate, ...] = ()
     tariffs: tuple[TariffRule, ...] = ()
@@ -234,7 +267,24 @@ class ScenarioFile(_Strict):
     def _periods(cls, p):
         if len(p) < 1 or any(b <= a for a, b in zip(p, p[1:], strict=False)):
             raise ValueError("periods must be a non-empty, strictly increasing list of years")
+        if len(p) > bounds.MAX_PERIODS:
+            raise ValueError(f"at most {bounds.MAX_PERIODS} periods, not {len(p)}")
+        _check_years(p)
         return p
+
+    @field_validator("base_year")
+    @classmethod
+    def _base_year(cls, y):
+        if y is not None:
+            _check_years((y,))
+        return y
+
+    @field_validator("focus_region")
+    @classmethod
+    def _focus_region(cls, r):
+        if not r or any(ch in r for ch in "/\\\x00"):
+            raise ValueError("must be a region name (no path separators)")
+        return r
 
     @field_validator("scenarios")
     @classmethod
@@ -242,6 +292,12 @@ class ScenarioFile(_Strict):
         if not s:
             raise ValueError("scenarios must name at least one scenario")
         return s
+
+
+def _check_years(years) -> None:
+    bad = [y for y in years if not bounds.YEAR_MIN <= y <= bounds.YEAR_MAX]
+    if bad:
+        raise ValueError(f"year {bad[0]} is out of range ({bounds.YEAR_MIN}-{bounds.YEAR_MAX})")
 
 
 class ScenarioSpec(BaseModel):
@@ -270,6 +326,13 @@ def _location(loc: tuple) -> str:
     return ".".join(parts)
 
 
+def first_error(exc: ValidationError) -> dict:
+    """The error to report: an unknown key first (a typo such as `valeu:` also makes `value` missing,
+    and the typo is the cause), else the first."""
+    errors = exc.errors()
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+
+
 def parse_scenario_file(raw: object, file: str) -> ScenarioFile:
     """Validate a parsed YAML document; InputError naming the key on failure."""
     if not isinstance(raw, dict):
@@ -277,7 +340,7 @@ def parse_scenario_file(raw: object, file: str) -> ScenarioFile:
     try:
         return ScenarioFile.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        err = first_error(exc)
         key = _location(err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
@@ -286,28 +349,32 @@ def parse_scenario_file(raw: object, file: str) -> ScenarioFile:
 
 
 def _read_yaml(path: Path) -> object:
-    if not path.is_file():
-        raise InputError("scenario file not found", file=str(path))
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"invalid YAML{where}: {problem}", file=str(path)) from None
+    return load_yaml(path, what="scenario file")
+
+
+def _scenarios_of(doc: dict, path: Path) -> dict:
+    s = doc.get("scenarios")
+    if s is None:
+        return {}
+    if not isinstance(s, dict):
+        raise InputError("key 'scenarios': must be a mapping of scenario names to blocks, not a "
+                         f"{type(s).__name__}", file=str(path))
+    return s
 
 
 def read_scenario_document(path: Path, _seen: tuple[Path, ...] = ()) -> object:
     """The YAML document of a scenario file with `extends: OTHER.yaml` resolved: the other file
     (relative to this one) is read first; this file's top-level keys replace its keys, except
-    `scenarios`, which are merged by name (this file's win)."""
+    `scenarios`, which are merged by name (this file's win). Chains are at most MAX_EXTENDS files."""
     path = Path(path)
     raw = _read_yaml(path)
     if not isinstance(raw, dict) or "extends" not in raw:
         return raw
     parent_name = raw.pop("extends")
-    if not isinstance(parent_name, str):
+    if not isinstance(parent_name, str) or not parent_name or "\x00" in parent_name:
         raise InputError("key 'extends': must be the name of another scenario file", file=str(path))
+    if len(_seen) >= MAX_EXTENDS:
+        raise InputError(f"key 'extends': more than {MAX_EXTENDS} files extend one another", file=str(path))
     parent_path = (path.parent / parent_name).resolve()
     if parent_path in _seen or parent_path == path.resolve():
         raise InputError(f"key 'extends': '{parent_name}' extends this file again (a cycle)", file=str(path))
@@ -315,7 +382,7 @@ def read_scenario_document(path: Path, _seen: tuple[Path, ...] = ()) -> object:
     if not isinstance(parent, dict):
         raise InputError("a scenario file must be a mapping with a 'scenarios' key", file=str(parent_path))
     merged = {**parent, **{k: v for k, v in raw.items() if k != "scenarios"}}
-    merged["scenarios"] = {**(parent.get("scenarios") or {}), **(raw.get("scenarios") or {})}
+    merged["scenarios"] = {**_scenarios_of(parent, parent_path), **_scenarios_of(raw, path)}
     return merged
 
 

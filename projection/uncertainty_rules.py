@@ -29,7 +29,8 @@ independent   false (default): one draw per rule, shared by every selected entit
 A missing selector selects all. Rules apply in file order, after the scenario's own elasticity
 rules (the uncertainty is around the scenario's central values), so a later rule acts on the result
 of an earlier one. Draws outside the target's domain (a normal tail) are clipped to its edge:
-supply >= 0, demand <= 0, expansion >= EXPANSION_FLOOR, intensity >= 0; a known-missing intensity
+supply in [0, 1e3], demand in [-1e3, 0], expansion in [EXPANSION_FLOOR, 1e3], intensity in [0, 1e9]
+(petra.bounds, the dataset contract's ranges); a known-missing intensity
 (empty) stays missing. Distributions whose support lies outside the domain are rejected.
 """
 
@@ -40,6 +41,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from petra import bounds
 from petra.selectors import Names
 
 EXPANSION_FLOOR = 0.05  # smallest trade-expansion elasticity a draw may give (the fit's lower bound)
@@ -64,7 +66,7 @@ PARAMETERS = {
 class UncertaintyRule(BaseModel):
     """One uncertainty rule (see module docstring)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     target: Literal["supply_elasticity", "demand_elasticity", "expansion_elasticity", "intensity"]
     region: Names = None
     commodity: Names = None
@@ -136,9 +138,9 @@ def domain(rule: UncertaintyRule) -> tuple[float, float]:
     return TARGET_DOMAIN[rule.target]
 
 
-TARGET_DOMAIN = {
-    "supply_elasticity": (0.0, math.inf),
-    "demand_elasticity": (-math.inf, 0.0),
-    "expansion_elasticity": (EXPANSION_FLOOR, math.inf),
-    "intensity": (0.0, math.inf),
+TARGET_DOMAIN = {  # the dataset contract's ranges (petra.bounds), so a clipped draw is always valid
+    "supply_elasticity": (0.0, bounds.ELASTICITY_MAX),
+    "demand_elasticity": (-bounds.ELASTICITY_MAX, 0.0),
+    "expansion_elasticity": (EXPANSION_FLOOR, bounds.ELASTICITY_MAX),
+    "intensity": (0.0, bounds.INTENSITY_MAX),
 }
