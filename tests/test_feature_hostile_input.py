@@ -150,21 +150,28 @@ def test_tiny_market_among_large_ones_solves_instead_of_crashing_highs(tmp_path,
     assert load_dataset(folder).markets["production"].iloc[0] == 0.0
 
 
-def test_a_curve_too_steep_for_highs_is_refused_before_the_solve():
-    from petra.model.highs_backend import HighsBackend
+def test_a_curve_too_steep_for_highs_is_a_fixed_quantity():
+    # a supply of 1e-12 of the largest market with elasticity 0.1: its inverse curve (slope above 1e12 in
+    # scaled units) would hand HiGHS a Hessian entry it cannot take (a 1.4e15 entry made HiPO corrupt the
+    # heap); a curve flatter than MIN_SCALED_CURVE_SLOPE is a fixed quantity, and the problem solves
+    import petra
+    from petra.model.equilibrium_math import MIN_SCALED_CURVE_SLOPE, supply_slope
     from petra.model.problem import build_problem
     from petra.synthetic import world_dataset
 
     ds = world_dataset(4, 1, seed=1)
     m = ds.markets.copy()
     top = float(max(m["production"].max(), m["consumption"].max()))
-    # above round-off (ROUND_OFF x the largest market), but its scaled curve is steeper than 1e12
-    m.loc[0, "production"] = 1.01 * bounds.ROUND_OFF * top
+    m.loc[0, "production"] = 1.01 * bounds.ROUND_OFF * top  # above round-off
     m.loc[0, "supply_elasticity"] = 0.1
     assert 1.0 / (0.1 * m.loc[0, "production"] / top) > bounds.MAX_SCALED_CURVATURE
-    p = build_problem(ds.replace(markets=m))
-    msg = input_error(HighsBackend, p, loader="direct")
-    assert_one_line(msg, f"market ({m.loc[0, 'region']}, {m.loc[0, 'commodity']})", "too steep")
+    steep = ds.replace(markets=m)
+    p = build_problem(steep)
+    assert 0.1 * p.S0[0] / p.P0[0] * p.p_scale[0] / p.q_scale[0] < MIN_SCALED_CURVE_SLOPE
+    assert supply_slope(p)[0] == 0.0
+    res = petra.solve(steep)
+    assert res.ok and res.certificate["max_violation"] < 1e-6
+    assert res.markets.loc[0, "production"] == pytest.approx(m.loc[0, "production"], rel=1e-12)
 
 
 def test_compounded_growth_of_minus_99_999_is_refused_naming_the_key(tmp_path, good_dataset_dir):
