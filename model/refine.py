@@ -69,7 +69,10 @@ def _state(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray,
 
 
 def _scaled_norm(bal, link, q, pr):
-    return float(np.sqrt(np.sum((bal / q) ** 2) + np.sum((link / pr) ** 2)))
+    """Residual norm in scaled units; +inf where a trial step overflows (the line search then halves it)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        norm = float(np.sqrt(np.sum((bal / q) ** 2) + np.sum((link / pr) ** 2)))
+    return norm if np.isfinite(norm) else np.inf
 
 
 def _newton(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray, at_quota: np.ndarray,
