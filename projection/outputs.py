@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from petra.projection.iamc import IAMC_COLUMNS, to_pyam
+from petra.palette import OTHER, OTHER_COLOUR, region_colour
+from petra.projection.iamc import IAMC_COLUMNS, PRICE_UNIT, to_pyam
 
 FIXED_DATE = dt.datetime(2000, 1, 1)
 
@@ -31,6 +32,20 @@ def write_parquet(frame: pd.DataFrame | None, path: Path) -> None:
     if frame is None:
         return
     frame.reset_index(drop=True).to_parquet(path, index=False, engine="pyarrow", compression="zstd")
+
+
+MAX_PARTNERS_SHOWN = 7
+"""Partners drawn one by one in an imports chart; the rest are one grey 'other' bar (globiom37's legends
+of 20-37 partners covered the bars)."""
+
+
+def main_partners(wide: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The first `n` columns of `wide` (partners, largest first) and the sum of the rest as `other`."""
+    if wide.shape[1] <= n:
+        return wide
+    out = wide.iloc[:, :n].copy()
+    out[OTHER] = wide.iloc[:, n:].sum(axis=1)
+    return out
 
 
 def write_plots(results: list, folder: Path, *, focus_region: str) -> list[str]:
@@ -66,7 +81,7 @@ def write_plots(results: list, folder: Path, *, focus_region: str) -> list[str]:
         ax.tick_params(labelsize=7)
     for ax in axes.ravel()[len(commodities):]:
         ax.axis("off")
-    axes[0, 0].set_ylabel("USD/t", fontsize=8)
+    axes[0, 0].set_ylabel(PRICE_UNIT, fontsize=8)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), fontsize=8)
     fig.suptitle(f"{focus_region}: market prices by scenario", fontsize=10)
@@ -78,18 +93,20 @@ def write_plots(results: list, folder: Path, *, focus_region: str) -> list[str]:
     imports = flows[(flows["importer"] == focus_region) & (flows["flow"] > 0)]
     top = imports.groupby("commodity")["flow"].sum().sort_values(ascending=False).index[:4].tolist()
     for scen, d in imports.groupby("scenario", sort=False):
-        fig, axes = plt.subplots(1, max(len(top), 1), figsize=(3.6 * max(len(top), 1), 3.2), squeeze=False)
+        fig, axes = plt.subplots(1, max(len(top), 1), figsize=(3.6 * max(len(top), 1), 4.0), squeeze=False)
         for ax, c in zip(axes[0], top, strict=False):
             w = d[d["commodity"] == c].pivot_table(index="period", columns="exporter", values="flow",
                                                    aggfunc="sum", fill_value=0.0) / 1000.0
-            w = w[w.sum().sort_values(ascending=False).index]
+            w = main_partners(w[w.sum().sort_values(ascending=False).index], MAX_PARTNERS_SHOWN)
             bottom = np.zeros(len(w))
             for col in w.columns:
-                ax.bar(w.index.astype(str), w[col].to_numpy(), bottom=bottom, label=col)
+                # one colour per partner in every panel, scenario and run (petra.palette)
+                colour = OTHER_COLOUR if col == OTHER else region_colour(col)
+                ax.bar(w.index.astype(str), w[col].to_numpy(), bottom=bottom, label=col, color=colour)
                 bottom += w[col].to_numpy()
             ax.set_title(c, fontsize=9)
             ax.tick_params(labelsize=7)
-            ax.legend(fontsize=6)
+            ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False)
         axes[0, 0].set_ylabel("imports (Mt)", fontsize=8)
         fig.suptitle(f"{focus_region} imports by partner, scenario {scen}", fontsize=10)
         fig.tight_layout()

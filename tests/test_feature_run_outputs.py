@@ -174,3 +174,15 @@ def test_run_result_repr_is_short():
     assert text == "<RunResult default.yaml: 1 scenarios: SSP2 (ok)>"
     assert repr(run.results[0]).startswith("<ScenarioResult 'SSP2': ok, periods [2020, 2030, 2040, 2050]")
     assert len(repr(run.results[0])) < 200
+
+
+def test_imports_chart_keeps_the_main_partners_and_one_other_bar():
+    from petra.palette import OTHER
+    from petra.projection.outputs import main_partners
+
+    wide = pd.DataFrame({"BRA": [5.0, 6.0], "USA": [3.0, 2.0], "ARG": [1.0, 1.5], "CAN": [0.5, 0.25]},
+                        index=[2020, 2030])
+    out = main_partners(wide, 2)
+    assert list(out.columns) == ["BRA", "USA", OTHER]
+    assert out[OTHER].tolist() == [1.5, 1.75]
+    assert main_partners(wide, 4) is wide
