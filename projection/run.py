@@ -199,6 +199,15 @@ class ScenarioResult:
                 f"{len(self.flows)} flow rows, {len(self.iamc)} IAMC rows>")
 
 
+def check_first_period(spec: ScenarioSpec, dataset: Dataset, file: str | None) -> None:
+    """InputError unless the scenario's first period is the dataset's base year."""
+    base_year = dataset.metadata.get("base_year")
+    if base_year is not None and int(spec.periods[0]) != int(base_year):
+        raise InputError(f"key 'periods': the first period must be the base year {base_year}, not "
+                         f"{spec.periods[0]} (set `base_year:` to re-base on another observed year)",
+                         file=file)
+
+
 def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationConfig | None = None,
                  base: CalibratedBase | None = None, embodied: bool = True,
                  tol: float = DEFAULT_TOLERANCE, highs_options: dict | None = None,
@@ -210,11 +219,7 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
     commodities; a failed solve is reported in the result (`ok` False), not raised.
     """
     t0 = perf_counter()
-    base_year = dataset.metadata.get("base_year")
-    if base_year is not None and int(spec.periods[0]) != int(base_year):
-        raise InputError(f"key 'periods': the first period must be the base year {base_year}, not "
-                         f"{spec.periods[0]} (set `base_year:` to re-base on another observed year)",
-                         file=scenario_file)
+    check_first_period(spec, dataset, scenario_file)
     if base is None:
         base = calibrate(dataset, spec.elasticities, config, highs_options=highs_options)
     check_names(spec, base.names, file=scenario_file)
@@ -466,6 +471,8 @@ def load_run_inputs(scenario_file: str | Path | None = None, names: list[str] | 
             dataset = at_base_year(dataset, sf.base_year)
         except InputError as exc:
             raise InputError(f"key 'base_year': {exc}", file=str(path)) from None
+    for spec in specs:  # up front, so that `petra ensemble` exits 2 instead of failing every draw
+        check_first_period(spec, dataset, str(path))
     return RunInputs(path=path, file=sf, names=names, specs=specs, dataset_path=ds_path,
                      dataset=dataset, config=load_calibration_config(sf, str(path)))
 

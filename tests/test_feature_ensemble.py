@@ -355,7 +355,11 @@ def test_cli_certificate_failures_exit_1_with_count_and_bad_input_exit_2(small_f
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"scenarios": {"S": {}}, "uncertainty": [
         {"target": "supply_elasticity", "distribution": "normal", "mean": 1, "sd": 0.1, "sigma": 1}]}))
+    shifted = tmp_path / "shifted.yaml"  # first period not the base year: every draw failed before
+    raw = yaml.safe_load(small_file.read_text())
+    shifted.write_text(yaml.safe_dump({**raw, "periods": [2025, 2030]}))
     cases = [
+        ([str(shifted), "--draws", "2"], "the first period must be the base year 2020"),
         ([str(small_file), "--draws", "0"], "--draws must be a positive"),
         ([str(small_file), "--draws", "2", "-s", "nope"], "no scenario named 'nope'"),
         ([str(bad), "--draws", "2"], "key 'uncertainty[0]'"),
