@@ -346,7 +346,7 @@ def test_a_rule_year_between_periods_is_an_error(tmp_path):
                          scenario="    drivers:\n      tariffs: [{scale: 0, from: 2025}]")
     assert_one_line(input_error(load_run_inputs, path), "drivers.tariffs[0].from", "2025",
                     "not a model period")
-    ok = scenario_file(tmp_path, periods="[2020, 2030]", name="ok.yaml",
+    ok = scenario_file(tmp_path, periods="[2010, 2030]", name="ok.yaml",
                        scenario="    drivers:\n      tariffs: [{scale: 0, from: 2030}, "
                        "{scale: 1, from: 2060}]")
     load_run_inputs(ok)   # periods, and years beyond the last period (never applied), are fine
