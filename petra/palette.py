@@ -87,4 +87,22 @@ def region_marker(region: str) -> str:
     return MARKERS[_digest("marker:" + key) % len(MARKERS)]
 
 
-__all__ = ["OTHER", "OTHER_COLOUR", "region_colour", "region_marker", "canonical"]
+# scenarios: a baseline family in black, common policy words in fixed colours, others hashed; a
+# scenario keeps its colour in every figure and run (regions use colour for partners, so scenarios
+# are drawn with a dark, separate set)
+SCENARIO_FIXED = {"ssp2": "#000000", "baseline": "#000000", "reference": "#000000", "ref": "#000000",
+                  "ssp1": "#1b9e77", "ssp3": "#d95f02", "ssp4": "#7570b3", "ssp5": "#e7298a"}
+SCENARIO_PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
+                    "#1f78b4")
+
+
+def scenario_colour(name: str) -> str:
+    """The scenario's colour (hex): black for SSP2/baseline/reference, fixed for the other SSPs, else
+    a stable hash of its name into SCENARIO_PALETTE (the same in every figure and run)."""
+    key = re.sub(r"[^a-z0-9]", "", str(name).lower())
+    if key in SCENARIO_FIXED:
+        return SCENARIO_FIXED[key]
+    return SCENARIO_PALETTE[_digest("scenario:" + key) % len(SCENARIO_PALETTE)]
+
+
+__all__ = ["OTHER", "OTHER_COLOUR", "region_colour", "region_marker", "scenario_colour", "canonical"]

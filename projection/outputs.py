@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from petra.palette import OTHER, OTHER_COLOUR, region_colour
+from petra.palette import OTHER, OTHER_COLOUR, region_colour, scenario_colour
 from petra.projection.iamc import IAMC_COLUMNS, PRICE_UNIT, to_pyam
 
 FIXED_DATE = dt.datetime(2000, 1, 1)
@@ -76,7 +76,7 @@ def write_plots(results: list, folder: Path, *, focus_region: str) -> list[str]:
         for k, (scen, d) in enumerate(focus[focus["commodity"] == c].groupby("scenario", sort=False)):
             ls, mk, lw = styles[k % len(styles)]
             ax.plot(d["period"], d["price"], linestyle=ls, marker=mk, ms=3.5 - 0.5 * (k % 4), lw=lw,
-                    label=scen)
+                    label=scen, color=scenario_colour(scen))
         ax.set_title(c, fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in axes.ravel()[len(commodities):]:

@@ -186,3 +186,23 @@ def test_imports_chart_keeps_the_main_partners_and_one_other_bar():
     assert list(out.columns) == ["BRA", "USA", OTHER]
     assert out[OTHER].tolist() == [1.5, 1.75]
     assert main_partners(wide, 4) is wide
+
+
+def test_scenario_colours_are_fixed_per_name():
+    # one colour per scenario in every figure and run: the baseline black, the same name the same colour
+    # in another interpreter with another string-hash seed
+    import json
+    import subprocess
+    import sys
+
+    from petra.palette import scenario_colour
+
+    names = ["SSP2", "trade_liberalisation", "us_china_soy_tariff", "SSP1", "my scenario"]
+    first = [scenario_colour(n) for n in names]
+    assert first[0] == "#000000" and scenario_colour("ssp2") == "#000000"
+    assert len(set(first[1:3])) == 2 and first[3] != first[0]
+    code = ("import json; from petra.palette import scenario_colour; "
+            f"print(json.dumps([scenario_colour(n) for n in {names!r}]))")
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={"PYTHONHASHSEED": "999", "PATH": ""})
+    assert json.loads(again.stdout) == first
