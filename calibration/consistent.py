@@ -45,7 +45,7 @@ from petra.calibration.config import ConsistentConfig
 from petra.calibration.least_squares import CalibrationError, close_balance
 from petra.model.diagnostics import cyclic_commodities
 from petra.model.highs_qp import solve_diagonal_qp
-from petra.model.problem import Problem
+from petra.model.problem import Problem, commodity_mean
 
 COST_FLOOR = 1e-3  # netting cost floor, share of the commodity's mean price: makes every route's cost
 # positive, so the LP removes every cycle, without ranking routes whose prior cost is zero
@@ -68,13 +68,6 @@ class ConsistentCalibration:
     commodities: pd.DataFrame
 
 
-def _commodity_mean(values: np.ndarray, index: np.ndarray, k: int) -> np.ndarray:
-    pos = values > 0
-    tot = np.bincount(index, weights=np.where(pos, values, 0.0), minlength=k)
-    cnt = np.bincount(index, weights=pos.astype(float), minlength=k)
-    return np.where(cnt > 0, tot / np.maximum(cnt, 1), 1.0)
-
-
 def net_cycles(p: Problem, X0: np.ndarray) -> np.ndarray:
     """Step 1: the cheapest flows X <= X0 on X0's support with every market's net trade as in X0."""
     used = np.flatnonzero(X0 > 0)
@@ -83,7 +76,7 @@ def net_cycles(p: Problem, X0: np.ndarray) -> np.ndarray:
     n = p.n_markets
     k = used.size
     ci = p.commodity_index
-    mean_price = _commodity_mean(p.P0, ci, len(p.commodities))[ci[p.exporter[used]]]
+    mean_price = commodity_mean(p.P0, ci, len(p.commodities))[ci[p.exporter[used]]]
     cost = np.maximum(p.tau[used], COST_FLOOR * mean_price) / mean_price
     q = p.q_scale[ci[p.exporter[used]]]
     ub = X0[used] / q  # scaled per commodity
@@ -111,8 +104,9 @@ def consistent_prices(p: Problem, X: np.ndarray, cfg: ConsistentConfig) -> np.nd
     used = np.flatnonzero(X > 0)
     n, k = p.n_markets, used.size
     ci = p.commodity_index
-    sc = _commodity_mean(p.P0, ci, len(p.commodities))[ci[p.exporter[used]]]
-    sP = np.maximum(p.P0, 1e-3 * _commodity_mean(p.P0, ci, len(p.commodities))[ci])
+    mean_price = commodity_mean(p.P0, ci, len(p.commodities))
+    sc = mean_price[ci[p.exporter[used]]]
+    sP = np.maximum(p.P0, 1e-3 * mean_price[ci])
     ei, ii = p.exporter[used], p.importer[used]
     tau = p.tau[used]
     # columns: zP = (P - P0)/sP (n), y = (g - tau)/sc (k); rows: sP_i zP_i - sP_e zP_e - sc y = tau - gap0

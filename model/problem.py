@@ -97,7 +97,7 @@ def reverse_routes(p: Problem) -> np.ndarray:
     return codes.get_indexer(p.importer * n + p.exporter).astype(np.int64)
 
 
-def _commodity_scale(values: np.ndarray, index: np.ndarray, k: int) -> np.ndarray:
+def commodity_mean(values: np.ndarray, index: np.ndarray, k: int) -> np.ndarray:
     """Per-commodity mean of the positive entries (1 where none), length k."""
     pos = values > 0
     total = np.bincount(index, weights=np.where(pos, values, 0.0), minlength=k)
@@ -118,8 +118,8 @@ def build_problem(dataset: Dataset) -> Problem:
     D0 = m["consumption"].to_numpy(dtype=float)
     P0 = m["price"].to_numpy(dtype=float)
     k = len(commodities)
-    q_scale = _commodity_scale(np.maximum(S0, D0), commodity_index, k)
-    p_scale = _commodity_scale(P0, commodity_index, k)
+    q_scale = commodity_mean(np.maximum(S0, D0), commodity_index, k)
+    p_scale = commodity_mean(P0, commodity_index, k)
     flow_prev = r["flow"].to_numpy(dtype=float)
     elasticity = r["expansion_elasticity"].to_numpy(dtype=float)
     return Problem(

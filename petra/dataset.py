@@ -157,51 +157,45 @@ def _check_routes(markets: pd.DataFrame, routes: pd.DataFrame, file: str) -> Non
         i = int(np.argmax(same))
         raise InputError(f"self-route: exporter and importer are both '{routes['exporter'].iloc[i]}'",
                          file=file, row=source_line(routes, i), column="importer")
-    regions = set(markets["region"])
-    commodities = set(markets["commodity"])
-    market_set = set(zip(markets["region"], markets["commodity"], strict=True))
-    for col in ("commodity", "exporter", "importer"):
-        known = commodities if col == "commodity" else regions
-        unknown = ~routes[col].isin(known).to_numpy()
+    _check_known_names(routes, ("commodity", "exporter", "importer"), markets, file)
+    for col in ("exporter", "importer"):
+        _check_known_markets(routes, col, markets, file)
+
+
+def _check_known_names(frame: pd.DataFrame, cols, markets: pd.DataFrame, file: str) -> None:
+    """InputError at the first row of `frame` naming a region (or, in column 'commodity', a commodity)
+    that markets.csv does not have."""
+    regions, commodities = set(markets["region"]), set(markets["commodity"])
+    for col in cols:
+        unknown = ~frame[col].isin(commodities if col == "commodity" else regions).to_numpy()
         if unknown.any():
             i = int(np.argmax(unknown))
             what = "commodity" if col == "commodity" else "region"
-            raise InputError(f"{what} '{routes[col].iloc[i]}' is not in markets.csv", file=file,
-                             row=source_line(routes, i), column=col)
-    for col in ("exporter", "importer"):
-        keys = list(zip(routes[col], routes["commodity"], strict=True))
-        missing = np.array([k not in market_set for k in keys], dtype=bool)
-        if missing.any():
-            i = int(np.argmax(missing))
-            raise InputError(f"market ({keys[i][0]}, {keys[i][1]}) is not in markets.csv", file=file,
-                             row=source_line(routes, i), column=col)
+            raise InputError(f"{what} '{shown(frame[col].iloc[i])}' is not in markets.csv", file=file,
+                             row=source_line(frame, i), column=col)
+
+
+def _check_known_markets(frame: pd.DataFrame, col: str, markets: pd.DataFrame, file: str) -> None:
+    """InputError at the first row of `frame` whose (region in `col`, commodity) is not a market."""
+    market_set = set(zip(markets["region"], markets["commodity"], strict=True))
+    keys = list(zip(frame[col], frame["commodity"], strict=True))
+    missing = np.array([k not in market_set for k in keys], dtype=bool)
+    if missing.any():
+        i = int(np.argmax(missing))
+        raise InputError(f"market ({shown(keys[i][0])}, {shown(keys[i][1])}) is not in markets.csv",
+                         file=file, row=source_line(frame, i), column=col)
 
 
 def _check_observed(markets: pd.DataFrame, optional: dict, folder: Path | None) -> None:
     """Observed rows must name markets of markets.csv (rows for unknown regions or commodities would
     otherwise be ignored silently); observed flows must name known regions and commodities."""
-    market_set = set(zip(markets["region"], markets["commodity"], strict=True))
     om = optional.get("observed_markets")
     if om is not None and len(om):
-        keys = list(zip(om["region"], om["commodity"], strict=True))
-        missing = np.array([k not in market_set for k in keys], dtype=bool)
-        if missing.any():
-            i = int(np.argmax(missing))
-            raise InputError(f"market ({shown(keys[i][0])}, {shown(keys[i][1])}) is not in markets.csv",
-                             file=_label(om, folder, "observed_markets.csv"), row=source_line(om, i),
-                             column="region")
+        _check_known_markets(om, "region", markets, _label(om, folder, "observed_markets.csv"))
     of = optional.get("observed_flows")
     if of is not None and len(of):
-        regions, commodities = set(markets["region"]), set(markets["commodity"])
-        for col in ("exporter", "importer", "commodity"):
-            known = commodities if col == "commodity" else regions
-            unknown = ~of[col].isin(known).to_numpy()
-            if unknown.any():
-                i = int(np.argmax(unknown))
-                what = "commodity" if col == "commodity" else "region"
-                raise InputError(f"{what} '{shown(of[col].iloc[i])}' is not in markets.csv",
-                                 file=_label(of, folder, "observed_flows.csv"), row=source_line(of, i),
-                                 column=col)
+        _check_known_names(of, ("exporter", "importer", "commodity"), markets,
+                           _label(of, folder, "observed_flows.csv"))
 
 
 def _label(frame: pd.DataFrame, folder: Path | None, name: str) -> str:
