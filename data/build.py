@@ -27,7 +27,7 @@ from petra.data import livestock, mirror, transport
 from petra.data.commodities import MAPPINGS, load_commodities, load_item_map, split_codes, to_primary
 from petra.data.faostat import read_text_csv, read_wide
 from petra.data.netviz import read_netviz
-from petra.data.regions import SCHEMES, load_area_map, map_areas, region_names
+from petra.data.regions import SCHEMES, load_area_map, map_areas, read_region_map, region_names
 from petra.dataset import load_dataset
 from petra.emission_factors import NON_RICE_CROP_CH4, is_flooded_rice
 from petra.errors import InputError
@@ -508,12 +508,17 @@ def year_coverage(raw: dict) -> YearCoverage:
     return YearCoverage(available=available, observed=observed_years(available))
 
 
-def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCoverage) -> dict:
-    """Build and write one dataset folder (atomically, validated by load_dataset first)."""
+def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCoverage,
+                 region_map: Path | None = None) -> dict:
+    """Build and write one dataset folder (atomically, validated by load_dataset first): a shipped
+    scheme, or the scheme named `scheme` that the region map CSV `region_map` defines."""
     amap = load_area_map()
+    if region_map is not None:
+        amap[scheme], rnames = read_region_map(region_map, amap)
+    else:
+        rnames = region_names(scheme)
     com = load_commodities()
     commodities = list(com["commodity"])
-    rnames = region_names(scheme)
     regions = list(rnames["region"])
     unmapped: set[int] = set()
 
@@ -719,16 +724,33 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sources", default="../shared/data-sources", help="folder of the raw downloads")
     p.add_argument("--out", default="data", help="folder receiving one dataset folder per scheme")
-    p.add_argument("--schemes", default=",".join(SCHEMES))
+    p.add_argument("--schemes", default=",".join(SCHEMES),
+                   help="shipped region schemes to build (comma-separated; 'none' for none)")
+    p.add_argument("--regions", action="append", default=[], metavar="MAP.csv",
+                   help="also build a dataset for this region map (region + fao_code or iso3 per row; "
+                        "see data/regions.py), named after the file; repeatable")
     a = p.parse_args(argv)
+    schemes = [(s, None) for s in a.schemes.split(",") if s and s != "none"]
+    unknown = [s for s, _ in schemes if s not in SCHEMES]
+    if unknown:
+        print(f"petra.data.build: error: --schemes: unknown scheme '{unknown[0]}' (shipped: "
+              f"{', '.join(SCHEMES)}; build another with --regions MAP.csv)", file=sys.stderr)
+        return 2
+    for path in map(Path, a.regions):
+        try:
+            read_region_map(path, load_area_map())  # bad maps fail before the sources are read
+        except InputError as exc:
+            print(f"petra.data.build: error: {exc}", file=sys.stderr)
+            return 2
+        schemes.append((path.stem, path))
     raw = read_sources(Path(a.sources))
     cov = year_coverage(raw)
     raw = restrict_years(raw, cov.observed)
     ct = country_tables(raw, load_commodities())
     print(f"observed years {year_span(cov.observed)} (next year lacking in {', '.join(cov.limited_by)})",
           file=sys.stderr)
-    for scheme in a.schemes.split(","):
-        res = build_scheme(raw, ct, scheme, Path(a.out) / scheme, cov)
+    for scheme, region_map in schemes:
+        res = build_scheme(raw, ct, scheme, Path(a.out) / scheme, cov, region_map)
         print(f"{scheme}: {len(res['markets'])} markets, {len(res['routes'])} routes, "
               f"{len(res['screened'])} export screen cuts, "
               f"{len(res['notes'])} balance adjustments, {len(res['fills'])} price fills, "
