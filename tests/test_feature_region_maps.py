@@ -55,7 +55,7 @@ def test_iso3_rows_place_historical_areas_and_a_star_row_takes_the_rest(tmp_path
     ("region,iso3\nCH N,CHN\nROW,*\n", "region code 'CH N' must be", 2, "region"),
     ("region,fao_code,iso3\nCHN,41,USA\nROW,,*\n", "are not the same country", 2, "iso3"),
     ("region,fao_code,iso3\nCHN,,\nROW,,*\n", "a row needs fao_code or iso3", 2, "fao_code"),
-    ("region,name\nCHN,China\n", "needs a column fao_code or iso3", None, "fao_code"),
+    ("region,name\nCHN,China\n", "a row needs fao_code or iso3", 2, "fao_code"),
 ])
 def test_bad_maps_are_one_line_naming_file_line_and_column(tmp_path, text, words, line, column):
     path = write(tmp_path, text)
