@@ -66,9 +66,13 @@ def read_usda_rates(src: Path) -> pd.DataFrame:
     soy = soy.assign(origin=soy["Origin"].map(SOY_ORIGINS),
                      destination=soy["Destination"].map(SOY_DESTINATIONS), usd_per_t=soy["Ocean"],
                      corrected=0, series="soybean ocean freight (quarterly)")
-    if soy[["origin", "destination"]].isna().any().any():
-        raise InputError(f"{SOY_FILE}: unknown Origin or Destination (expected {sorted(SOY_ORIGINS)}, "
-                         f"{sorted(SOY_DESTINATIONS)})")
+    for col, key, known in (("Origin", "origin", SOY_ORIGINS),
+                            ("Destination", "destination", SOY_DESTINATIONS)):
+        bad_rows = np.flatnonzero(soy[key].isna().to_numpy())
+        if len(bad_rows):
+            i = bad_rows[0]
+            raise InputError(f"{SOY_FILE}: line {i + 2}, column {col}: unknown {soy[col].iloc[i]!r} "
+                             f"(expected one of {sorted(known)})")
     soy = soy.groupby(["origin", "destination", "Year", "Date", "series"], as_index=False)["usd_per_t"].mean()
     soy["corrected"] = 0
     both = pd.concat([long, soy], ignore_index=True).rename(columns={"Year": "year"})
@@ -79,9 +83,23 @@ def read_usda_rates(src: Path) -> pd.DataFrame:
     return out
 
 
-def load_ports() -> pd.DataFrame:
-    """mappings/ports.csv indexed by port: lat, lon (degrees), country, note."""
-    return pd.read_csv(MAPPINGS / "ports.csv").set_index("port")
+def load_ports(path: Path = MAPPINGS / "ports.csv") -> pd.DataFrame:
+    """mappings/ports.csv indexed by port: lat, lon (degrees), country, note. A missing, non-numeric or
+    out-of-range coordinate, or a repeated port, is an InputError naming the line and column."""
+    ports = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for col, lim in (("lat", 90.0), ("lon", 180.0)):
+        val = pd.to_numeric(ports[col], errors="coerce")
+        bad = np.flatnonzero(~(val.abs() <= lim).to_numpy())
+        if len(bad):
+            i = bad[0]
+            raise InputError(f"{path.name}: line {i + 2}, column {col}: {ports[col].iloc[i]!r} is not a "
+                             f"number in [-{lim:g}, {lim:g}]")
+        ports[col] = val
+    dup = np.flatnonzero(ports["port"].duplicated().to_numpy())
+    if len(dup):
+        i = dup[0]
+        raise InputError(f"{path.name}: line {i + 2}, column port: {ports['port'].iloc[i]!r} repeated")
+    return ports.set_index("port")
 
 
 def region_ports(scheme: str, regions: list[str]) -> pd.Series:

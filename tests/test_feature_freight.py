@@ -137,3 +137,19 @@ def test_every_region_has_a_listed_port_and_unknown_ones_fail():
         assert freight.region_ports(scheme, regions).notna().all()
     with pytest.raises(InputError, match="region_ports.csv: no port for region 'Atlantis'"):
         freight.region_ports("china9", ["CHN", "Atlantis"])
+
+
+@pytest.mark.parametrize("lat, col, line", [("abc", "lat", 3), ("95", "lat", 3), ("", "lat", 3)])
+def test_bad_port_coordinate_names_line_and_column(tmp_path, lat, col, line):
+    f = tmp_path / "ports.csv"
+    f.write_text(f"port,lat,lon,country,note\nA,10,20,X,\nB,{lat},30,Y,\n", encoding="utf-8")
+    with pytest.raises(InputError, match=f"ports.csv: line {line}, column {col}:"):
+        freight.load_ports(f)
+    f.write_text("port,lat,lon,country,note\nA,10,20,X,\nA,11,30,Y,\n", encoding="utf-8")
+    with pytest.raises(InputError, match="ports.csv: line 3, column port: 'A' repeated"):
+        freight.load_ports(f)
+
+
+def test_shipped_ports_load():
+    ports = freight.load_ports()
+    assert ports["lat"].between(-90, 90).all() and ports["lon"].between(-180, 180).all()
