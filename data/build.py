@@ -533,7 +533,8 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
     markets = base_markets(m)
     centroids = region_centroids(ct, scheme, amap, unmapped)
     fm = freight.FreightModel(raw["freight"], freight.load_ports(), raw["deflator"], BASE_YEAR)
-    costs = fm.route_costs(centroids, freight.region_ports(scheme, regions))
+    ports_of = freight.region_ports(scheme, centroids)
+    costs = fm.route_costs(centroids, ports_of)
     routes = route_table(flows, costs, regions, commodities)
     obs_markets = m[["year", "region", "commodity", "production", "consumption", "price", "price_basis"]]
     obs_flows = flows[["year", "exporter", "importer", "commodity", "flow"]]
@@ -553,7 +554,7 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
         meta = dataset_metadata(scheme, fm, cov)
         (tmp / "dataset.toml").write_text(tomli_w.dumps(meta), encoding="utf-8")
         write_report(tmp / "BUILD_REPORT.md", scheme, markets, routes, gross_net, notes, unmapped,
-                     freight.report_lines(fm, costs), fills, no_price, centroids, cov, obs_flows,
+                     freight.report_lines(fm, costs, ports_of), fills, no_price, centroids, cov, obs_flows,
                      screen_names(screened, amap), screen_names(unscreened, amap))
         load_dataset(tmp)  # validate before it replaces the shipped folder
     return {"markets": markets, "routes": routes, "notes": notes, "unmapped": sorted(unmapped),

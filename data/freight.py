@@ -1,14 +1,15 @@
 """Transport cost fitted to observed USDA ocean freight (USD(2010)/t).
 
 Model: cost = fixed + rate x distance_km, where distance_km is the sea distance between the two regions'
-main ports (mappings/region_ports.csv, ports.csv; `searoute` shortest sea route, Panama and Suez open)
-or, for regions whose production-weighted centroids are less than OVERLAND_MAX_KM apart and if shorter,
-the overland alternative OVERLAND_DETOUR x the great-circle distance between the centroids (neighbours
-such as USA-Canada or the EU regions trade by land, not round the continent). `fixed` (USD/t: loading,
-discharge, port charges) and `rate` (USD/t-km) are the least-squares line through the base year's annual
-mean ocean rates of every USDA port pair, deflated to USD(2010) by the build's US GDP deflator. Ocean leg
-only: no inland leg (the USDA inland costs to the port differ fourfold by mode, barge vs truck, and
-aggregate regions' centroids are no origin of it).
+main ports (mappings/region_ports.csv, ports.csv; a region no scheme lists: the port nearest its
+centroid; `searoute` shortest sea route, Panama and Suez open) or, for regions whose production-weighted
+centroids are less than OVERLAND_MAX_KM apart and if shorter, the overland alternative OVERLAND_DETOUR x
+the great-circle distance between the centroids (neighbours such as USA-Canada or the EU regions trade by
+land, not round the continent). `fixed` (USD/t: loading, discharge, port charges) and `rate` (USD/t-km)
+are the least-squares line through the base year's annual mean ocean rates of every USDA port pair,
+deflated to USD(2010) by the build's US GDP deflator. Ocean leg only: no inland leg (the USDA inland
+costs to the port differ fourfold by mode, barge vs truck, and aggregate regions' centroids are no origin
+of it).
 
 Sources (/work/shared/data-sources/usda-grain-ocean-freight): monthly heavy-grain vessel rates US Gulf and
 PNW -> Japan, quarterly soybean ocean freight US Gulf, Santos, Paranagua -> Shanghai and Hamburg.
@@ -102,17 +103,25 @@ def load_ports(path: Path = MAPPINGS / "ports.csv") -> pd.DataFrame:
     return ports.set_index("port")
 
 
-def region_ports(scheme: str, regions: list[str]) -> pd.Series:
-    """region -> main port of `scheme` (mappings/region_ports.csv); every region needs one known port."""
+def region_ports(scheme: str, centroids: pd.DataFrame) -> pd.DataFrame:
+    """region -> main port for every region of `centroids` (region, lat, lon): the port that
+    mappings/region_ports.csv lists for (scheme, region), else (a region map of one's own) the port of
+    ports.csv nearest the region's production-weighted centroid. Columns region, port, basis."""
     rp = pd.read_csv(MAPPINGS / "region_ports.csv")
     rp = rp[rp["scheme"] == scheme].set_index("region")["port"]
     ports = load_ports()
-    for r in regions:
-        if r not in rp.index:
-            raise InputError(f"mappings/region_ports.csv: no port for region {r!r} of scheme {scheme}")
-        if rp[r] not in ports.index:
-            raise InputError(f"mappings/region_ports.csv: port {rp[r]!r} of {r} not in mappings/ports.csv")
-    return rp.reindex(regions)
+    unknown = sorted(set(rp) - set(ports.index))
+    if unknown:
+        raise InputError(f"mappings/region_ports.csv: port {unknown[0]!r} of scheme {scheme} not in "
+                         "mappings/ports.csv")
+    rows = []
+    for r in centroids.itertuples():
+        if r.region in rp.index:
+            rows.append((r.region, rp[r.region], "listed"))
+            continue
+        d = great_circle_km(r.lat, r.lon, ports["lat"].to_numpy(), ports["lon"].to_numpy())
+        rows.append((r.region, ports.index[int(np.argmin(d))], "nearest to the centroid"))
+    return pd.DataFrame(rows, columns=["region", "port", "basis"])
 
 
 # --------------------------------------------------------------------------------------- distances
@@ -219,10 +228,11 @@ class FreightModel:
         other = t[t["year"] != self.base_year].assign(group="other years (out of sample)")
         return fit_stats(pd.concat([by_year, other, t.assign(group="all years")]))
 
-    def route_costs(self, centroids: pd.DataFrame, ports_of: pd.Series) -> pd.DataFrame:
+    def route_costs(self, centroids: pd.DataFrame, region_port: pd.DataFrame) -> pd.DataFrame:
         """All ordered region pairs: exporter, importer, port_from, port_to, sea_km, overland_km
         (great circle between centroids), distance_km (charged), mode, transport_cost (USD(base)/t)."""
         c = centroids.set_index("region")
+        ports_of = region_port.set_index("region")["port"]
         regions = list(ports_of.index)
         pairs = [(a, b) for a in regions for b in regions if a != b]
         ex, im = [p[0] for p in pairs], [p[1] for p in pairs]
@@ -246,7 +256,7 @@ class FreightModel:
                 f"{int((self.obs['year'] == self.base_year).sum())} port pairs"}
 
 
-def report_lines(fm: FreightModel, costs: pd.DataFrame) -> list[str]:
+def report_lines(fm: FreightModel, costs: pd.DataFrame, region_port: pd.DataFrame) -> list[str]:
     """BUILD_REPORT.md section: the fitted model, its fit to every USDA route and year, the main ports
     (with searoute's snap distance) and the routes charged overland."""
     used = list(costs["port_from"]) + list(fm.obs["origin"]) + list(fm.obs["destination"])
@@ -276,10 +286,9 @@ def report_lines(fm: FreightModel, costs: pd.DataFrame) -> list[str]:
               f"{r.sea_km:,.0f} | {r.usd_per_t:.2f} | {r.observed:.2f} | {r.modelled:.2f} | {r.error:+.2f} |"
               for r in fm.table().itertuples()]
     lines += ["", "### Main ports (mappings/region_ports.csv, ports.csv)", "",
-              "| region | port | lat | lon | km to searoute's network |", "|---|---|---|---|---|"]
-    rp = costs.drop_duplicates("exporter")
-    lines += [f"| {r.exporter} | {r.port_from} | {fm.ports.at[r.port_from, 'lat']:.2f} | "
-              f"{fm.ports.at[r.port_from, 'lon']:.2f} | {snap[r.port_from]:.0f} |" for r in rp.itertuples()]
+              "| region | port | basis | lat | lon | km to searoute's network |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r.region} | {r.port} | {r.basis} | {fm.ports.at[r.port, 'lat']:.2f} | "
+              f"{fm.ports.at[r.port, 'lon']:.2f} | {snap[r.port]:.0f} |" for r in region_port.itertuples()]
     lines += ["", "### Region pairs charged overland (both directions; distance km, cost USD/t)", ""]
     pairs = over[over["exporter"] < over["importer"]]
     lines += [f"- {r.exporter}-{r.importer}: {r.distance_km:,.0f} km overland vs {r.sea_km:,.0f} km by sea "

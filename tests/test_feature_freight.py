@@ -131,12 +131,24 @@ def test_fit_equals_polyfit_on_base_year_observations():
     assert t["fixed_usd_per_t"] == pytest.approx(fixed, rel=1e-6)
 
 
-def test_every_region_has_a_listed_port_and_unknown_ones_fail():
+def test_every_shipped_region_has_a_listed_port():
     for scheme in ("china9", "globiom37"):
-        regions = list(pd.read_csv(ROOT / scheme / "regions.csv")["region"])
-        assert freight.region_ports(scheme, regions).notna().all()
-    with pytest.raises(InputError, match="region_ports.csv: no port for region 'Atlantis'"):
-        freight.region_ports("china9", ["CHN", "Atlantis"])
+        regions = pd.read_csv(ROOT / scheme / "regions.csv")["region"]
+        cen = pd.DataFrame({"region": regions, "lat": 0.0, "lon": 0.0})
+        assert (freight.region_ports(scheme, cen)["basis"] == "listed").all()
+
+
+def test_region_of_a_map_of_ones_own_gets_the_port_nearest_its_centroid():
+    # a centroid in Iowa: US Gulf (New Orleans, about 1,300 km) is the nearest listed port; one off
+    # Cape Town's coast: Durban is nearer than any other port of ports.csv
+    cen = pd.DataFrame({"region": ["CHN", "Corn Belt", "Cape"], "lat": [0.0, 41.9, -34.0],
+                        "lon": [0.0, -93.1, 18.4]})
+    rp = freight.region_ports("my_map", cen).set_index("region")
+    assert rp.loc["Corn Belt", "port"] == "US Gulf"
+    assert rp.loc["Cape", "port"] == "Durban"
+    assert (rp["basis"] == "nearest to the centroid").all()  # 'CHN' is not listed for scheme my_map
+    # (0, 0) in the Gulf of Guinea: Lagos (6.44N 3.39E) about 7.3 deg = 810 km, Douala (4.05N 9.70E) 10.5 deg
+    assert rp.loc["CHN", "port"] == "Lagos"
 
 
 @pytest.mark.parametrize("lat, col, line", [("abc", "lat", 3), ("95", "lat", 3), ("", "lat", 3)])
