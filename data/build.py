@@ -4,10 +4,11 @@
 
 Reads only the raw extracts (never copied into the repository) and writes, per region scheme,
 a dataset folder (markets, routes, observed years, intensities, regions, commodities, dataset.toml,
-BUILD_REPORT.md) atomically. Country exports above EXPORT_SCREEN_FACTOR x (production + imports) are
-scaled down before regions are formed (screen_country_exports). Quantities kt, prices and costs
-USD(2010)/t. The base year is BASE_YEAR; the observed years are every year from it, without a gap,
-that all MARKET_SOURCES cover (read from the files), the base year included. See data/PROVENANCE.md.
+BUILD_REPORT.md, ssp_drivers.csv of petra.data.ssp) atomically. Country exports above
+EXPORT_SCREEN_FACTOR x (production + imports) are scaled down before regions are formed
+(screen_country_exports). Quantities kt, prices and costs USD(2010)/t. The base year is BASE_YEAR;
+the observed years are every year from it, without a gap, that all MARKET_SOURCES cover (read from
+the files), the base year included. See data/PROVENANCE.md.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import tomli_w
 
 from petra.atomic import atomic_output_dir
 from petra.data import intensities as inten
-from petra.data import livestock, mirror, transport
+from petra.data import livestock, mirror, ssp, transport
 from petra.data.commodities import MAPPINGS, load_commodities, load_item_map, split_codes, to_primary
 from petra.data.faostat import read_text_csv, read_wide
 from petra.data.netviz import read_netviz
@@ -508,8 +509,10 @@ def year_coverage(raw: dict) -> YearCoverage:
     return YearCoverage(available=available, observed=observed_years(available))
 
 
-def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCoverage) -> dict:
-    """Build and write one dataset folder (atomically, validated by load_dataset first)."""
+def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCoverage,
+                 ssp_countries: dict | None = None) -> dict:
+    """Build and write one dataset folder (atomically, validated by load_dataset first); with
+    `ssp_countries` (petra.data.ssp.read_countries) also its ssp_drivers.csv."""
     amap = load_area_map()
     com = load_commodities()
     commodities = list(com["commodity"])
@@ -553,6 +556,8 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
         write_report(tmp / "BUILD_REPORT.md", scheme, markets, routes, gross_net, notes, unmapped, rate,
                      fills, no_price, centroids, cov, obs_flows, screen_names(screened, amap),
                      screen_names(unscreened, amap))
+        if ssp_countries is not None:
+            ssp.build_into(tmp, scheme, ssp_countries, amap, regions)
         load_dataset(tmp)  # validate before it replaces the shipped folder
     return {"markets": markets, "routes": routes, "notes": notes, "unmapped": sorted(unmapped),
             "fills": fills, "no_price": no_price, "screened": screen_names(screened, amap),
@@ -725,10 +730,11 @@ def main(argv: list[str] | None = None) -> int:
     cov = year_coverage(raw)
     raw = restrict_years(raw, cov.observed)
     ct = country_tables(raw, load_commodities())
+    ssp_countries = ssp.read_countries(Path(a.sources))
     print(f"observed years {year_span(cov.observed)} (next year lacking in {', '.join(cov.limited_by)})",
           file=sys.stderr)
     for scheme in a.schemes.split(","):
-        res = build_scheme(raw, ct, scheme, Path(a.out) / scheme, cov)
+        res = build_scheme(raw, ct, scheme, Path(a.out) / scheme, cov, ssp_countries)
         print(f"{scheme}: {len(res['markets'])} markets, {len(res['routes'])} routes, "
               f"{len(res['screened'])} export screen cuts, "
               f"{len(res['notes'])} balance adjustments, {len(res['fills'])} price fills, "
