@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
+from petra.dataset import SSP_NAMES, SSP_RELEASES
 from petra.errors import InputError
 from petra.textfiles import load_toml
 
@@ -41,8 +42,7 @@ V2_POPULATION_FILE = "SSPv2_IIASA-WiC_population_by_country.csv"
 V2_GDP_FILE = "SSPv2_IIASA-GDP_gdp_ppp_by_country.csv"
 V3_GDP_UNIT = "billion US$2017/yr"   # the official SSP v3 GDP|PPP series (OECD ENV-Growth 2023)
 GDP_UNITS = {"v3": "billion USD_2017/yr", "v2": "billion USD_2005/yr"}  # as written (IAMC spelling)
-RELEASES = tuple(GDP_UNITS)
-SSPS = ("SSP1", "SSP2", "SSP3", "SSP4", "SSP5")
+assert tuple(GDP_UNITS) == SSP_RELEASES
 YEARS = tuple(range(2010, 2101, 5))
 # ISO3 codes of the v2 files that are not ISO 3166 (Romania's old UNDP code)
 ISO3_ALIASES = {"ROM": "ROU"}
@@ -118,7 +118,7 @@ def read_v2(folder: Path) -> pd.DataFrame:
 
 def _merge(pop: pd.DataFrame, gdp: pd.DataFrame) -> pd.DataFrame:
     out = pop.merge(gdp, on=["ssp", "iso3", "year"], how="outer")
-    return out[out["ssp"].isin(SSPS)].reset_index(drop=True)
+    return out[out["ssp"].isin(SSP_NAMES)].reset_index(drop=True)
 
 
 def iso3_regions(area_map: pd.DataFrame, scheme: str) -> dict[str, str]:

@@ -103,6 +103,8 @@ INTENSITY_COLUMNS = [
     Column("source", "str", required=False, blank=""),
 ]
 
+SSP_NAMES = ("SSP1", "SSP2", "SSP3", "SSP4", "SSP5")  # the shared socio-economic pathways
+SSP_RELEASES = ("v3", "v2")  # SSP database releases: v3 = 2024 update (the default), v2 = 2013 ("v9")
 SSP_DRIVER_COLUMNS = [
     Column("release", "str"),
     Column("ssp", "str"),
