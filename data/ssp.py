@@ -49,7 +49,7 @@ ISO3_ALIASES = {"ROM": "ROU"}
 COLUMNS = ["release", "ssp", "region", "year", "population", "gdp_ppp", "gdp_per_capita", "gdp_unit"]
 FILE_NAME = "ssp_drivers.csv"
 REPORT_HEADING = "## SSP drivers (ssp_drivers.csv)"
-FLOAT_FORMAT = "%.10g"
+FLOAT_FORMAT = "%.7g"  # 7 significant digits (rounding 5e-8 relative)
 
 PROVENANCE = {
     "file": FILE_NAME,

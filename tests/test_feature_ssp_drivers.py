@@ -56,9 +56,9 @@ def test_shipped_eu_aggregate_equals_the_raw_country_sum():
     row = d[(d.release == "v3") & (d.ssp == "SSP2") & (d.region == "EU") & (d.year == 2050)].iloc[0]
     pop = raw_v3("Population", "million", "SSP2", EU27, 2050)
     gdp = raw_v3("GDP|PPP", "billion US$2017/yr", "SSP2", EU27, 2050)
-    assert row.population == pytest.approx(pop, rel=1e-9)
-    assert row.gdp_ppp == pytest.approx(gdp, rel=1e-9)
-    assert row.gdp_per_capita == pytest.approx(gdp / pop, rel=1e-9)  # every EU country has both
+    assert row.population == pytest.approx(pop, rel=1e-6)
+    assert row.gdp_ppp == pytest.approx(gdp, rel=1e-6)
+    assert row.gdp_per_capita == pytest.approx(gdp / pop, rel=1e-6)  # every EU country has both
     assert row.gdp_unit == "billion USD_2017/yr"
 
 
@@ -68,7 +68,7 @@ def test_v2_counts_romania_under_its_old_code():
     by_hand = pop[(pop.scenario == "SSP2") & pop.iso3.isin([*EU27, "ROM"])]["2030"].sum()
     d = shipped()
     row = d[(d.release == "v2") & (d.ssp == "SSP2") & (d.region == "EU") & (d.year == 2030)].iloc[0]
-    assert row.population == pytest.approx(by_hand, rel=1e-9) and row.gdp_unit == "billion USD_2005/yr"
+    assert row.population == pytest.approx(by_hand, rel=1e-6) and row.gdp_unit == "billion USD_2005/yr"
 
 
 def test_every_region_has_every_ssp_and_release():
@@ -219,7 +219,7 @@ def _with_ssp_rows(tmp_path, edit) -> Path:
 
 
 @pytest.mark.parametrize("edit, words", [
-    (lambda ls: [ls[0], ls[1].replace(",1343.6976,", ",-1,"), *ls[2:]],
+    (lambda ls: [ls[0], ",".join(ls[1].split(",")[:4] + ["-1"] + ls[1].split(",")[5:]), *ls[2:]],
      "ssp_drivers.csv line 2, column 'population'"),
     (lambda ls: [ls[0], ls[1].replace(",CHN,", ",CHINA,"), *ls[2:]],
      "ssp_drivers.csv line 2, column 'region': region 'CHINA' is not in markets.csv"),
