@@ -195,6 +195,7 @@ def _rate_factor(rate: np.ndarray, years: int) -> np.ndarray:
 
 
 def _or_base(rate: np.ndarray, base: np.ndarray | None) -> np.ndarray:
+    """The rules' rates, the base rates where no rule matched (NaN)."""
     return rate if base is None else np.where(np.isnan(rate), base, rate)
 
 
@@ -223,11 +224,10 @@ def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], 
     for k, t in enumerate(periods):
         if k > 0:
             dt = t - periods[k - 1]
-            pop_rate = last_match(drivers.population_growth, region_fields, n, t)
-            inc_rate = last_match(drivers.income_growth, region_fields, n, t)
-            if base_rates is not None:
-                pop_rate = _or_base(pop_rate, base_rates.population[k])
-                inc_rate = _or_base(inc_rate, base_rates.income[k])
+            pop_rate = _or_base(last_match(drivers.population_growth, region_fields, n, t),
+                                None if base_rates is None else base_rates.population[k])
+            inc_rate = _or_base(last_match(drivers.income_growth, region_fields, n, t),
+                                None if base_rates is None else base_rates.income[k])
             pop, inc = _rate_factor(pop_rate, dt), _rate_factor(inc_rate, dt)
             popf[k], incf[k] = popf[k - 1] * pop, incf[k - 1] * inc
             yld = _rate_factor(last_match(drivers.yield_growth, mf, n, t), dt)
