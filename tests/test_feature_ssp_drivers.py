@@ -231,3 +231,18 @@ def test_bad_ssp_driver_files_are_one_line_errors(tmp_path, edit, words):
     with pytest.raises(InputError) as e:
         load_dataset(folder)
     assert words in str(e.value) and "\n" not in str(e.value)
+
+
+def test_the_builder_lists_unmapped_countries_and_refuses_a_region_without_any():
+    from petra.data.ssp import aggregate
+
+    c = pd.DataFrame({"ssp": "SSP2", "iso3": ["AAA", "BBB", "ZZZ", "AAA", "BBB", "ZZZ"],
+                      "year": [2020] * 3 + [2025] * 3, "population": [1.0, 3.0, 9.0, 2.0, 3.0, 9.0],
+                      "gdp_ppp": [10.0, np.nan, 1.0, 20.0, np.nan, 1.0]})
+    agg = aggregate({"v3": c}, {"AAA": "R", "BBB": "R"}, ["R"])
+    assert agg.unmapped == {"v3": ["ZZZ"]} and agg.population_only == {"v3": ["BBB"]}
+    r = agg.table.set_index("year")
+    assert r.loc[2020, "population"] == 4.0 and r.loc[2020, "gdp_ppp"] == 10.0
+    assert r.loc[2025, "gdp_per_capita"] == 10.0  # 20 / 2: BBB has no GDP, so not in the denominator
+    with pytest.raises(InputError, match="region 'S' has no country"):
+        aggregate({"v3": c}, {"AAA": "R", "BBB": "R"}, ["R", "S"])
