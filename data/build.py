@@ -4,10 +4,11 @@
 
 Reads only the raw extracts (never copied into the repository) and writes, per region scheme,
 a dataset folder (markets, routes, observed years, intensities, regions, commodities, dataset.toml,
-BUILD_REPORT.md) atomically. Country exports above EXPORT_SCREEN_FACTOR x (production + imports) are
-scaled down before regions are formed (screen_country_exports). Quantities kt, prices and costs
-USD(2010)/t. The base year is BASE_YEAR; the observed years are every year from it, without a gap,
-that all MARKET_SOURCES cover (read from the files), the base year included. See data/PROVENANCE.md.
+BUILD_REPORT.md, ssp_drivers.csv of petra.data.ssp) atomically. Country exports above
+EXPORT_SCREEN_FACTOR x (production + imports) are scaled down before regions are formed
+(screen_country_exports). Quantities kt, prices and costs USD(2010)/t. The base year is BASE_YEAR;
+the observed years are every year from it, without a gap, that all MARKET_SOURCES cover (read from
+the files), the base year included. See data/PROVENANCE.md.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pandas as pd
 import tomli_w
 
 from petra.atomic import atomic_output_dir
-from petra.data import freight, livestock, mirror, transport
+from petra.data import freight, livestock, mirror, ssp, transport
 from petra.data import intensities as inten
 from petra.data.commodities import MAPPINGS, load_commodities, load_item_map, split_codes, to_primary
 from petra.data.faostat import read_text_csv, read_wide
@@ -510,9 +511,10 @@ def year_coverage(raw: dict) -> YearCoverage:
 
 
 def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCoverage,
-                 region_map: Path | None = None) -> dict:
+                 region_map: Path | None = None, ssp_countries: dict | None = None) -> dict:
     """Build and write one dataset folder (atomically, validated by load_dataset first): a shipped
-    scheme, or the scheme named `scheme` that the region map CSV `region_map` defines."""
+    scheme, or the scheme named `scheme` that the region map CSV `region_map` defines; with
+    `ssp_countries` (petra.data.ssp.read_countries) also its ssp_drivers.csv."""
     amap = load_area_map()
     if region_map is not None:
         amap[scheme], rnames = read_region_map(region_map, amap)
@@ -561,6 +563,8 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
         write_report(tmp / "BUILD_REPORT.md", scheme, markets, routes, gross_net, notes, unmapped,
                      freight.report_lines(fm, costs, ports_of), fills, no_price, centroids, cov, obs_flows,
                      screen_names(screened, amap), screen_names(unscreened, amap))
+        if ssp_countries is not None:
+            ssp.build_into(tmp, scheme, ssp_countries, amap, regions)
         load_dataset(tmp)  # validate before it replaces the shipped folder
     return {"markets": markets, "routes": routes, "notes": notes, "unmapped": sorted(unmapped),
             "fills": fills, "no_price": no_price, "screened": screen_names(screened, amap),
@@ -745,10 +749,11 @@ def main(argv: list[str] | None = None) -> int:
     cov = year_coverage(raw)
     raw = restrict_years(raw, cov.observed)
     ct = country_tables(raw, load_commodities())
+    ssp_countries = ssp.read_countries(Path(a.sources))
     print(f"observed years {year_span(cov.observed)} (next year lacking in {', '.join(cov.limited_by)})",
           file=sys.stderr)
     for scheme, region_map in schemes:
-        res = build_scheme(raw, ct, scheme, Path(a.out) / scheme, cov, region_map)
+        res = build_scheme(raw, ct, scheme, Path(a.out) / scheme, cov, region_map, ssp_countries)
         print(f"{scheme}: {len(res['markets'])} markets, {len(res['routes'])} routes, "
               f"{len(res['screened'])} export screen cuts, "
               f"{len(res['notes'])} balance adjustments, {len(res['fills'])} price fills, "
