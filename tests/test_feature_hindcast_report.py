@@ -308,8 +308,8 @@ def test_page_is_self_contained_and_compact(out, page):
 
 
 def test_lines_break_at_years_without_data():
-    from petra.calibration.hindcast_report import _segments
+    from petra.calibration.focus_panels import gap_segments
 
-    x, y = _segments(np.array([2013, 2010, 2011]), np.array([3.0, 1.0, 2.0]))
+    x, y = gap_segments(np.array([2013, 2010, 2011]), np.array([3.0, 1.0, 2.0]))
     np.testing.assert_array_equal(x[:2], [2010, 2011])
     assert np.isnan(x[2]) and np.isnan(y[2]) and x[3] == 2013 and y[3] == 3.0
