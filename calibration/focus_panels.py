@@ -29,8 +29,8 @@ MAIN_PARTNERS = 5
 FIT_SHADE = "#d9ead3"
 EVAL_SHADE = "#fde9d0"
 BASE_LINE = "#444444"
-FIGURE_SIZE = (11.5, 3.0)
-"""inches: two panels side by side, one row per commodity"""
+FIGURE_SIZE = (5.8, 2.9)
+"""inches: the two panels of one commodity side by side; the pages show two commodities per row"""
 
 
 @dataclass
@@ -143,9 +143,11 @@ def _mark_years(ax, years: dict, x_lo: float, x_hi: float):
 
 
 def focus_figure(result, region: str, commodity: str, unit: str, *, scale: float = 1.0,
-                 eval_label: str = "evaluation years", model_label: str = "petra"):
+                 eval_label: str = "evaluation years", model_label: str = "petra", key: bool = False):
     """The figure of one commodity: (a) net imports, (b) main partners, quantities x `scale` in
-    `unit`. Every line's gid is 'net:<region>:<observed|petra>' or 'partner:<region>:<observed|petra>'."""
+    `unit`, with the key of line styles and shading in the figure if `key` (the pages use key_html).
+    Every line's gid is
+    'net:<region>:<observed|petra>' or 'partner:<region>:<observed|petra>'."""
     years = result.years
     net = result.net_imports
     net = net[(net["region"] == region) & (net["commodity"].astype(str) == commodity)].sort_values("year")
@@ -157,7 +159,7 @@ def focus_figure(result, region: str, commodity: str, unit: str, *, scale: float
     all_years = [int(y) for y in all_years if y is not None]
     x_lo, x_hi = min(all_years) - 0.6, max(all_years) + 0.6
     u = f" ({unit})" if unit else ""
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=FIGURE_SIZE, gridspec_kw={"width_ratios": [1, 1.15]})
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=FIGURE_SIZE)
     colour, marker = region_colour(region), region_marker(region)
     _mark_years(a1, years, x_lo, x_hi)
     a1.axhline(0, color="#999999", lw=0.7, zorder=1)
@@ -166,9 +168,9 @@ def focus_figure(result, region: str, commodity: str, unit: str, *, scale: float
                 gid=f"net:{region}:observed")
         _series(a1, net["year"], net["petra"], colour=colour, marker=marker, observed=False,
                 gid=f"net:{region}:petra")
-    a1.set_title(f"(a) {region}: net imports of {commodity}", fontsize=10, loc="left")
-    a1.set_ylabel(f"net imports{u}", fontsize=9)
-    a1.tick_params(labelsize=8)
+    fig.suptitle(f"{commodity}", fontsize=10.5, fontweight="bold", x=0.01, ha="left")
+    a1.set_title(f"(a) {region} net imports{u}", fontsize=8.5, loc="left")
+    a1.tick_params(labelsize=7.5)
     _qty_formatter(a1)
 
     _mark_years(a2, years, x_lo, x_hi)
@@ -180,16 +182,14 @@ def focus_figure(result, region: str, commodity: str, unit: str, *, scale: float
         _series(a2, g["year"], g["petra"], colour=c, marker=mk, observed=False,
                 gid=f"partner:{partner}:petra")
         handles.append(Line2D([], [], color=c, marker=mk, lw=1.8, ms=5.5, label=partner))
-    what = "from main origins" if direction == "imports" else "to main destinations"
-    a2.set_title(f"(b) {region}: {direction} of {commodity} {what}", fontsize=10, loc="left")
-    a2.set_ylabel(f"{direction}{u}", fontsize=9)
+    what = "by origin" if direction == "imports" else "by destination"
+    a2.set_title(f"(b) {region} {direction} {what}{u}", fontsize=8.5, loc="left")
     a2.set_ylim(bottom=0)
-    a2.tick_params(labelsize=8)
+    a2.tick_params(labelsize=7.5)
     _qty_formatter(a2)
     if handles:
-        a2.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                  frameon=False, title="origin" if direction == "imports" else "destination",
-                  title_fontsize=8)
+        fig.legend(handles=handles, fontsize=7.5, loc="lower center", ncol=min(len(handles), 6),
+                   frameon=False, bbox_to_anchor=(0.5, -0.01), handlelength=1.6, columnspacing=1.0)
     style = [Line2D([], [], color="#333333", lw=1.8, marker="o", ms=5, label="observed"),
              Line2D([], [], color="#333333", lw=1.4, ls=(0, (4, 2)), marker="o", mfc="white", ms=6,
                     label=model_label),
@@ -198,10 +198,31 @@ def focus_figure(result, region: str, commodity: str, unit: str, *, scale: float
         style.append(Patch(color=FIT_SHADE, label="fit years"))
     if years.get("eval_years"):
         style.append(Patch(color=EVAL_SHADE, label=eval_label))
-    fig.legend(handles=style, loc="lower center", ncol=len(style), fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, -0.02))
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    if key:
+        fig.legend(handles=style, loc="upper right", ncol=len(style), fontsize=7, frameon=False,
+                   bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout(rect=(0, 0.09 if handles else 0, 1, 1))
     return fig
+
+
+def key_html(years: dict, *, eval_label: str = "evaluation years", model_label: str = "petra") -> str:
+    """The key of the panels' line styles and shading, as inline HTML (one for all figures)."""
+    items = ["<span class='k'><svg width='34' height='10'><line x1='1' y1='5' x2='33' y2='5' "
+             "stroke='#333' stroke-width='2'/><circle cx='17' cy='5' r='3.5' fill='#333'/></svg>"
+             "observed</span>",
+             "<span class='k'><svg width='34' height='10'><line x1='1' y1='5' x2='33' y2='5' stroke='#333' "
+             "stroke-width='1.6' stroke-dasharray='5,3'/><circle cx='17' cy='5' r='3.5' fill='white' "
+             f"stroke='#333' stroke-width='1.3'/></svg>{model_label}</span>",
+             "<span class='k'><svg width='20' height='12'><line x1='10' y1='0' x2='10' y2='12' "
+             f"stroke='{BASE_LINE}' stroke-dasharray='2,2'/></svg>"
+             f"base year {years.get('base_year')}</span>"]
+    if years.get("fit_years"):
+        items.append(f"<span class='k'><span class='sw' style='background:{FIT_SHADE}'></span>"
+                     "fit years</span>")
+    if years.get("eval_years"):
+        items.append(f"<span class='k'><span class='sw' style='background:{EVAL_SHADE}'></span>{eval_label}"
+                     "</span>")
+    return f"<p class='key'>{''.join(items)}</p>"
 
 
 def focus_figures(result, region: str, unit: str, **kw) -> list[tuple[str, object]]:

@@ -29,6 +29,7 @@ from petra.calibration.focus_panels import (  # noqa: F401 - focus_figures and p
     MAIN_PARTNERS,
     focus_figure,
     focus_figures,
+    key_html,
     partner_table,
     traded_commodities,
 )
@@ -122,7 +123,8 @@ def headline_table(result) -> str:
 
 def commodity_table(result, unit: str) -> str:
     """WAPE per commodity (rows, largest observed trade first, 'all' last) x method (pooled over the
-    evaluation years), the best per row highlighted."""
+    evaluation years), the best per row highlighted; observed trade in the IAMC unit (Mt)."""
+    unit, scale = display_quantity(unit)
     m = _metrics(result)
     w = m[m["year"] == ALL].pivot_table(index="commodity", columns="method", values="wape", aggfunc="first")
     tot = m[(m["year"] == ALL) & (m["method"] == "petra")].set_index("commodity")["observed_total"]
@@ -136,7 +138,7 @@ def commodity_table(result, unit: str) -> str:
         cells = "".join(_cell(w.loc[c, x], x in best) for x in methods)
         cls = " class='total'" if c == ALL else ""
         label = "all commodities" if c == ALL else c
-        rows.append(f"<tr{cls}><th class='l'>{_e(label)}</th><td>{fmt_qty(tot.get(c, np.nan))}</td>"
+        rows.append(f"<tr{cls}><th class='l'>{_e(label)}</th><td>{fmt_qty(tot.get(c, np.nan) * scale)}</td>"
                     f"{cells}</tr>")
     u = f" ({_e(unit)})" if unit else ""
     return (f"<table class='t' id='wape-by-commodity'><thead><tr><th class='l'>commodity</th>"
@@ -282,8 +284,9 @@ def definitions_html(result) -> str:
 
 
 
-def focus_caption(result, region: str, commodity: str, unit: str) -> str:
-    """Totals over the evaluation years and each method's WAPE on the region's routes."""
+def focus_caption(result, region: str, commodity: str, unit: str, scale: float = 1.0) -> str:
+    """Totals over the evaluation years (x `scale`, in `unit`) and each method's WAPE on the region's
+    routes."""
     part, direction = partner_table(result, region, commodity)
     f = result.flows[result.flows["commodity"].astype(str) == commodity]
     sel = f[f["importer" if direction == "imports" else "exporter"] == region]
@@ -292,8 +295,9 @@ def focus_caption(result, region: str, commodity: str, unit: str) -> str:
                        for m in METHODS if m in sel)
     ev = year_list(result.years.get("eval_years", []))
     u = f" {unit}" if unit else ""
-    return (f"{_e(region)} {direction} of {_e(commodity)} in {ev}: observed {fmt_qty(obs.sum())}{_e(u)}, "
-            f"petra {fmt_qty(sel['petra'].sum())}{_e(u)}. WAPE on these routes: {_e(scores)}.")
+    return (f"{_e(region)} {direction} of {_e(commodity)} in {ev}: "
+            f"observed {fmt_qty(obs.sum() * scale)}{_e(u)}, "
+            f"petra {fmt_qty(sel['petra'].sum() * scale)}{_e(u)}. WAPE on these routes: {_e(scores)}.")
 
 
 def focus_html(result, region: str, unit: str) -> str:
@@ -308,13 +312,14 @@ def focus_html(result, region: str, unit: str) -> str:
              f"'other' (grey); imports by origin, or exports by destination where {_e(region)} exports "
              f"more than it imports. Observed: solid line, filled markers; petra: dashed line, hollow "
              f"markers. Lines break at years without data. Each region has one colour throughout.</p>")
-    parts = [intro]
+    label, scale = display_quantity(unit)
+    parts = [intro, key_html(result.years), "<div class='focus-grid'>"]
     for c in coms:
-        fig = focus_figure(result, region, c, unit)
+        fig = focus_figure(result, region, c, label, scale=scale)
         parts.append(f"<figure id='focus-{_e(c)}' class='focus'><img alt='{_e(region)} {_e(c)}' "
                      f"src='data:image/png;base64,{png_base64(fig)}'/><figcaption>"
-                     f"{focus_caption(result, region, c, unit)}</figcaption></figure>")
-    return "".join(parts)
+                     f"{focus_caption(result, region, c, label, scale)}</figcaption></figure>")
+    return "".join(parts) + "</div>"
 
 
 # ----------------------------------------------------------------------------------------- page
@@ -334,7 +339,8 @@ def summary_html(result, *, focus_region: str, unit: str, settings: dict) -> str
                                                                   " (default expansion parameters)")),
              ("evaluation years", year_list(ev)),
              ("projected years", year_list(y.get("projected_years", []))),
-             ("policy", pol), ("focus region", focus_region), ("quantities", unit or "data units")]
+             ("policy", pol), ("focus region", focus_region),
+             ("quantities", display_quantity(unit)[0] or "data units")]
     half = (len(facts) + 1) // 2
     facts_html = "".join(
         "<tr>" + "".join(f"<th>{_e(k)}</th><td>{_e(v)}</td>" for k, v in facts[i::half]) + "</tr>"

@@ -197,19 +197,22 @@ def flat_settings(d: dict, prefix: str = "") -> list[tuple[str, object]]:
 
 
 def settings_table(settings: dict, table_id: str = "settings") -> str:
-    """The settings as a readable two-column table (section headers for nested groups)."""
-    rows, section = [], None
+    """The settings as readable key-value tables, one per group of nested keys, side by side (values
+    through fmt_value; an empty list is 'none')."""
+    groups: dict[str, list[str]] = {}
     for key, v in flat_settings(settings):
         head, _, name = key.rpartition(".")
-        if head != section and head:
-            rows.append(f"<tr><th class='l sec' colspan='2'>{esc(head)}</th></tr>")
-        section = head
-        rows.append(f"<tr><th class='l'>{esc(name)}</th><td class='l'>{esc(fmt_value(v))}</td></tr>")
-    return f"<table class='t settings' id='{table_id}'>{''.join(rows)}</table>"
+        shown = "none" if isinstance(v, list | tuple) and not v else fmt_value(v)
+        groups.setdefault(head, []).append(f"<tr><th class='l'>{esc(name)}</th><td "
+                                           f"class='l'>{esc(shown)}</td></tr>")
+    tables = [f"<table class='t settings'><thead><tr><th class='l sec' "
+              f"colspan='2'>{esc(head or 'run')}</th></tr>"
+              f"</thead><tbody>{''.join(rows)}</tbody></table>" for head, rows in groups.items()]
+    return f"<div class='settings-grid' id='{table_id}'>{''.join(tables)}</div>"
 
 
 def glossary_html(entries: dict[str, str], table_id: str = "glossary") -> str:
-    """A definition list: every metric name (as in the CSV files) and its definition."""
+    """A definition list (two columns): every metric name (as in the CSV files) and its definition."""
     items = "".join(f"<dt><code>{esc(k)}</code></dt><dd>{esc(v)}</dd>" for k, v in entries.items())
     return f"<dl class='glossary' id='{table_id}'>{items}</dl>"
 
@@ -250,7 +253,15 @@ CSS = (
     "figure.focus{margin:14px 0 20px}figure.focus img{max-width:100%}"
     "figcaption{font-size:12.5px;color:#333;margin-top:2px}"
     "table.settings th.sec{background:#e6e8ee;padding-top:6px}table.settings td{text-align:left}"
-    "dl.glossary dt{font-weight:600;margin-top:6px}dl.glossary dd{margin-left:18px}"
+    "dl.glossary{display:grid;grid-template-columns:max-content 1fr;gap:3px 14px;font-size:13px}"
+    "dl.glossary dt{font-weight:600;margin:0}dl.glossary dd{margin:0}"
+    ".settings-grid{display:flex;flex-wrap:wrap;gap:6px 22px;align-items:flex-start}"
+    "table.settings{font-size:12px}"
+    ".focus-grid{display:grid;grid-template-columns:1fr 1fr;gap:4px 14px}"
+    ".focus-grid figure{margin:4px 0 8px}.focus-grid img{width:100%}"
+    ".key{font-size:12.5px}.key .k{margin-right:18px;white-space:nowrap}.key svg{vertical-align:middle;"
+    "margin-right:4px}.key .sw{display:inline-block;width:16px;height:11px;vertical-align:middle;"
+    "margin-right:4px;border:1px solid #ccc}"
     ".summary-grid{display:flex;gap:28px;flex-wrap:wrap;align-items:flex-start}"
     "details pre{font-size:11px;background:#f7f7f7;padding:8px;overflow:auto}"
     ".tablewrap{overflow-x:auto}#fit-parameters{font-size:11.5px}#fit-parameters td{white-space:nowrap}"

@@ -50,7 +50,10 @@ def test_report_files_and_contents(history_dir, tmp_path):
                  "dataset/markets.csv", "dataset/routes.csv"):
         assert (out / name).is_file(), name
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 2  # scatter and focus chart, embedded
+    # the scatter and one focus figure per commodity R000 trades, embedded
+    comp0 = pd.read_csv(out / "flows_comparison.csv")
+    mine = comp0[(comp0["importer"] == "R000") | (comp0["exporter"] == "R000")]
+    assert html.count("data:image/png;base64,") == 1 + mine.loc[mine["observed"] > 0, "commodity"].nunique()
     assert "http://" not in html and "https://" not in html and "<script" not in html
     met = pd.read_csv(out / "metrics.csv")
     assert set(met["year"]) == {2010, 2015, 2016}
