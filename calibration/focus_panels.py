@@ -23,7 +23,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-from petra.palette import OTHER, region_colour, region_marker  # noqa: E402
+from petra.palette import OTHER, canonical, region_colour, region_marker  # noqa: E402
 
 MAIN_PARTNERS = 5
 FIT_SHADE = "#d9ead3"
@@ -41,6 +41,19 @@ class PanelData:
     net_imports: pd.DataFrame
     flows: pd.DataFrame
     years: dict
+
+
+def focus_region_in(regions, wanted: str, net_imports: pd.DataFrame) -> str:
+    """The region the panels show: `wanted` if the dataset has it, else the region of the same canonical
+    name (petra.palette.canonical: "CHN" is globiom37's "ChinaReg"), else the largest net importer
+    (observed net imports summed over the years of `net_imports`: region, observed)."""
+    names = [str(r) for r in regions]
+    if wanted in names:
+        return wanted
+    same = [r for r in names if canonical(r) == canonical(wanted)]
+    if same:
+        return same[0]
+    return str(net_imports.groupby("region")["observed"].sum().idxmax())
 
 
 def traded_commodities(result, region: str) -> list[str]:

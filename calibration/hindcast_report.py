@@ -40,6 +40,7 @@ from petra.calibration.report_html import (  # noqa: F401 - the formats re-expor
     display_quantity,
     fmt3,
     fmt_qty,
+    fmt_share,
     fmt_value,
     generic_table,
     glossary_html,
@@ -54,6 +55,8 @@ from petra.calibration.report_html import (
 METRICS = ("wape", "r2_log", "partner_misallocation")
 METRIC_LABELS = {"wape": "WAPE", "r2_log": "r2_log", "partner_misallocation": "partner misallocation"}
 LOWER_IS_BETTER = {"wape": True, "r2_log": False, "partner_misallocation": True}
+CHECK_SHARES = {"production", "consumption", "price", "flow", "max_deviation", "certificate"}
+"""Entries of the calibration check shown as percentages (relative deviations)."""
 METHOD_LABELS = {"petra": "petra", "persistence": "persistence", "last_year_shares": "last-year shares",
                  "ras": "RAS"}
 
@@ -251,12 +254,26 @@ def docstring_definitions() -> tuple[list[str], str, list[str]]:
     return metrics, base_par, baselines
 
 
+def csv_glossary() -> dict[str, str]:
+    """Every column of metrics.csv and its definition (the metrics' as in hindcast_math's docstring)."""
+    metrics, _, _ = docstring_definitions()
+    by_start = {"wape": "WAPE", "r2_log": "r2_log", "partner_misallocation": "partner misallocation"}
+    out = {"method": "petra, or a baseline: persistence, last_year_shares, ras (see Baselines).",
+           "commodity": "The commodity, or 'all': every route of every commodity pooled.",
+           "year": "The evaluation year, or 'all': every evaluation year pooled."}
+    for k, start in by_start.items():
+        text = next((t for t in metrics if t.startswith(start)), PLAIN_METRICS[k])
+        floor = f" (FLOW_FLOOR_SHARE = {hm.FLOW_FLOOR_SHARE:g})" if "FLOW_FLOOR_SHARE" in text else ""
+        out[k] = text + floor
+    out["observed_total"] = ("Sum of the observed route flows of the commodity and year(s): the weight of "
+                             "the row when pooling (data units in metrics.csv, Mt on this page).")
+    return out
+
+
 def definitions_html(result) -> str:
     share_year = result.years.get("share_year")
     base_year = result.years.get("base_year")
-    metrics, base_par, baselines = docstring_definitions()
-    floor = f" (FLOW_FLOOR_SHARE = {hm.FLOW_FLOOR_SHARE:g})"
-    metric_items = "".join(f"<li>{_e(t)}{floor if 'FLOW_FLOOR_SHARE' in t else ''}</li>" for t in metrics)
+    _, base_par, baselines = docstring_definitions()
     base_items = "".join(f"<li>{_e(t)}</li>" for t in baselines)
     plain = "".join(f"<dt>{_e(METRIC_LABELS[k])}</dt><dd>{_e(PLAIN_METRICS[k])}</dd>" for k in METRICS)
     plain_base = (
@@ -277,8 +294,8 @@ def definitions_html(result) -> str:
               "partners itself. RAS therefore has the most information of all four methods; it is a "
               "reference, not a competitor on equal terms.</p>")
     return (f"<h3>Metrics</h3><dl>{plain}<dt>pooled</dt><dd>{_e(PLAIN_POOLED)}</dd></dl>"
-            f"<p class='src'>Formal definitions (petra.calibration.hindcast_math):</p><ul class='src'>"
-            f"{metric_items}</ul>"
+            "<h3>Columns of metrics.csv (formal definitions: petra.calibration.hindcast_math)</h3>"
+            + glossary_html(csv_glossary()) +
             f"<h3>Baselines</h3><dl>{plain_base}</dl>{caveat}"
             f"<p class='src'>{_e(base_par)}</p><ul class='src'>{base_items}</ul>")
 
@@ -385,33 +402,37 @@ def write_report(path: Path, result, *, title: str, focus_region: str, unit: str
                                                                        key=lambda kv: int(kv[0]))])
     timings = {k.replace("_seconds", " (s)"): f"{float(v):.2f}" if isinstance(v, int | float) else v
                for k, v in (result.timings or {}).items()}
+    check = {k: (fmt_share(v) if isinstance(v, float) and k in CHECK_SHARES else v)
+             for k, v in (result.calibration_check or {}).items()}
     e = _e
     parts = [
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}</title>"
         f"<style>{CSS}</style></head><body><h1>{e(title)}</h1>",
-        "<nav><a href='#summary'>Summary</a><a href='#definitions'>Definitions</a><a href='#scores'>Scores"
-        f"</a><a href='#focus'>{e(focus_region)}</a>" + ("<a href='#fit'>Fit</a>" if result.fit is not None
-                                                       else "") + "<a href='#checks'>Checks</a></nav>",
+        f"<nav><a href='#summary'>Summary</a><a href='#focus'>{e(focus_region)}</a><a href='#scores'>Scores"
+        "</a><a href='#definitions'>Definitions</a>" + ("<a href='#fit'>Fit</a>" if result.fit is not None
+                                                       else "") + "<a href='#checks'>Checks</a>"
+        "<a href='#settings-section'>Settings</a></nav>",
         "<section id='summary'>",
         summary_html(result, focus_region=focus_region, unit=unit, settings=settings),
         "</section>",
-        f"<h2 id='definitions'>Definitions</h2>{definitions_html(result)}",
+        f"<h2 id='focus'>{e(focus_region)}: net imports and main partners</h2>",
+        focus_html(result, focus_region, unit),
         "<h2 id='scores'>Scores</h2><h3>WAPE per commodity, pooled over the evaluation years</h3>",
         commodity_table(result, unit),
         "<h3>Every metric per evaluation year, all commodities pooled</h3>",
         f"<div class='tablewrap'>{year_table(result)}</div>",
         "<p class='src'>Best per row (and metric) highlighted, compared at the 3 digits shown. "
         "Per commodity, year and method: <code>metrics.csv</code>.</p>",
-        f"<h2 id='focus'>{e(focus_region)}: net imports and main partners</h2>",
-        focus_html(result, focus_region, unit),
+        f"<h2 id='definitions'>Definitions</h2>{definitions_html(result)}",
         fit_html,
         "<h2 id='checks'>Calibration check, RAS and timings</h2>",
-        f"<p>Base-year re-solve of the calibrated model, maximum relative deviations:</p>"
-        f"{dict_table(result.calibration_check or {}, 'calibration-check')}",
+        "<p>Base-year re-solve of the calibrated model, maximum relative deviations:</p>"
+        f"{dict_table(check, 'calibration-check')}",
         f"<h3>RAS per evaluation year</h3>{generic_table(ras_rows, 'ras')}",
         f"<h3>Timings</h3>{dict_table(timings, 'timings')}",
-        f"<details><summary>Settings</summary><pre>{e(json.dumps(settings, indent=2, default=str))}</pre>"
-        "</details>",
+        f"<h2 id='settings-section'>Settings</h2>{settings_table(settings)}",
+        "<details><summary>settings (JSON)</summary>"
+        f"<pre>{e(json.dumps(settings, indent=2, default=str))}</pre></details>",
         "<p class='src'>Tables beside this page: flows.csv, flows_comparison.csv, metrics.csv, "
         "net_imports.csv" + (", fit_parameters.csv" if result.fit is not None else "")
         + ", summary.json.</p></body></html>",

@@ -29,7 +29,7 @@ from petra.calibration.fit import (
     FitResult,
     fit_parameters,
 )
-from petra.calibration.focus_panels import PanelData
+from petra.calibration.focus_panels import PanelData, focus_region_in
 from petra.calibration.observed import (
     at_base_year,
     check_observations,
@@ -165,15 +165,17 @@ def run_calibration(dataset_path: str | Path, out: str | Path, config: Calibrati
                 "fit_years": fit or [], "config": config.model_dump(mode="json"),
                 "base_year_check": run.base.check, "timings": {**run.base.timings, **run.timings}}
     title = f"petra calibration: {dataset.metadata.get('title', Path(dataset_path).name)}"
+    panels = panel_data(dataset, run.comparison, validate or [], fit or [])
+    focus = focus_region_in(set(dataset.markets["region"]), config.focus_region, panels.net_imports)
     with atomic_output_dir(out, "calibrate", [dataset_path]) as tmp:
         write_dataset(run.final, tmp / "dataset")
         write_report(tmp, title=title,
                      comparison=run.comparison, base_check=run.base.check, negative=run.base.negative,
                      route_table=run.base.routes, parameters=parameter_table(run), settings=settings,
-                     focus_region=config.focus_region, main_partners=config.main_partners, unit=unit,
+                     focus_region=focus, main_partners=config.main_partners, unit=unit,
                      reconciled=run.base.reconciled_markets,
                      fit_summary=run.fit.parameters if run.fit is not None else None,
                      consistency=run.base.consistency, price_unit=price_unit,
-                     panels=panel_data(dataset, run.comparison, validate or [], fit or []),
+                     panels=panels,
                      size=(len(run.final.markets), len(run.final.routes)))
     return run

@@ -302,8 +302,8 @@ def test_page_is_self_contained_and_compact(out, page):
     assert (out / "report.html").stat().st_size < 1_000_000
     for section in ("id='summary'", "id='definitions'", "id='scores'", "id='focus'", "id='checks'"):
         assert section in page
-    assert page.index("id='summary'") < page.index("id='definitions'") < page.index("id='scores'") \
-        < page.index("id='focus'") < page.index("id='checks'")
+    assert page.index("id='summary'") < page.index("id='focus'") < page.index("id='scores'") \
+        < page.index("id='definitions'") < page.index("id='checks'")
     assert "id='calibration-check'" in page and "id='timings'" in page
 
 
