@@ -139,10 +139,11 @@ def _qty_formatter(ax):
 
 
 def _mark_years(ax, years: dict, x_lo: float, x_hi: float):
-    for y in years.get("fit_years") or []:
-        ax.axvspan(y - 0.5, y + 0.5, color=FIT_SHADE, lw=0, zorder=0)
-    for y in years.get("eval_years") or []:
+    ev = set(years.get("eval_years") or [])
+    for y in ev:
         ax.axvspan(y - 0.5, y + 0.5, color=EVAL_SHADE, lw=0, zorder=0)
+    for y in years.get("fit_years") or []:  # a fit year that is also evaluated: a band along the top
+        ax.axvspan(y - 0.5, y + 0.5, ymin=0.93 if y in ev else 0.0, color=FIT_SHADE, lw=0, zorder=0)
     b = years.get("base_year")
     if b is not None:
         ax.axvline(b, color=BASE_LINE, lw=1.0, ls=":", zorder=1)

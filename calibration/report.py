@@ -303,7 +303,7 @@ def fit_table(params: pd.DataFrame) -> str:
     """The fitted parameters with their 90 % intervals and identification flags."""
     p = params.copy()
     for k in ("expansion_elasticity", "new_flow_slope_factor"):
-        p[k] = [f"{fmt_value(v)} [{fmt_value(lo)}-{fmt_value(hi)}]"
+        p[k] = [f"{fmt_value(v)} [{fmt_value(lo)} – {fmt_value(hi)}]"
                 for v, lo, hi in zip(p[k], p[f"{k}_low"], p[f"{k}_high"], strict=True)]
     cols = [c for c in FIT_COLUMNS if c in p.columns]
     if "group" in cols and p["group"].astype(str).nunique() <= 1:

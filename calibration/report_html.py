@@ -64,7 +64,7 @@ def fmt_qty(x) -> str:
 
 def fmt_value(x) -> str:
     """Any table value, rounded sensibly: integers as they are, floats to 4 significant digits in
-    plain notation where that is readable, scientific only for very small or very large values."""
+    plain notation where that is readable, powers of ten (power_of_ten) for very small or large ones."""
     if x is None:
         return ""
     if isinstance(x, bool | np.bool_):
@@ -85,7 +85,7 @@ def fmt_value(x) -> str:
             digits = max(0, 3 - int(math.floor(math.log10(a))))
             text = f"{x:,.{digits}f}"
             return text.rstrip("0").rstrip(".") if "." in text else text
-        return f"{x:.3g}"
+        return power_of_ten(x)
     if isinstance(x, list | tuple):
         return ", ".join(fmt_value(v) for v in x)
     return str(x)
@@ -110,6 +110,19 @@ def year_list(years) -> str:
         if y is not None:
             start = prev = y
     return ", ".join(runs)
+
+
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(x: float) -> str:
+    """A very small or large number as people write it: '1.5 × 10⁻⁶', '10⁻⁹' (3 significant digits)."""
+    mant, exp = f"{x:.2e}".split("e")
+    mant = mant.rstrip("0").rstrip(".")
+    power = "10" + str(int(exp)).translate(SUPERSCRIPT)
+    if mant in ("1", "-1"):
+        return power if mant == "1" else "-" + power
+    return f"{mant} × {power}"
 
 
 def fmt_share(x, digits: int = 1) -> str:

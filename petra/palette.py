@@ -106,12 +106,12 @@ def scenario_colour(name: str) -> str:
     return SCENARIO_PALETTE[_digest("scenario:" + key) % len(SCENARIO_PALETTE)]
 
 
-# commodities: the 13 of the shipped datasets get 13 distinct fixed colours (cereals in yellows and
-# browns, oilseeds in greens, sugar purple, meats in reds, dairy blue); others are hashed into the rest
+# commodities: the 13 of the shipped datasets get 13 fixed colours, every pair more than 60 apart in some
+# RGB channel (tested); others are hashed into COMMODITY_PALETTE
 COMMODITY_FIXED = {
-    "wheat": "#e6ab02", "maize": "#ff7f00", "rice": "#a6761d", "barley": "#b2df8a", "sorghum": "#6a3d9a",
+    "wheat": "#e6ab02", "maize": "#d95f02", "rice": "#80b1d3", "barley": "#b2df8a", "sorghum": "#6a3d9a",
     "soybeans": "#33a02c", "rapeseed": "#1b9e77", "sugar": "#e7298a", "bovine_meat": "#a50f15",
-    "pig_meat": "#fb9a99", "poultry_meat": "#fdbf6f", "sheep_meat": "#7f2704", "dairy": "#1f78b4",
+    "pig_meat": "#f781bf", "poultry_meat": "#fdbf6f", "sheep_meat": "#4d004b", "dairy": "#1f78b4",
 }
 COMMODITY_PALETTE = ("#4d4d4d", "#8c510a", "#01665e", "#762a83", "#c51b7d", "#4393c3", "#b35806",
                      "#542788")
