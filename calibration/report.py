@@ -222,7 +222,7 @@ def scatter_data(comparison: pd.DataFrame, years: list) -> pd.DataFrame:
 def scatter_figure(comparison: pd.DataFrame, panels: list[tuple[str, list]], scale: float, unit: str):
     """Log-log scatter of observed vs modelled route flows, one panel per (title, years), one colour per
     commodity (petra.palette.commodity_colour); quantities x `scale` in `unit`."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels) + 2.2, 4.0), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels) + 1.4, 3.8), squeeze=False)
     coms = sorted(comparison["commodity"].astype(str).unique())
     for ax, (title, years) in zip(axes[0], panels, strict=True):
         d = scatter_data(comparison, years)
@@ -244,8 +244,8 @@ def scatter_figure(comparison: pd.DataFrame, panels: list[tuple[str, list]], sca
         for s in ("top", "right"):
             ax.spines[s].set_visible(False)
     handles = [Line2D([], [], ls="", marker="o", ms=6, color=commodity_colour(c), label=c) for c in coms]
-    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False,
-               title="commodity", title_fontsize=8)
+    axes[0, -1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8,
+                       frameon=False, title="commodity", title_fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -355,8 +355,10 @@ def warnings_of(base_check: dict, negative: pd.DataFrame, reconciled, fit_summar
                    f"carry flow in the "
                    "re-solved base year.")
     if int(base_check.get("undetermined_prices", 0) or 0):
-        out.append(f"{int(base_check['undetermined_prices'])} markets have no production, consumption or "
-                   "trade: their price is not determined by the equilibrium (not checked).")
+        n = int(base_check["undetermined_prices"])
+        out.append(f"{n} market{' has' if n == 1 else 's have'} no production, consumption or trade: "
+                   f"{'its' if n == 1 else 'their'} price is not determined by the equilibrium (not "
+                   "checked).")
     if fit_summary is not None:
         for k in ("elasticity_identified", "slope_identified"):
             if k in fit_summary:

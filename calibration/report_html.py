@@ -211,11 +211,11 @@ def flat_settings(d: dict, prefix: str = "") -> list[tuple[str, object]]:
 
 def settings_table(settings: dict, table_id: str = "settings") -> str:
     """The settings as readable key-value tables, one per group of nested keys, side by side (values
-    through fmt_value; an empty list is 'none')."""
+    through fmt_value; None and an empty list are 'none')."""
     groups: dict[str, list[str]] = {}
     for key, v in flat_settings(settings):
         head, _, name = key.rpartition(".")
-        shown = "none" if isinstance(v, list | tuple) and not v else fmt_value(v)
+        shown = "none" if v is None or (isinstance(v, list | tuple) and not v) else fmt_value(v)
         groups.setdefault(head, []).append(f"<tr><th class='l'>{esc(name)}</th><td "
                                            f"class='l'>{esc(shown)}</td></tr>")
     tables = [f"<table class='t settings'><thead><tr><th class='l sec' "
