@@ -536,7 +536,7 @@ def write_report(folder, *, title: str, comparison: pd.DataFrame, base_check: di
     if consistency is not None:
         cc = consistency.commodities
         shares = {k: fmt_share for k in ("moved_share", "price_change_mean", "price_change_max")}
-        parts += ["<h3>Consistent calibration per commodity</h3>",
+        parts += ["<h3>Consistent calibration: what moved, per commodity</h3>",
                   table_html(cc, "consistency", q | shares),
                   "<p class='src'>Every route's change: <code>consistency_routes.csv</code>.</p>"]
     parts += ["<h3>Parameters used, per commodity</h3>", table_html(parameters, "parameters"),
