@@ -44,6 +44,7 @@ from petra.calibration.report_html import (  # noqa: F401 - the formats re-expor
     fmt_value,
     generic_table,
     glossary_html,
+    identification_warnings,
     png_base64,
     settings_table,
     year_list,
@@ -199,7 +200,8 @@ def _join(items: list[str]) -> str:
 
 
 def warnings_of(result) -> list[str]:
-    """Plain-text warnings: RAS not converged or with unreachable margins, missing scores, notes."""
+    """Plain-text warnings: RAS not converged or with unreachable margins, missing scores, fitted
+    values not well identified, notes."""
     out = []
     for y, r in sorted((result.ras or {}).items(), key=lambda kv: int(kv[0])):
         bits = []
@@ -217,6 +219,8 @@ def warnings_of(result) -> list[str]:
                if not np.isfinite(p.loc[m, k])]
     if missing:
         out.append("Not defined (no observed trade or fewer than two routes): " + ", ".join(missing) + ".")
+    if result.fit is not None:
+        out += identification_warnings(getattr(result.fit, "parameters", None))
     out += [str(n) for n in (result.notes or [])]
     return out
 

@@ -47,6 +47,7 @@ from petra.calibration.report_html import (  # noqa: E402
     fmt_share,
     fmt_value,
     glossary_html,
+    identification_warnings,
     png_base64,
     settings_table,
     year_list,
@@ -359,15 +360,7 @@ def warnings_of(base_check: dict, negative: pd.DataFrame, reconciled, fit_summar
         out.append(f"{n} market{' has' if n == 1 else 's have'} no production, consumption or trade: "
                    f"{'its' if n == 1 else 'their'} price is not determined by the equilibrium (not "
                    "checked).")
-    if fit_summary is not None:
-        for k in ("elasticity_identified", "slope_identified"):
-            if k in fit_summary:
-                bad = fit_summary[fit_summary[k].astype(str) != "yes"]
-                if len(bad):
-                    out.append(f"{len(bad)} of {len(fit_summary)} fitted {k.split('_')[0]} values are not "
-                               f"well identified ({', '.join(sorted(set(bad[k].astype(str))))}): "
-                               f"{', '.join(bad['commodity'].astype(str))}.")
-    return out
+    return out + identification_warnings(fit_summary)
 
 
 def summary_html(*, settings: dict, metrics: pd.DataFrame, base_check: dict, negative: pd.DataFrame,

@@ -197,6 +197,22 @@ def dict_table(d: dict, table_id: str) -> str:
     return f"<table class='t' id='{table_id}'>{rows}</table>"
 
 
+def identification_warnings(params) -> list[str]:
+    """One sentence per fitted quantity (elasticity, slope) with values not identified as 'yes' (columns
+    elasticity_identified / slope_identified of a fit's parameters), naming the commodities."""
+    out = []
+    if params is None:
+        return out
+    for k in ("elasticity_identified", "slope_identified"):
+        if k in params:
+            bad = params[params[k].astype(str) != "yes"]
+            if len(bad):
+                out.append(f"{len(bad)} of {len(params)} fitted {k.split('_')[0]} values are not well "
+                           f"identified ({', '.join(sorted(set(bad[k].astype(str))))}): "
+                           f"{', '.join(bad['commodity'].astype(str))}.")
+    return out
+
+
 def flat_settings(d: dict, prefix: str = "") -> list[tuple[str, object]]:
     """Nested settings as (dotted key, value) rows, lists kept as one value."""
     rows = []

@@ -380,3 +380,17 @@ def test_settings_are_a_table_and_numbers_plain(page):
     assert cells and not [c for c in cells if re.search(r"\de[-+]?\d", c)]
     # quantities in Mt (the fixture's data are in kt)
     assert "<th>quantities</th><td>Mt</td>" in page
+
+
+def test_summary_warns_of_fitted_values_not_identified(result, tmp_path):
+    params = pd.DataFrame({"commodity": ["c00", "c01"], "expansion_elasticity": [2.0, 3.0],
+                           "elasticity_identified": ["yes", "weak"],
+                           "slope_identified": ["no: at bound", "yes"]})
+    page = write_page(dataclasses.replace(result, fit=SimpleNamespace(parameters=params, years=[2012])),
+                      tmp_path)
+    warn = html.unescape(re.search(r"<div class='warn'>(.*?)</div>", page, re.S).group(1))
+    assert "1 of 2 fitted elasticity values are not well identified (weak): c01." in warn
+    assert "1 of 2 fitted slope values are not well identified (no: at bound): c00." in warn
+    ok = params.assign(elasticity_identified="yes", slope_identified="yes")
+    page = write_page(dataclasses.replace(result, fit=SimpleNamespace(parameters=ok, years=[2012])), tmp_path)
+    assert "not well identified" not in page
