@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from petra.calibration import hindcast_math as hm
+from petra.calibration.fit import FIT_COLUMNS
 from petra.calibration.focus_panels import (  # noqa: F401 - focus_figures and partner_table re-exported
     MAIN_PARTNERS,
     focus_figure,
@@ -401,7 +402,9 @@ def write_report(path: Path, result, *, title: str, focus_region: str, unit: str
                     + (f" in {secs:.1f} s" if isinstance(secs, int | float) else "")
                     + (f" (one year ahead from the observed year before each: {_e(steps)})" if steps else "")
                     + ". Every column of <code>fit_parameters.csv</code>:</p>"
-                    f"<div class='tablewrap'>{generic_table(params, 'fit-parameters')}</div>")
+                    f"<div class='tablewrap'>{generic_table(params, 'fit-parameters')}</div>"
+                    + glossary_html({k: v for k, v in FIT_COLUMNS.items()
+                                     if params is not None and k in params.columns}, "fit-glossary"))
     ras_rows = pd.DataFrame([{"year": int(k), **v} for k, v in sorted((result.ras or {}).items(),
                                                                        key=lambda kv: int(kv[0]))])
     timings = {k.replace("_seconds", " (s)"): f"{float(v):.2f}" if isinstance(v, int | float) else v

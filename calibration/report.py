@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from petra.calibration.fit import FIT_COLUMNS  # noqa: E402
 from petra.calibration.focus_panels import (  # noqa: E402
     MAIN_PARTNERS,
     PanelData,
@@ -98,17 +99,9 @@ GLOSSARY = {
     "flow": "Largest relative deviation of re-solved from calibrated route flows (relative to max(|flow|, "
             "1e-9 x the commodity's quantity scale)).",
     "max relative deviation": "The largest of these over all markets or routes.",
-    # fit
-    "expansion_elasticity": "Fitted expansion elasticity e of the route cost a + tau (X/X_prev)^(1/e) "
-                            "(higher: trade grows more easily along existing routes), with its 90 % "
-                            "Laplace interval.",
-    "new_flow_slope_factor": "Fitted slope of opening a new route, as a factor of the commodity's price/"
-                             "quantity scale, with its 90 % interval.",
-    "elasticity_identified": "yes: identification (1 - posterior sd / prior sd) >= 0.5; weak: below; no: "
-                             "at a bound of the search.",
-    "slope_identified": "The same for the new-flow slope factor.",
-    "improvement": "1 - fitted / prior penalised objective (Poisson deviance over dispersion plus prior): "
-                   "how much the fit improved on the defaults.",
+    # fit (FitResult.parameters, one home: petra.calibration.fit.FIT_COLUMNS)
+    **{k: FIT_COLUMNS[k] for k in ("expansion_elasticity", "new_flow_slope_factor", "elasticity_identified",
+                                   "slope_identified", "improvement")},
     # parameters.csv
     "used_routes": "Routes with a base-year flow.",
     "expansion_elasticity_median": "Median over the commodity's routes of the expansion elasticity used.",

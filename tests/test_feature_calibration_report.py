@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import matplotlib.colors
 import numpy as np
@@ -315,3 +316,26 @@ def test_focus_region_by_canonical_name_then_largest_importer():
     assert focus_region_in(["A", "B", "ChinaReg"], "CHN", net) == "ChinaReg"
     assert focus_region_in(["A", "B", "ChinaReg"], "B", net) == "B"
     assert focus_region_in(["A", "B"], "CHN", net) == "B"  # 4 + 3 > 5
+
+
+def test_every_fit_column_is_defined_where_the_fit_is_shown(report, tmp_path):
+    """FIT_COLUMNS (one home) defines every column a real fit reports; the hindcast's fit table is
+    followed by their definitions."""
+    from petra.calibration.fit import FIT_COLUMNS
+    from petra.calibration.hindcast_report import write_report as write_hindcast_report
+
+    run, _, _ = report
+    cols = [c for c in run.fit.parameters.columns if c != "commodity"]
+    assert set(cols) <= set(FIT_COLUMNS), set(cols) - set(FIT_COLUMNS)
+    fake = SimpleNamespace(metrics=pd.DataFrame(columns=["method", "commodity", "year", "wape", "r2_log",
+                                                         "partner_misallocation", "observed_total"]),
+                           flows=pd.DataFrame(columns=["year", "exporter", "importer", "commodity",
+                                                       "observed", "petra"]),
+                           history=None, net_imports=pd.DataFrame(), fit=run.fit, ras={}, notes=[],
+                           timings={}, calibration_check={},
+                           years={"base_year": 2010, "eval_years": [], "fit_years": [2015, 2016]})
+    path = tmp_path / "r.html"
+    write_hindcast_report(path, fake, title="t", focus_region=FOCUS, unit="kt", settings={})
+    gloss = re.search(r"<dl class='glossary' id='fit-glossary'>(.*?)</dl>", path.read_text(), re.S).group(1)
+    assert [html.unescape(x) for x in re.findall(r"<dt><code>(.*?)</code></dt>", gloss)] == \
+        [c for c in FIT_COLUMNS if c in cols]
