@@ -23,7 +23,7 @@ import tomli_w
 
 from petra.atomic import atomic_output_dir
 from petra.data import intensities as inten
-from petra.data import livestock, mirror, transport
+from petra.data import livestock, mirror, policy_inputs, transport
 from petra.data.commodities import MAPPINGS, load_commodities, load_item_map, split_codes, to_primary
 from petra.data.faostat import read_text_csv, read_wide
 from petra.data.netviz import read_netviz
@@ -101,7 +101,8 @@ def read_sources(src: Path) -> dict:
     stock = read_wide(src / "gcamfaostat" / "GCAMFAOSTAT_AnimalStock.csv.gz")
     (sugar_item,) = [int(i) for i in load_commodities()["fbs_item"] if i]  # FBS 2542 sugar (raw eq.)
     return {"trade": trade, "pv": pv, "ha": ha, "prod_old": prod_old, "deflator": defl, "water": water,
-            "water_codes": water_codes, "ifa": ifa, "stock": stock, "fbs_sugar": read_fbs(src, sugar_item)}
+            "water_codes": water_codes, "ifa": ifa, "stock": stock, "fbs_sugar": read_fbs(src, sugar_item),
+            "policy": policy_inputs.read_policy_sources(src)}
 
 
 def read_fbs(src: Path, item: int) -> pd.DataFrame:
@@ -533,6 +534,11 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
     centroids = region_centroids(ct, scheme, amap, unmapped)
     rate = freight_rate(raw["deflator"])
     routes = route_table(flows, centroids, rate, regions, commodities)
+    pol = policy_inputs.build_policy_inputs(
+        raw["policy"], ct, rec, scheme, amap, markets, routes,
+        world_unit_values(ct["value"], raw["deflator"]).xs(BASE_YEAR, level="year"),
+        float(raw["deflator"][BASE_YEAR] / raw["deflator"][policy_inputs.tariffs.US_YEAR]), BASE_YEAR)
+    markets, routes = pol.markets, pol.routes
     obs_markets = m[["year", "region", "commodity", "production", "consumption", "price", "price_basis"]]
     obs_flows = flows[["year", "exporter", "importer", "commodity", "flow"]]
     ints = intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped, cov.observed,
@@ -548,11 +554,15 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
         obs_flows.to_csv(tmp / "observed_flows.csv", index=False, float_format=FLOAT_FORMAT)
         ints.to_csv(tmp / "intensities.csv", index=False, float_format=INTENSITY_FLOAT_FORMAT)
         fills.to_csv(tmp / "price_fills.csv", index=False)
+        pol.income.to_csv(tmp / "income_elasticities.csv", index=False, float_format=INTENSITY_FLOAT_FORMAT)
+        pol.tariff_sources.to_csv(tmp / "tariff_sources.csv", index=False,
+                                  float_format=INTENSITY_FLOAT_FORMAT)
+        pol.schedules.to_csv(tmp / "tariff_schedules.csv", index=False, float_format=INTENSITY_FLOAT_FORMAT)
         meta = dataset_metadata(scheme, rate, cov)
         (tmp / "dataset.toml").write_text(tomli_w.dumps(meta), encoding="utf-8")
         write_report(tmp / "BUILD_REPORT.md", scheme, markets, routes, gross_net, notes, unmapped, rate,
                      fills, no_price, centroids, cov, obs_flows, screen_names(screened, amap),
-                     screen_names(unscreened, amap))
+                     screen_names(unscreened, amap), pol.report)
         load_dataset(tmp)  # validate before it replaces the shipped folder
     return {"markets": markets, "routes": routes, "notes": notes, "unmapped": sorted(unmapped),
             "fills": fills, "no_price": no_price, "screened": screen_names(screened, amap),
@@ -618,7 +628,8 @@ def dataset_metadata(scheme: str, rate: float, cov: YearCoverage) -> dict:
         "base_year": BASE_YEAR, "region_scheme": scheme, "observed_years": cov.observed,
         "units": {"quantity": "kt (1000 t, primary equivalent)", "price": "USD(2010)/t",
                   "transport_cost": "USD(2010)/t (distance-based estimate)",
-                  "tariff": "USD/t (0: no source)"},
+                  "tariff": "USD(2010)/t: ad valorem equivalent x exporter's base-year price "
+                            "(tariff_sources.csv)"},
         "transport_rate_usd_per_t_km": rate,
         "sources": ["FAO FAOSTAT Detailed Trade Matrix (exporter-reported quantities, netviz-tools 0.2.0)",
                     "FAO FAOSTAT QCL production and value of production (via JGCRI gcamfaostat)",
@@ -627,7 +638,10 @@ def dataset_metadata(scheme: str, rate: float, cov: YearCoverage) -> dict:
                     "FAOSTAT GDP deflator (US, via gcamfaostat)",
                     "Mekonnen & Hoekstra (2011) crop water footprints", "IFA / Heffer (2009) N by crop",
                     "USDA Grain Transportation Report (freight benchmarks)",
-                    "360info country centroids (CC BY 4.0)", "see PROVENANCE.md"],
+                    "360info country centroids (CC BY 4.0)",
+                    "IFPRI IMPACT 3 elasticities and import tax wedges (Robinson et al. 2015)",
+                    "China MFN 2018 and retaliation 2018-2019 (PIIE, Bown, Jung & Zhang 2019; MOF)",
+                    "US MFN 2017 (USITC tariff database)", "see PROVENANCE.md"],
         "licence": "FAOSTAT data CC BY 4.0; other sources see PROVENANCE.md",
         "notes": ("consumption = production + imports - exports (net flows); stock changes out of scope. "
                   f"observed_markets.csv and observed_flows.csv hold every observed year, {BASE_YEAR} "
@@ -644,7 +658,7 @@ def dataset_metadata(scheme: str, rate: float, cov: YearCoverage) -> dict:
 
 
 def write_report(path, scheme, markets, routes, gross_net, notes, unmapped, rate, fills, no_price,
-                 centroids, cov: YearCoverage, obs_flows, screened, unscreened) -> None:
+                 centroids, cov: YearCoverage, obs_flows, screened, unscreened, policy=()) -> None:
     """BUILD_REPORT.md: years and sources, counts, export screen, gross vs net trade, balance adjustments,
     price fills."""
     gn = gross_net[gross_net["year"] == BASE_YEAR]
@@ -688,6 +702,7 @@ def write_report(path, scheme, markets, routes, gross_net, notes, unmapped, rate
     lines += [f"- {r.region} {r.commodity} {r.year}" for r in no_price.itertuples()] or ["- none"]
     lines += ["", "## Region centroids (production-weighted, for the transport estimate)", ""]
     lines += [f"- {r.region}: {r.lat:.2f}, {r.lon:.2f}" for r in centroids.itertuples()]
+    lines += list(policy)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
