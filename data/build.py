@@ -40,6 +40,9 @@ FLOAT_FORMAT = "%.12g"
 """CSV number format of quantities, prices and costs (12 significant digits keep balances exact)."""
 INTENSITY_FLOAT_FORMAT = "%.7g"
 """CSV number format of intensities (ratios of source data with 2-5 significant digits; 7 are plenty)."""
+RATE_FLOAT_FORMAT = "%.6g"
+"""CSV number format of income elasticities and ad valorem rates (sources give 2-9 digits; routes.csv
+holds the tariffs themselves at FLOAT_FORMAT)."""
 
 # Sources a complete market year needs (production, prices, trade): observed years are the years
 # every one of them covers. Keys name the sources in dataset.toml [provenance.years].
@@ -554,11 +557,11 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
         obs_flows.to_csv(tmp / "observed_flows.csv", index=False, float_format=FLOAT_FORMAT)
         ints.to_csv(tmp / "intensities.csv", index=False, float_format=INTENSITY_FLOAT_FORMAT)
         fills.to_csv(tmp / "price_fills.csv", index=False)
-        pol.income.to_csv(tmp / "income_elasticities.csv", index=False, float_format=INTENSITY_FLOAT_FORMAT)
-        pol.tariff_sources.to_csv(tmp / "tariff_sources.csv", index=False,
-                                  float_format=INTENSITY_FLOAT_FORMAT)
-        pol.schedules.to_csv(tmp / "tariff_schedules.csv", index=False, float_format=INTENSITY_FLOAT_FORMAT)
+        pol.income.to_csv(tmp / "income_elasticities.csv", index=False, float_format=RATE_FLOAT_FORMAT)
+        pol.tariff_sources.to_csv(tmp / "tariff_sources.csv", index=False, float_format=RATE_FLOAT_FORMAT)
+        pol.schedules.to_csv(tmp / "tariff_schedules.csv", index=False, float_format=RATE_FLOAT_FORMAT)
         meta = dataset_metadata(scheme, rate, cov)
+        meta["provenance"]["tariff_sources"] = policy_inputs.tariffs.SOURCE_CODES
         (tmp / "dataset.toml").write_text(tomli_w.dumps(meta), encoding="utf-8")
         write_report(tmp / "BUILD_REPORT.md", scheme, markets, routes, gross_net, notes, unmapped, rate,
                      fills, no_price, centroids, cov, obs_flows, screen_names(screened, amap),

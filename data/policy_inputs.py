@@ -19,7 +19,7 @@ class PolicyInputs:
     markets: pd.DataFrame           # markets.csv with IMPACT elasticities
     income: pd.DataFrame            # region, commodity, income_elasticity
     routes: pd.DataFrame            # routes.csv with tariffs (USD/t)
-    tariff_sources: pd.DataFrame    # exporter, importer, commodity, ad_valorem, source, year, basis
+    tariff_sources: pd.DataFrame    # exporter, importer, commodity, ad_valorem, source, year, weights
     schedules: pd.DataFrame         # schedule, exporter, importer, commodity, ad_valorem, source
     report: list[str]               # BUILD_REPORT.md lines
 
@@ -66,8 +66,8 @@ def build_policy_inputs(pol: dict, ct: dict, country_flows: pd.DataFrame, scheme
     src = rr.assign(exporter=routes["exporter"], importer=routes["importer"], commodity=routes["commodity"],
                     ad_valorem=av)
     none = rr["ad_valorem"].isna()
-    src.loc[none, ["source", "basis"]] = ["no rate for any country of the importer", "none"]
-    src = src[["exporter", "importer", "commodity", "ad_valorem", "source", "year", "basis"]]
+    src.loc[none, ["source", "weights"]] = ["", "none"]
+    src = src[["exporter", "importer", "commodity", "ad_valorem", "source", "year", "weights"]]
 
     # China's retaliation on US goods as a schedule (routes from the US region into the China region)
     cn_region, us_region = region_of.get(tariffs.CHINA), region_of.get(231)
@@ -109,7 +109,10 @@ def policy_report(el, rr, src, cn, us, us_l, cn_lines, flows, region_of, amap) -
               f"non-kg units)" for r in us.itertuples()]
     lines += ["", "Route tariff sources (routes):", ""]
     lines += [f"- {k}: {v}" for k, v in src["source"].value_counts().items()]
-    lines += ["- weights: " + ", ".join(f"{k} {v}" for k, v in rr["basis"].value_counts().items())]
+    lines += ["- weights: " + ", ".join(f"{k} {v}" for k, v in rr["weights"].value_counts().items())]
+    lines += ["", "Codes of tariff_sources.csv:", ""]
+    lines += [f"- source `{k}`: {v}" for k, v in tariffs.SOURCE_CODES.items()]
+    lines += [f"- weights `{k}`: {v}" for k, v in tariffs.WEIGHT_CODES.items()]
     nz = src["ad_valorem"]
     lines += [f"- ad valorem: mean {nz.mean():.4f}, max {nz.max():.4f} "
               f"({src.loc[nz.idxmax(), 'exporter']}->{src.loc[nz.idxmax(), 'importer']} "

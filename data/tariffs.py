@@ -50,9 +50,18 @@ EU_SINGLE_MARKET = {  # ISO3 (and FAO historical codes' ISO-like labels) of the 
     "BLX", "CSK"}
 US_RATE_TYPES = {"0", "1", "4", "7"}  # free, specific, specific + ad valorem, ad valorem
 US_PLACEHOLDER = 9999.0  # USITC marks formula rates with 9999.999999
-SOURCE_CHINA = "China MFN 1 Jan 2018 (PIIE/MOF HS10)"
-SOURCE_US = "US MFN 2017 (USITC HTS8)"
-SOURCE_TM = "IMPACT TM import tax wedge (~2005)"
+SOURCE_CHINA, SOURCE_US, SOURCE_TM, SOURCE_EU = "cn_mfn_2018", "us_mfn_2017", "impact_tm", "eu_internal"
+SOURCE_CODES = {  # tariff_sources.csv `source` codes (also in dataset.toml [provenance.tariff_sources])
+    SOURCE_CHINA: "China MFN applied rate 1 Jan 2018 (PIIE/MOF HS10), weighted by China's 2017 imports "
+                  "from the US; TRQ products at the in-quota rate",
+    SOURCE_US: "US MFN 2017 (USITC tariff database HTS8), simple mean, specific rates at unit values",
+    SOURCE_TM: "IFPRI IMPACT 3 import tax wedge TM (fraction, base ~2005)",
+    SOURCE_EU: "both regions in the EU single market: 0",
+}
+WEIGHT_CODES = {  # tariff_sources.csv `weights`: how the importer region's countries were averaged
+    "exporter": "base-year imports from the exporter region", "imports": "base-year imports from outside "
+    "the importer region", "equal": "unweighted (no imports)", "internal": "none (single market)",
+    "none": "no country of the importer has a rate: 0"}
 
 
 def load_hs_map(path: Path | None = None) -> pd.DataFrame:
@@ -146,9 +155,8 @@ def country_rates(tm: pd.DataFrame, china: pd.DataFrame, us: pd.DataFrame) -> pd
     """area, commodity, ad_valorem, source, year: the rate each importing country applies (China and
     the US customs territory from their schedules, everyone else IMPACT TM)."""
     other = tm[~tm["area"].isin({CHINA} | US_CUSTOMS)].assign(source=SOURCE_TM, year=TM_YEAR)
-    cn = china.assign(area=CHINA, ad_valorem=china["mfn"],
-                      source=SOURCE_CHINA + ", " + china["basis"], year=CHINA_YEAR)
-    us_rows = [us.assign(area=a, ad_valorem=us["mfn"], source=SOURCE_US + ", simple mean", year=US_YEAR)
+    cn = china.assign(area=CHINA, ad_valorem=china["mfn"], source=SOURCE_CHINA, year=CHINA_YEAR)
+    us_rows = [us.assign(area=a, ad_valorem=us["mfn"], source=SOURCE_US, year=US_YEAR)
                for a in sorted(US_CUSTOMS)]
     cols = ["area", "commodity", "ad_valorem", "source", "year"]
     out = pd.concat([other[cols], cn[cols], *[u[cols] for u in us_rows]], ignore_index=True)
@@ -168,8 +176,9 @@ def route_rates(rates: pd.DataFrame, flows: pd.DataFrame, region_of: pd.Series, 
     """Per route of `routes` (exporter, importer, commodity): `extra` (the rates' column, a fraction)
     averaged over the importer region's countries with a rate, weighted by their base-year imports
     (flows: exporter, importer country codes, commodity, quantity) from the exporter region, else from
-    outside their region, else unweighted; source and year of the countries' rates; basis of the
-    weights. 0 between two single-market regions; NaN where no country of the importer has a rate."""
+    outside their region, else unweighted; source (SOURCE_CODES) and year of the countries' rates;
+    weights (WEIGHT_CODES). 0 between two single-market regions; NaN where no country of the importer
+    has a rate."""
     r = rates.assign(region=rates["area"].map(region_of)).dropna(subset=["region"])
     f = flows.assign(ex_region=flows["exporter"].map(region_of), im_region=flows["importer"].map(region_of))
     f = f[f["ex_region"] != f["im_region"]]
@@ -179,26 +188,26 @@ def route_rates(rates: pd.DataFrame, flows: pd.DataFrame, region_of: pd.Series, 
     out = []
     for e, i, c in zip(routes["exporter"], routes["importer"], routes["commodity"], strict=True):
         if e in single_market and i in single_market:
-            out.append((0.0, "EU single market", "", "internal"))
+            out.append((0.0, SOURCE_EU, "", "internal"))
             continue
         g = by_importer.get((i, c))
         if g is None or g.empty:
             out.append((np.nan, "", "", "none"))
             continue
         w = np.array([from_region.get((a, e, c), 0.0) for a in g["area"]])
-        basis = "imports from exporter"
+        basis = "exporter"
         if w.sum() <= 0:
             w = np.array([from_outside.get((a, c), 0.0) for a in g["area"]])
             basis = "imports"
         if w.sum() <= 0:
             w = np.ones(len(g))
-            basis = "unweighted"
+            basis = "equal"
         v = float(np.average(g[extra].to_numpy(float), weights=w))
         keep = w > 0
-        src = "; ".join(sorted(set(g["source"][keep])))
+        src = ";".join(sorted(set(g["source"][keep])))
         years = ";".join(str(y) for y in sorted(set(g["year"][keep])))
         out.append((v, src, years, basis))
-    return pd.DataFrame(out, columns=[extra, "source", "year", "basis"], index=routes.index)
+    return pd.DataFrame(out, columns=[extra, "source", "year", "weights"], index=routes.index)
 
 
 def check_fraction(values: pd.Series, what: str, top: float) -> None:
