@@ -70,7 +70,7 @@ def build_policy_inputs(pol: dict, ct: dict, country_flows: pd.DataFrame, scheme
     src = src[["exporter", "importer", "commodity", "ad_valorem", "source", "year", "weights"]]
 
     # China's retaliation on US goods as a schedule (routes from the US region into the China region)
-    cn_region, us_region = region_of.get(tariffs.CHINA), region_of.get(231)
+    cn_region, us_region = region_of.get(tariffs.CHINA), region_of.get(tariffs.USA)
     sched = cn.assign(schedule=tariffs.RETALIATION, exporter=us_region, importer=cn_region,
                       ad_valorem=cn["retaliation"],
                       source="PIIE (Bown, Jung & Zhang 2019) sum of China's retaliation steps on US goods "
@@ -90,9 +90,12 @@ def policy_report(el, rr, src, cn, us, us_l, cn_lines, flows, region_of, amap) -
         lines.append(f"- {col}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
                      + f"; {t[f'{col}_elasticity'].nunique()} distinct values, range "
                      f"{t[f'{col}_elasticity'].min():.3f} to {t[f'{col}_elasticity'].max():.3f}")
-    default = t[(t["supply_basis"] == "default") | (t["demand_basis"] == "default")]
-    lines += [f"- mappings/elasticities.csv default used: {r.region} {r.commodity}"
-              for r in default.itertuples()]
+    for col, fallback in (("supply", "mappings/elasticities.csv"), ("demand", "mappings/elasticities.csv"),
+                          ("income", "0")):
+        d = t[t[f"{col}_basis"] == "default"]
+        if len(d):
+            lines.append(f"- {col}: no IMPACT country in the market, {fallback} used: "
+                         + ", ".join(f"{r.region} {r.commodity}" for r in d.itertuples()))
     lines += ["- clipped to petra.bounds: " + ("; ".join(el.clipped) if el.clipped else "none")]
     lines += ["", "## Tariffs (ad valorem x exporter's base-year price)", "",
               "China MFN 2018 per commodity (fraction; trade-weighted by 2017 imports from the US):", ""]

@@ -38,8 +38,8 @@ from petra.errors import InputError
 
 CHINA_DIR = "china-retaliatory-tariffs-2018"
 US_DIR = "us-mfn-tariffs-usitc-2017"
-CHINA = 41  # FAO code of China mainland
-US_CUSTOMS = {231, 177}  # USA, Puerto Rico (FAO codes): the US MFN schedule applies
+CHINA, USA = 41, 231  # FAO codes of China mainland and the United States
+US_CUSTOMS = {USA, 177}  # USA, Puerto Rico (FAO codes): the US MFN schedule applies
 CHINA_YEAR, US_YEAR, TM_YEAR = 2018, 2017, 2005
 RETALIATION = "china_retaliation_2018"
 RETALIATION_COLUMNS = ["ret_2018_04_02", "ret_2018_07_06", "ret_2018_08_23", "ret_2018_09_24",

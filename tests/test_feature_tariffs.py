@@ -202,3 +202,22 @@ def test_schedule_rows_must_name_known_regions(tmp_path):
     p.write_text(p.read_text().replace(",USA,CHN,soybeans,", ",XXX,CHN,soybeans,"))
     with pytest.raises(InputError, match="tariff_schedules.csv.*exporter"):
         load_dataset(folder)
+
+
+def test_us_specific_rates_become_ad_valorem_at_the_unit_value(tmp_path):
+    d = tmp_path / tariffs.US_DIR
+    d.mkdir()
+    cols = ["hts8", "mfn_rate_type_code", "mfn_ad_val_rate", "mfn_specific_rate", "quantity_1_code"]
+    rows = [["10019100", "7", "0.1", "0", "KG"],               # 10 % ad valorem
+            ["10019900", "1", "0", "0.05", "KG"],              # 5 cents/kg on wheat
+            ["11010000", "4", "0.02", "0.05", "KG"],           # flour: 5 cents/kg + 2 %
+            ["10011100", "K", "9999.999999", "9999.999999", "KG"]]   # formula rate: left out
+    with gzip.open(d / "usitc_tariff_database_2017_ch01-24.csv.gz", "wt") as fh:
+        csv.writer(fh).writerows([cols, *rows])
+    lines = tariffs.us_lines(tmp_path, pd.Series({"wheat": 500.0}), usd_to_base=0.9)
+    # 50 USD/t x 0.9 / 500 USD/t = 0.09; flour's unit value is 500 x 1.265823 (wheat equivalent)
+    assert lines["ad_valorem"].iloc[:3].tolist() == pytest.approx([0.1, 0.09, 0.02 + 45.0 / (500 * 1.265823)])
+    assert lines["used"].tolist() == [True, True, True, False]
+    rates = tariffs.us_rates(lines)
+    assert rates["mfn"].iloc[0] == pytest.approx((0.1 + 0.09 + 0.02 + 45.0 / (500 * 1.265823)) / 3)
+    assert rates[["n_lines", "n_skipped"]].values.tolist() == [[3, 1]]
