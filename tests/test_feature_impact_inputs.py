@@ -156,3 +156,13 @@ def test_a_bad_income_elasticity_names_file_row_and_column(tmp_path):
         load_dataset(folder)
     msg = str(e.value)
     assert "income_elasticities.csv" in msg and "4" in msg and "income_elasticity" in msg
+
+
+def test_a_bad_impact_value_names_file_line_and_column(tmp_path):
+    path = tmp_path / "TM.csv.gz"
+    with gzip.open(path, "wt") as fh:
+        fh.write("cbeef,AFG,0.06\ncpork,AFG,n/a\n")
+    with pytest.raises(InputError) as e:
+        impact.read_csv(path, impact.FILES["TM"])
+    msg = str(e.value)
+    assert "TM.csv.gz" in msg and "2" in msg and "value" in msg and "n/a" in msg
