@@ -23,7 +23,7 @@ import pandas as pd
 import tomli_w
 
 from petra.atomic import atomic_output_dir
-from petra.data import freight, livestock, mirror, ssp, transport
+from petra.data import freight, livestock, mirror, policy_inputs, ssp, transport
 from petra.data import intensities as inten
 from petra.data.commodities import MAPPINGS, load_commodities, load_item_map, split_codes, to_primary
 from petra.data.faostat import read_text_csv, read_wide
@@ -41,6 +41,9 @@ FLOAT_FORMAT = "%.12g"
 """CSV number format of quantities, prices and costs (12 significant digits keep balances exact)."""
 INTENSITY_FLOAT_FORMAT = "%.7g"
 """CSV number format of intensities (ratios of source data with 2-5 significant digits; 7 are plenty)."""
+RATE_FLOAT_FORMAT = "%.6g"
+"""CSV number format of income elasticities and ad valorem rates (sources give 2-9 digits; routes.csv
+holds the tariffs themselves at FLOAT_FORMAT)."""
 
 # Sources a complete market year needs (production, prices, trade): observed years are the years
 # every one of them covers. Keys name the sources in dataset.toml [provenance.years].
@@ -103,7 +106,8 @@ def read_sources(src: Path) -> dict:
     (sugar_item,) = [int(i) for i in load_commodities()["fbs_item"] if i]  # FBS 2542 sugar (raw eq.)
     return {"trade": trade, "pv": pv, "ha": ha, "prod_old": prod_old, "deflator": defl, "water": water,
             "water_codes": water_codes, "ifa": ifa, "stock": stock, "fbs_sugar": read_fbs(src, sugar_item),
-            "freight": freight.read_usda_rates(src)}
+            "freight": freight.read_usda_rates(src),
+            "policy": policy_inputs.read_policy_sources(src)}
 
 
 def read_fbs(src: Path, item: int) -> pd.DataFrame:
@@ -543,6 +547,11 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
     ports_of = freight.region_ports(scheme, centroids)
     costs = fm.route_costs(centroids, ports_of)
     routes = route_table(flows, costs, regions, commodities)
+    pol = policy_inputs.build_policy_inputs(
+        raw["policy"], ct, rec, scheme, amap, markets, routes,
+        world_unit_values(ct["value"], raw["deflator"]).xs(BASE_YEAR, level="year"),
+        float(raw["deflator"][BASE_YEAR] / raw["deflator"][policy_inputs.tariffs.US_YEAR]), BASE_YEAR)
+    markets, routes = pol.markets, pol.routes
     obs_markets = m[["year", "region", "commodity", "production", "consumption", "price", "price_basis"]]
     obs_flows = flows[["year", "exporter", "importer", "commodity", "flow"]]
     ints = intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped, cov.observed,
@@ -558,11 +567,15 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
         obs_flows.to_csv(tmp / "observed_flows.csv", index=False, float_format=FLOAT_FORMAT)
         ints.to_csv(tmp / "intensities.csv", index=False, float_format=INTENSITY_FLOAT_FORMAT)
         fills.to_csv(tmp / "price_fills.csv", index=False)
+        pol.income.to_csv(tmp / "income_elasticities.csv", index=False, float_format=RATE_FLOAT_FORMAT)
+        pol.tariff_sources.to_csv(tmp / "tariff_sources.csv", index=False, float_format=RATE_FLOAT_FORMAT)
+        pol.schedules.to_csv(tmp / "tariff_schedules.csv", index=False, float_format=RATE_FLOAT_FORMAT)
         meta = dataset_metadata(scheme, fm, cov)
+        meta["provenance"]["tariff_sources"] = policy_inputs.tariffs.SOURCE_CODES
         (tmp / "dataset.toml").write_text(tomli_w.dumps(meta), encoding="utf-8")
         write_report(tmp / "BUILD_REPORT.md", scheme, markets, routes, gross_net, notes, unmapped,
                      freight.report_lines(fm, costs, ports_of), fills, no_price, centroids, cov, obs_flows,
-                     screen_names(screened, amap), screen_names(unscreened, amap))
+                     screen_names(screened, amap), screen_names(unscreened, amap), pol.report)
         if ssp_countries is not None:
             ssp.build_into(tmp, scheme, ssp_countries, amap, regions)
         load_dataset(tmp)  # validate before it replaces the shipped folder
@@ -624,7 +637,8 @@ def dataset_metadata(scheme: str, fm: freight.FreightModel, cov: YearCoverage) -
         "base_year": BASE_YEAR, "region_scheme": scheme, "observed_years": cov.observed,
         "units": {"quantity": "kt (1000 t, primary equivalent)", "price": "USD(2010)/t",
                   "transport_cost": "USD(2010)/t (fitted to USDA ocean freight 2010)",
-                  "tariff": "USD/t (0: no source)"},
+                  "tariff": "USD(2010)/t: ad valorem equivalent x exporter's base-year price "
+                            "(tariff_sources.csv)"},
         "transport": fm.metadata(),
         "sources": ["FAO FAOSTAT Detailed Trade Matrix (exporter-reported quantities, netviz-tools 0.2.0)",
                     "FAO FAOSTAT QCL production and value of production (via JGCRI gcamfaostat)",
@@ -634,7 +648,10 @@ def dataset_metadata(scheme: str, fm: freight.FreightModel, cov: YearCoverage) -
                     "Mekonnen & Hoekstra (2011) crop water footprints", "IFA / Heffer (2009) N by crop",
                     "USDA AMS grain vessel rates and soybean ocean freight (AgTransport)",
                     "searoute sea distances (Apache-2.0)",
-                    "360info country centroids (CC BY 4.0)", "see PROVENANCE.md"],
+                    "360info country centroids (CC BY 4.0)",
+                    "IFPRI IMPACT 3 elasticities and import tax wedges (Robinson et al. 2015)",
+                    "China MFN 2018 and retaliation 2018-2019 (PIIE, Bown, Jung & Zhang 2019; MOF)",
+                    "US MFN 2017 (USITC tariff database)", "see PROVENANCE.md"],
         "licence": "FAOSTAT data CC BY 4.0; other sources see PROVENANCE.md",
         "notes": ("consumption = production + imports - exports (net flows); stock changes out of scope. "
                   f"observed_markets.csv and observed_flows.csv hold every observed year, {BASE_YEAR} "
@@ -651,7 +668,7 @@ def dataset_metadata(scheme: str, fm: freight.FreightModel, cov: YearCoverage) -
 
 
 def write_report(path, scheme, markets, routes, gross_net, notes, unmapped, freight_lines, fills, no_price,
-                 centroids, cov: YearCoverage, obs_flows, screened, unscreened) -> None:
+                 centroids, cov: YearCoverage, obs_flows, screened, unscreened, policy=()) -> None:
     """BUILD_REPORT.md: years and sources, counts, export screen, gross vs net trade, balance adjustments,
     price fills."""
     gn = gross_net[gross_net["year"] == BASE_YEAR]
@@ -695,6 +712,7 @@ def write_report(path, scheme, markets, routes, gross_net, notes, unmapped, frei
     lines += freight_lines
     lines += ["", "## Region centroids (production-weighted, for the overland distance)", ""]
     lines += [f"- {r.region}: {r.lat:.2f}, {r.lon:.2f}" for r in centroids.itertuples()]
+    lines += list(policy)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

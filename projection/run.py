@@ -64,7 +64,10 @@ from petra.projection.drivers import (
     check_driver_bounds,
     check_names,
     check_rule_periods,
+    check_schedules,
     driver_arrays,
+    market_defaults,
+    schedule_rates,
 )
 from petra.projection.oscillation import price_zigzags, route_flips
 from petra.projection.project import project_scenario
@@ -232,10 +235,15 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
     r = base.dataset.routes
     levels = scenario_levels(dataset, spec, file=scenario_file)
     ssp_rates = None if levels is None else market_base_rates(levels, base.names.region)
+    schedules = schedule_rates(base.dataset.tariff_schedules, base.names)
+    check_schedules(spec, list(schedules), file=scenario_file)
     arrays = driver_arrays(spec.drivers, base.names, spec.periods,
                            base_transport=r["transport_cost"].to_numpy(float),
                            base_tariff=r["tariff"].to_numpy(float), exporter_price=p.P0[p.exporter],
-                           base_rates=ssp_rates)
+                           base_rates=ssp_rates,
+                           income_elasticity=market_defaults(base.dataset.income_elasticities, base.names,
+                                                             "income_elasticity"),
+                           schedules=schedules)
     check_driver_bounds(arrays, base.names, base_supply=p.S0, base_demand=p.D0,
                         base_transport=r["transport_cost"].to_numpy(float), scenario=spec.name,
                         file=scenario_file)
