@@ -3,6 +3,10 @@ livestock intensities of `petra run`: a livestock route carries the land, water 
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -116,3 +120,25 @@ def test_given_livestock_values_win_and_missing_feed_stays_missing():
     assert np.isnan(fd.feed_intensities(req, no_land, indicators=("land",))["value"]).all()
     share = pd.DataFrame({"region": ["A"], "commodity": ["maize"], "period": [2020], "share": [0.0]})
     assert (fd.feed_intensities(req, no_land, share, indicators=("land",))["value"] == 0).all()
+
+
+def test_bad_default_feed_file_exits_2_naming_file_line_and_column(tmp_path):
+    ds = tmp_path / "china9"
+    shutil.copytree(ROOT / "china9", ds)
+    lines = (ds / "feed.csv").read_text(encoding="utf-8").splitlines()
+    cells = lines[3].split(",")
+    cells[3] = "-0.5"  # a negative requirement on file line 4
+    lines[3] = ",".join(cells)
+    (ds / "feed.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(f"dataset: {ds}\nbase_year: 2020\nperiods: [2020, 2030]\n"
+                                     "focus_region: CHN\nscenarios:\n  ref: {description: reference}\n",
+                                     encoding="utf-8")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-c", "from petra.cli import app; app()", "run", str(tmp_path / "s.yaml"), "--out",
+           str(out), "--no-plots", "--quiet"]
+    env = {**os.environ, "COLUMNS": "200"}
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+    assert res.returncode == 2, res.stderr
+    msg = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(msg) == 1 and "feed.csv" in msg[0] and "4" in msg[0] and "value" in msg[0], res.stderr
+    assert not out.exists()
