@@ -320,6 +320,7 @@ def embodied_accounts(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFra
     every period by the projection rule (land per tonne / the scenario's yield factor, the others
     carried from their latest known value), direct flows per route, production- and consumption-based
     accounts (re-exports traced; flows at round-off level count as zero), IAMC variables and coverage."""
+    from petra.embodied.defaults import dataset_defaults
     from petra.embodied.run import check_intensity_units, flow_units_of, zero_round_off
     from petra.embodied.scenario import scenario_accounts
 
@@ -331,7 +332,8 @@ def embodied_accounts(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFra
                              flow_units_of(dataset, "kt"), model=spec.model, scenario=spec.name,
                              partners_of=spec.focus_region if spec.embodied.partners else None,
                              water_region=spec.focus_region, thresholds=spec.embodied.pressure_thresholds,
-                             water_cap=dict(spec.embodied.water_cap))
+                             water_cap=dict(spec.embodied.water_cap),
+                             defaults=dataset_defaults(dataset, flow_units_of(dataset, "kt")))
 
 
 COVERAGE_CSV_COLUMNS = ["scenario", "region", "commodity", "period", "indicator", "account", "covered",

@@ -211,11 +211,11 @@ def test_intensities_units_and_missing_marked(ds):
     assert (zero.loc[zero["indicator"] == "ch4", "commodity"] != "rice").all()
     assert (v.dropna() >= 0).all()
     assert it.loc[v.isna(), "source"].str.startswith("missing").all()
-    # n2o = nitrogen * EF1 * 44/28, EF1 0.01 (0.003 for flooded rice)
+    # n2o = nitrogen * EF1 * 44/28, EF1 0.01 (0.004 for flooded rice, IPCC 2019)
     n = it[it["indicator"] == "nitrogen"].set_index(["region", "commodity", "period"])["value"]
     o = it[it["indicator"] == "n2o"].set_index(["region", "commodity", "period"])["value"]
     both = n.dropna().index
-    ef1 = np.where(both.get_level_values("commodity") == "rice", 0.003, 0.01)
+    ef1 = np.where(both.get_level_values("commodity") == "rice", 0.004, 0.01)
     assert np.allclose(o.loc[both], n.loc[both] * ef1 * 44 / 28)
     china = "CHN" if "CHN" in set(it["region"]) else "ChinaReg"
     soy = it[(it["region"] == china) & (it["commodity"] == "soybeans") & (it["period"] == 2010)]
