@@ -316,7 +316,8 @@ def curve_table(scenario: str, p: Problem, proj: Projection) -> pd.DataFrame:
     from petra.model.recursive import CURVE_ARRAYS
 
     T, n = len(proj.periods), p.n_markets
-    out = pd.DataFrame({"scenario": scenario, "period": np.repeat(np.asarray(proj.periods, dtype=np.int64), n),
+    periods = np.repeat(np.asarray(proj.periods, dtype=np.int64), n)
+    out = pd.DataFrame({"scenario": scenario, "period": periods,
                         "region": np.tile(p.region.astype(str), T),
                         "commodity": np.tile(p.commodity.astype(str), T)})
     for name in CURVE_ARRAYS:

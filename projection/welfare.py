@@ -105,8 +105,10 @@ def surplus_changes(scen: dict, base: dict) -> tuple[np.ndarray, np.ndarray]:
     `scen` and `base` map price, supply_anchor, demand_anchor, anchor_price, supply_slope and
     demand_slope to arrays (one entry per market). See the module docstring for fixed demands.
     """
-    ps = (producer_surplus(scen["price"], scen["supply_anchor"], scen["supply_slope"], scen["anchor_price"])
-          - producer_surplus(base["price"], base["supply_anchor"], base["supply_slope"], base["anchor_price"]))
+    def ps_of(m):
+        return producer_surplus(m["price"], m["supply_anchor"], m["supply_slope"], m["anchor_price"])
+
+    ps = ps_of(scen) - ps_of(base)
     responsive = (np.asarray(scen["demand_slope"]) > 0) & (np.asarray(base["demand_slope"]) > 0)
     with np.errstate(invalid="ignore"):
         levels = (consumer_surplus(scen["price"], scen["demand_anchor"], scen["demand_slope"],

@@ -62,7 +62,8 @@ def test_the_model_solves_the_textbook_instance_as_by_hand(textbook):
     assert price[("free", "B")] == pytest.approx(90.0, rel=1e-7)
     assert price[("tariff", "A")] == pytest.approx(70.0, rel=1e-7)
     assert price[("tariff", "B")] == pytest.approx(100.0, rel=1e-7)
-    assert f.set_index("scenario")["flow"].to_dict() == pytest.approx({"free": 40.0, "tariff": 20.0}, rel=1e-7)
+    flows = f.set_index("scenario")["flow"].to_dict()
+    assert flows == pytest.approx({"free": 40.0, "tariff": 20.0}, rel=1e-7)
 
 
 def test_welfare_changes_are_the_hand_computed_trapezoids(textbook):
@@ -98,7 +99,8 @@ def test_the_total_is_the_change_in_the_models_objective_plus_tariff_revenue(tex
         p = build_problem(dataset(MARKETS, [("A", "B", "x", 40.0, 10.0, tariff, None, 0.0)]))
         mm = m[m["scenario"] == scen].set_index("region").loc[list(p.region)]
         X = f[f["scenario"] == scen]["flow"].to_numpy()
-        levels[scen] = welfare(p, mm["production"].to_numpy(), mm["consumption"].to_numpy(), X) + tariff * X.sum()
+        objective = welfare(p, mm["production"].to_numpy(), mm["consumption"].to_numpy(), X)
+        levels[scen] = objective + tariff * X.sum()
     w = welfare_changes(m, c, f, "free").set_index("region")
     assert w.loc["World", "total"] * 1e3 == pytest.approx(levels["tariff"] - levels["free"], rel=1e-6)
 
@@ -109,8 +111,9 @@ def test_curve_areas_are_exact_integrals_of_the_floored_curves():
     s = lambda p: max(0.0, 10 + 2 * (p - 20))  # noqa: E731
     d = lambda p: max(0.0, 30 - 3 * (p - 20))  # noqa: E731
     for lo, hi in ((0.0, 40.0), (16.0, 25.0), (31.0, 35.0), (25.0, 10.0)):
-        assert supply_area(lo, hi, 10.0, 2.0, 20.0) == pytest.approx(quad(s, lo, hi, points=[15])[0], abs=1e-9)
-        assert demand_area(lo, hi, 30.0, 3.0, 20.0) == pytest.approx(quad(d, lo, hi, points=[30])[0], abs=1e-9)
+        by_quad = quad(s, lo, hi, points=[15])[0], quad(d, lo, hi, points=[30])[0]
+        assert supply_area(lo, hi, 10.0, 2.0, 20.0) == pytest.approx(by_quad[0], abs=1e-9)
+        assert demand_area(lo, hi, 30.0, 3.0, 20.0) == pytest.approx(by_quad[1], abs=1e-9)
     assert producer_surplus(20.0, 10.0, 2.0, 20.0) == pytest.approx(0.5 * 5 * 10)       # triangle 15..20
     assert consumer_surplus(20.0, 30.0, 3.0, 20.0) == pytest.approx(0.5 * 10 * 30)      # triangle 20..30
     assert producer_surplus(20.0, 10.0, 0.0, 20.0) == pytest.approx(200.0)             # fixed: S x p
