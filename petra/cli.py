@@ -96,6 +96,11 @@ from petra.ensemble.cli import ensemble_command  # noqa: E402
 
 app.command("ensemble")(ensemble_command)
 
+# `petra compare RUN_DIR` (scenarios against a baseline: IAMC differences, welfare, plots)
+from petra.projection.compare_cli import compare_command  # noqa: E402
+
+app.command("compare")(compare_command)
+
 
 def run() -> None:  # pragma: no cover - console entry point
     app()
