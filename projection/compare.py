@@ -101,7 +101,7 @@ def choose_baseline(scenarios: list[str], requested: str | None, *, file: str | 
                          f"({', '.join(scenarios) or 'none'})", file=file)
     if requested is not None:
         if requested not in scenarios:
-            raise InputError(f"--baseline: unknown scenario {shown(requested)}; the run has "
+            raise InputError(f"--baseline: unknown scenario '{shown(requested)}'; the run has "
                              f"{', '.join(scenarios)}", file=file)
         return requested, "--baseline"
     for s in scenarios:
