@@ -7,7 +7,8 @@ in every figure (`petra.palette`); PNGs carry no date.
     prices_<focus>.png     the focus region's price of every commodity, one line per scenario
     embodied_<focus>.png   the focus region's embodied import totals, one line per scenario
     welfare_<period>.png   welfare change per region and component in the last period, one panel
-                           per scenario, the total as a black dot
+                           per scenario, the total as a black dot (World's total in the panel title:
+                           its bar would dwarf the regions')
     welfare_world.png      the World welfare change per scenario over the periods
 """
 
@@ -178,7 +179,8 @@ def welfare_figures(welfare: pd.DataFrame, order: list[str], baseline: str):
     last = int(welfare["period"].max())
     scens = [s for s in order if s in set(welfare["scenario"])]
     w = welfare[welfare["period"] == last]
-    regions = sorted(r for r in w["region"].unique() if r != WORLD) + [WORLD]
+    regions = sorted(r for r in w["region"].unique() if r != WORLD)
+    world_total = w[w["region"] == WORLD].set_index("scenario")["total"]
     fig, axes = plt.subplots(1, len(scens), figsize=(4.6 * len(scens), 0.32 * len(regions) + 1.9),
                              squeeze=False, sharey=True)
     y = np.arange(len(regions))
@@ -192,17 +194,17 @@ def welfare_figures(welfare: pd.DataFrame, order: list[str], baseline: str):
             pos, neg = pos + np.clip(v, 0, None), neg + np.clip(v, None, 0)
         ax.plot(d["total"], y, "o", color="black", ms=4, label="total")
         ax.axvline(0, color="black", lw=0.6)
-        ax.set_title(scen, fontsize=10, color=scenario_colour(scen), fontweight="bold")
+        ax.set_title(f"{scen}\nWorld {world_total.get(scen, 0.0):+,.0f}", fontsize=10,
+                     color=scenario_colour(scen), fontweight="bold")
         ax.set_xlabel(unit, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(axis="x", lw=0.4, alpha=0.5)
         ax.set_axisbelow(True)
     axes[0, 0].set_yticks(y, regions)
-    axes[0, 0].get_yticklabels()[-1].set_fontweight("bold")  # World
     axes[0, 0].invert_yaxis()
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
-    fig.suptitle(f"Welfare change against {baseline}, {last}", fontsize=11)
+    fig.suptitle(f"Welfare change against {baseline} by region, {last} ({unit})", fontsize=11)
     fig.tight_layout(rect=(0, 0.05, 1, 0.95))
     out = [(f"welfare_{last}.png", fig)]
     world = welfare[welfare["region"] == WORLD]
