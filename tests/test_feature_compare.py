@@ -169,3 +169,43 @@ def test_bad_input_exits_2_in_one_line_and_writes_nothing(run_dir, tmp_path):
     # the run folder itself is never an output of compare
     res = CliRunner().invoke(app, ["compare", str(run_dir), "--out", str(run_dir)])
     assert res.exit_code == 2 and (run_dir / "iamc.csv").is_file()
+
+
+def objective_plus_revenue(markets, curves, flows, scenario, period) -> float:
+    """The model's own welfare function (petra.model.equilibrium_math.welfare: areas under the inverse
+    curves minus route costs) on a period's problem rebuilt from the run's tables, plus tariff revenue."""
+    from petra.model.equilibrium_math import welfare
+    from petra.model.problem import Problem, route_kind
+
+    keys = ["scenario", "period", "region", "commodity"]
+    mm = markets[(markets["scenario"] == scenario) & (markets["period"] == period)].merge(curves, on=keys)
+    ff = flows[(flows["scenario"] == scenario) & (flows["period"] == period)]
+    idx = pd.MultiIndex.from_frame(mm[["region", "commodity"]])
+    S0, D0, P0 = (mm[c].to_numpy() for c in ("supply_anchor", "demand_anchor", "anchor_price"))
+    es = np.where(S0 > 0, mm["supply_slope"].to_numpy() * P0 / np.where(S0 > 0, S0, 1), 0)
+    ed = -np.where(D0 > 0, mm["demand_slope"].to_numpy() * P0 / np.where(D0 > 0, D0, 1), 0)
+    fp, e = ff["previous_flow"].to_numpy(), ff["period_elasticity"].to_numpy()
+    n = len(mm)
+    p = Problem(region=mm["region"].to_numpy(object), commodity=mm["commodity"].to_numpy(object),
+                commodity_index=np.zeros(n, np.int64), commodities=np.array(["all"], object), S0=S0, D0=D0,
+                P0=P0, es=es, ed=ed,
+                exporter=idx.get_indexer(pd.MultiIndex.from_frame(ff[["exporter", "commodity"]])),
+                importer=idx.get_indexer(pd.MultiIndex.from_frame(ff[["importer", "commodity"]])),
+                tau=(ff["transport_cost"] + ff["tariff"]).to_numpy(), flow_prev=fp, elasticity=e,
+                slope=ff["new_flow_slope"].to_numpy(), adjustment=ff["cost_adjustment"].to_numpy(),
+                kind=route_kind(fp, e), q_scale=np.ones(1), p_scale=np.ones(1))
+    X = ff["flow"].to_numpy()
+    return welfare(p, mm["production"].to_numpy(), mm["consumption"].to_numpy(), X) + float(
+        (ff["tariff"] * X).sum())
+
+
+def test_world_welfare_is_the_change_in_the_models_objective_plus_tariff_revenue(run_dir):
+    # the scenarios share their supply and demand curves (same base drivers), so the World total must
+    # equal the change in the objective the model maximised (isoelastic and new routes included)
+    tables = [pd.read_parquet(run_dir / f"{n}.parquet") for n in ("markets", "curves", "flows")]
+    w = pd.read_csv(run_dir / "compare" / "welfare.csv").set_index(["scenario", "period", "region"])["total"]
+    for scen in ("soy_tariff", "cheap_transport"):
+        change = (objective_plus_revenue(*tables, scen, 2030)
+                  - objective_plus_revenue(*tables, "Reference", 2030))
+        assert w[(scen, 2030, "World")] * 1e3 == pytest.approx(change, rel=1e-6, abs=1e-3)
+        assert abs(change) > 1.0  # the scenario does move welfare
