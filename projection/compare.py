@@ -33,7 +33,7 @@ import yaml
 from petra.atomic import OUTPUT_MARKER, output_command
 from petra.errors import InputError, shown
 from petra.projection.iamc import IAMC_COLUMNS
-from petra.projection.welfare import COMPONENTS, WORLD, welfare_changes
+from petra.projection.welfare import COMPONENTS, KT_TO_MT, WORLD, welfare_changes
 
 BASELINE_NAMES = ("ssp2", "baseline", "reference", "ref", "base")
 """Scenario names (lower case, letters and digits only) taken as the baseline when none is given."""
@@ -156,13 +156,29 @@ class Comparison:
                 "world_welfare_total": totals}
 
 
+def quantity_to_mt(run: RunFolder) -> float:
+    """Mt per quantity unit of the run's data, read off the run itself: a market's production in
+    markets.parquet against the same value in iamc.csv (Mt/yr); kt (1e-3) if no market produces."""
+    from petra.projection.iamc import commodity_path
+
+    m = run.markets[run.markets["production"] > 0]
+    if m.empty:
+        return KT_TO_MT
+    row = m.loc[m["production"].idxmax()]
+    v = run.iamc[(run.iamc["scenario"] == row["scenario"]) & (run.iamc["region"] == row["region"])
+                 & (run.iamc["year"] == row["period"])
+                 & (run.iamc["variable"] == "Agricultural Production|" + commodity_path(row["commodity"]))]
+    return float(v["value"].iloc[0]) / float(row["production"]) if len(v) else KT_TO_MT
+
+
 def compare_run(run_dir: str | Path, baseline: str | None = None) -> Comparison:
     """Read a run folder and compute the comparison (nothing written); InputError on bad input."""
     run = read_run_folder(run_dir)
     base, rule = choose_baseline(run.scenarios, baseline, file=str(run.path))
     data = run.iamc[run.iamc["scenario"].isin(run.scenarios)]
+    welfare = welfare_changes(run.markets, run.curves, run.flows, base, quantity_to_mt(run))
     return Comparison(run=run, baseline=base, rule=rule, differences=iamc_differences(data, base),
-                      welfare=welfare_changes(run.markets, run.curves, run.flows, base))
+                      welfare=welfare)
 
 
 def default_out(run_dir: str | Path) -> Path:

@@ -3,7 +3,7 @@
 Every area is integrated exactly on the curves the model solved with (`curves.parquet`, the route
 costs of `flows.parquet`; README, "The model"). Units: quantities Q and prices P of the dataset
 (kt and USD/t for the shipped data), areas in P x Q (1000 USD); `welfare_changes` reports million
-USD per year (`WELFARE_UNIT`).
+USD per year (`WELFARE_UNIT`): P x Q x (Mt per Q), with prices in USD/t as the IAMC output has them.
 
 Market (region, commodity) with anchor price P0, anchors S0, D0 and slopes ks, kd >= 0 (0: fixed):
 
@@ -47,8 +47,8 @@ from petra.model.equilibrium_math import route_total_cost
 from petra.model.problem import Problem, route_kind
 
 WELFARE_UNIT = "million USD_2010/yr"
-VALUE_TO_MILLION = 1e-3
-"""Price x quantity of the shipped data (USD/t x kt = 1000 USD) to million USD."""
+KT_TO_MT = 1e-3
+"""Mt per quantity unit of the shipped data (kt): USD/t x kt x 1e-3 = million USD."""
 COMPONENTS = ("consumer_surplus", "producer_surplus", "tariff_revenue", "trade_rent")
 """Welfare components, in the order they are reported; total is their sum."""
 MEMO = ("trade_cost",)
@@ -170,11 +170,12 @@ def region_route_accounts(flows: pd.DataFrame, markets: pd.DataFrame) -> pd.Data
     return out.groupby(["scenario", "period", "region"], as_index=False)[list(acc)].sum()
 
 
-def welfare_changes(markets: pd.DataFrame, curves: pd.DataFrame, flows: pd.DataFrame, baseline: str
-                    ) -> pd.DataFrame:
+def welfare_changes(markets: pd.DataFrame, curves: pd.DataFrame, flows: pd.DataFrame, baseline: str,
+                    quantity_to_mt: float = KT_TO_MT) -> pd.DataFrame:
     """Welfare change of every scenario against `baseline`, per region (and World) and period.
 
-    markets, curves, flows: the run's markets.parquet, curves.parquet, flows.parquet. Returns
+    markets, curves, flows: the run's markets.parquet, curves.parquet, flows.parquet (prices in
+    USD/t); quantity_to_mt: Mt per quantity unit (1e-3 for kt). Returns
     scenario, baseline, period, region, consumer_surplus, producer_surplus, tariff_revenue,
     trade_rent, total, trade_cost, unit (WELFARE_UNIT); total = CS + PS + tariff revenue + trade rent
     (trade cost beside it, not added). The baseline's own rows are zero and left out.
@@ -204,7 +205,7 @@ def welfare_changes(markets: pd.DataFrame, curves: pd.DataFrame, flows: pd.DataF
     values = [*COMPONENTS, *MEMO]
     world = out.groupby(["scenario", "period"], as_index=False, sort=False)[values].sum()
     out = pd.concat([out, world.assign(region=WORLD)], ignore_index=True)
-    out[values] = out[values] * VALUE_TO_MILLION
+    out[values] = out[values] * quantity_to_mt  # USD/t x Mt = million USD
     out["total"] = out[list(COMPONENTS)].sum(axis=1)
     out.insert(1, "baseline", baseline)
     out["unit"] = WELFARE_UNIT
