@@ -34,6 +34,7 @@ from petra.atomic import OUTPUT_MARKER, output_command
 from petra.errors import InputError, shown
 from petra.projection.iamc import IAMC_COLUMNS
 from petra.projection.welfare import COMPONENTS, KT_TO_MT, WORLD, welfare_changes
+from petra.tables import FULL_PRECISION
 
 BASELINE_NAMES = ("ssp2", "baseline", "reference", "ref", "base")
 """Scenario names (lower case, letters and digits only) taken as the baseline when none is given."""
@@ -196,7 +197,8 @@ def write_comparison(cmp: Comparison, out: str | Path, *, plots: bool = True) ->
     inputs = [cmp.run.path / f for f in RUN_FILES]
     with atomic_output_dir(out, "compare", inputs) as tmp:
         pyam.IamDataFrame(cmp.differences.dropna(subset=["value"])).to_csv(tmp / "compare.csv")
-        cmp.welfare.to_csv(tmp / "welfare.csv", index=False, float_format="%.10g")
+        # every digit, so that total = the sum of the components also in the file
+        cmp.welfare.to_csv(tmp / "welfare.csv", index=False, float_format=FULL_PRECISION)
         (tmp / "compare.json").write_text(json.dumps(cmp.summary(), indent=2) + "\n", encoding="utf-8")
         if plots:
             write_compare_plots(cmp, tmp / "plots")
