@@ -60,11 +60,22 @@ def open_platform(target: str | Path):
     try:
         controller = get_alembic_controller(url)
         if new or controller.get_database_revision() is None:
+            if not new and _has_tables(controller.get_engine()):
+                raise InputError("--db holds tables but is not an ixmp4 database; refusing to write into "
+                                 "it", file=redacted(target))
             controller.upgrade_database("head")
         return ixmp4.Platform(DirectTransport.from_dsn(url))
+    except InputError:
+        raise
     except Exception as exc:  # sqlalchemy / ixmp4 / psycopg errors: one line, exit 2
         raise InputError(f"--db: cannot open the database ({one_line(exc, 200)})",
                          file=redacted(target)) from None
+
+
+def _has_tables(engine) -> bool:
+    import sqlalchemy as sa
+
+    return bool(sa.inspect(engine).get_table_names())
 
 
 def redacted(target: str | Path) -> str:

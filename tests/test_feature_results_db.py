@@ -99,6 +99,16 @@ def test_bad_targets_exit_2_in_one_line(published, tmp_path, monkeypatch):
     res = CliRunner().invoke(app, ["publish", str(tmp_path), "--db", str(tmp_path / "x.sqlite")])
     assert res.exit_code == 2 and "not a `petra run` output" in res.output
     assert not (tmp_path / "x.sqlite").exists()
+    # a database that is not ixmp4's is never written into
+    import sqlite3
+
+    other = tmp_path / "mine.sqlite"
+    with sqlite3.connect(other) as con:
+        con.execute("create table notes (x text)")
+    before = other.read_bytes()
+    res = CliRunner().invoke(app, ["publish", str(base / "run"), "--db", str(other)])
+    assert res.exit_code == 2 and "not an ixmp4 database" in res.output
+    assert other.read_bytes() == before
     # an unreachable PostgreSQL server: one line, the password not shown
     res = CliRunner().invoke(app, ["publish", str(base / "run"), "--db",
                                    "postgresql://petra:secret@127.0.0.1:1/results"])
