@@ -200,6 +200,9 @@ def welfare_figures(welfare: pd.DataFrame, order: list[str], baseline: str):
             ax.barh(y, v, left=left, color=COMPONENT_COLOURS[comp], label=COMPONENT_LABELS[comp], height=0.7)
             pos, neg = pos + np.clip(v, 0, None), neg + np.clip(v, None, 0)
         ax.plot(d["total"], y, "o", color="black", ms=4, label="total")
+        lo, hi = min(neg.min(), d["total"].min(), 0.0), max(pos.max(), d["total"].max(), 0.0)
+        pad = 0.06 * (hi - lo) if hi > lo else 1.0
+        ax.set_xlim(lo - pad, hi + pad)  # every stacked bar whole (autoscaling clipped the longest)
         ax.axvline(0, color="black", lw=0.6)
         ax.set_title(f"{scen}\nWorld {world_total.get(scen, 0.0):+,.0f}", fontsize=10,
                      color=scenario_colour(scen), fontweight="bold")
