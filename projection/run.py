@@ -7,11 +7,19 @@ all-or-nothing (`petra.atomic.atomic_output_dir`):
     iamc.csv, iamc.xlsx      IAMC results (pyam): model, scenario, region, variable, unit, years
     flows.parquet            scenario, period, exporter, importer, commodity, flow, tariff,
                              transport_cost, banned, quota (inf: none), cost_adjustment (the
-                             period's, raised against cross-hauling where needed): every route,
-                             every period (data units)
+                             period's, raised against cross-hauling where needed), previous_flow,
+                             period_elasticity (expansion elasticity x period years, capped; inf:
+                             constant cost), new_flow_slope: every route, every period (data units)
     markets.parquet          scenario, period, region, commodity, production, consumption, price,
                              imports, exports, net_exports, yield_factor (cumulative yield driver
                              from the base period)
+    curves.parquet           scenario, period, region, commodity, supply_anchor, demand_anchor,
+                             anchor_price, supply_slope, demand_slope: each period's supply and
+                             demand curves as solved, S(p) = max(0, supply_anchor + supply_slope x
+                             (p - anchor_price)), D(p) = max(0, demand_anchor - demand_slope x
+                             (p - anchor_price)) (slopes >= 0 in quantity per price; 0: fixed);
+                             with flows.parquet's previous_flow, period_elasticity, new_flow_slope,
+                             transport_cost, tariff and cost_adjustment every parameter welfare needs
     embodied.parquet         scenario, period, exporter, importer, commodity, indicator, value, unit:
                              resources embodied in every used route (value empty where missing)
     embodied_coverage.csv    scenario, region, commodity (or total), period, indicator, account,
@@ -182,6 +190,7 @@ class ScenarioResult:
     embodied: pd.DataFrame | None = None    # per route, period and indicator (embodied.parquet)
     coverage: pd.DataFrame | None = None    # of every embodied total (petra.embodied.coverage)
     water: pd.DataFrame | None = None       # the focus region's virtual water indicators
+    curves: pd.DataFrame | None = None      # each period's supply and demand curves (curves.parquet)
 
     @property
     def ok(self) -> bool:
@@ -270,7 +279,8 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
                                    "postprocess": t3 - t2},
                           embodied=None if acc is None else acc.embodied,
                           coverage=None if acc is None else acc.coverage,
-                          water=None if acc is None else acc.water)
+                          water=None if acc is None else acc.water,
+                          curves=curve_table(spec.name, p, proj))
 
 
 def quantity_unit(dataset: Dataset) -> str:
@@ -311,8 +321,23 @@ def result_tables(scenario: str, p: Problem, proj: Projection, arrays) -> tuple[
         "commodity": np.tile(p.commodity[p.exporter].astype(str), T), "flow": proj.X.ravel(),
         "transport_cost": arrays.transport_cost.ravel(), "tariff": arrays.tariff.ravel(),
         "banned": arrays.banned.ravel(), "quota": arrays.quota.ravel(),
-        "cost_adjustment": proj.adjustment.ravel()})
+        "cost_adjustment": proj.adjustment.ravel(), "previous_flow": proj.flow_prev.ravel(),
+        "period_elasticity": proj.elasticity.ravel(), "new_flow_slope": proj.slope.ravel()})
     return markets, flows
+
+
+def curve_table(scenario: str, p: Problem, proj: Projection) -> pd.DataFrame:
+    """Each period's supply and demand curves as solved (curves.parquet; module docstring)."""
+    from petra.model.recursive import CURVE_ARRAYS
+
+    T, n = len(proj.periods), p.n_markets
+    periods = np.repeat(np.asarray(proj.periods, dtype=np.int64), n)
+    out = pd.DataFrame({"scenario": scenario, "period": periods,
+                        "region": np.tile(p.region.astype(str), T),
+                        "commodity": np.tile(p.commodity.astype(str), T)})
+    for name in CURVE_ARRAYS:
+        out[name] = getattr(proj, name).ravel()
+    return out
 
 
 def embodied_accounts(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFrame, spec: ScenarioSpec):
@@ -535,6 +560,8 @@ def write_run(run: RunResult, out: str | Path, *, plots: bool = True,
                               tmp / "flows.parquet")
         outputs.write_parquet(pd.concat([r.markets for r in ok], ignore_index=True) if ok else None,
                               tmp / "markets.parquet")
+        outputs.write_parquet(pd.concat([r.curves for r in ok], ignore_index=True) if ok else None,
+                              tmp / "curves.parquet")
         with_embodied = [r for r in ok if r.embodied is not None]
         if with_embodied:
             outputs.write_parquet(pd.concat([r.embodied for r in with_embodied], ignore_index=True),
