@@ -39,9 +39,8 @@ def test_shipped_default_file_has_three_ssp_baselines_and_two_contrasting_scenar
     assert [resolve(sf, n).ssp.name for n in sf.scenarios] == ["SSP1", "SSP2", "SSP3", "SSP2", "SSP2"]
     assert not resolve(sf, "SSP2").drivers.population_growth  # the SSP's, no stylised rates
     assert sf.base_year == 2020 and sf.periods == (2020, 2030, 2040, 2050)  # the latest observed year
-    tar = resolve(sf, "us_china_soy_tariff").drivers.tariffs[-1]
-    assert (tar.exporter, tar.importer, tar.commodity) == (("USA",), ("CHN",), ("soybeans",))
-    assert tar.ad_valorem == 0.25
+    sch = resolve(sf, "us_china_soy_tariff").drivers.tariff_schedules[-1]  # 25 % on top of the 3 % MFN
+    assert (sch.name, sch.commodity, sch.from_) == ("china_retaliation_2018", ("soybeans",), 2030)
 
 
 def test_scenario_rules_follow_the_base_rules(tmp_path):
