@@ -41,11 +41,13 @@ def calibrate_command(
     """
     from petra.calibration.config import load_config, with_method
     from petra.calibration.run import parse_years, run_calibration
+    from petra.progress import progress_reporter
 
     try:
         cfg = with_method(load_config(config), method)
-        run = run_calibration(dataset, out, cfg, validate=parse_years(validate), fit=parse_years(fit),
-                              base_year=base_year)
+        with progress_reporter("calibrate") as progress:  # a bar in a terminal, else a line per step
+            run = run_calibration(dataset, out, cfg, validate=parse_years(validate),
+                                  fit=parse_years(fit), base_year=base_year, progress=progress)
     except PetraError as exc:
         typer.echo(f"petra: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None

@@ -96,6 +96,11 @@ from petra.ensemble.cli import ensemble_command  # noqa: E402
 
 app.command("ensemble")(ensemble_command)
 
+# `petra explore RUN_DIR [--out FILE]` (one offline HTML explorer of a run; petra.projection.explorer)
+from petra.projection.explore_cli import explore_command  # noqa: E402
+
+app.command("explore")(explore_command)
+
 
 def run() -> None:  # pragma: no cover - console entry point
     app()

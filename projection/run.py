@@ -27,8 +27,9 @@ all-or-nothing (`petra.atomic.atomic_output_dir`):
     oscillations.csv         routes switching on-off-on and prices zig-zagging between periods
     scenarios.yaml           the resolved configuration (every rule, defaults filled) for provenance
     plots/                   prices, focus-region imports by partner, bilateral flows
-    summary.json             dataset, periods, scenarios, status, certificates, circulation (total
-                             flow / net exports needed, per period), cyclic_commodities
+    summary.json             dataset, quantity_unit (of flows and markets), periods, scenarios,
+                             status, certificates, circulation (total flow / net exports needed,
+                             per period), cyclic_commodities
                              (commodities whose used routes contain a directed cycle, per period),
                              the focus region's embodied coverage (no times)
 
@@ -537,7 +538,7 @@ def write_run(run: RunResult, out: str | Path, *, plots: bool = True,
             outputs.write_plots(ok, tmp / "plots", focus_region=focus_region or run.resolved["focus_region"])
         summary = {
             "scenario_file": str(run.scenario_file), "dataset": run.resolved["dataset"],
-            "periods": run.resolved["periods"],
+            "periods": run.resolved["periods"], "quantity_unit": quantity_unit(run.dataset),
             "calibration_check": run.calibration,
             "scenarios": {r.spec.name: {"ok": r.ok, "failure": r.projection.failure,
                                         "solves": len(r.log),
