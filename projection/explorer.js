@@ -34,7 +34,7 @@
   }
   function fmtFull(v) {
     if (v === null || v === undefined || !isFinite(v)) return "–";
-    return Math.abs(v) >= 1000 ? Math.round(v).toLocaleString("en-US") : Number(v.toPrecision(4)).toString();
+    return Math.abs(v) >= 1000 ? Math.round(v).toLocaleString("en-US") : Number(v.toPrecision(5)).toString();
   }
   function niceTicks(lo, hi, n) {
     if (!(hi > lo)) { hi = lo + (lo === 0 ? 1 : Math.abs(lo) * 0.1); }
