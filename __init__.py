@@ -8,8 +8,9 @@ error instead of an empty namespace package (see README, "From Python").
 
 import os as _os
 
-_here = _os.path.dirname(_os.path.abspath(__file__))
-raise ImportError(
-    f"'import petra' found {_here}, petra's source tree, not the installed package: Python looks in "
-    f"the working directory first. Start Python in another folder (for example inside {_here}), "
-    f"or rename the clone.")
+if __name__ == "petra":  # not when a tool (pytest) imports this file under another name
+    _here = _os.path.dirname(_os.path.abspath(__file__))
+    raise ImportError(
+        f"'import petra' found {_here}, petra's source tree, not the installed package: Python looks "
+        f"in the working directory first. Start Python in another folder (for example inside {_here}), "
+        f"or rename the clone.")

@@ -11,7 +11,7 @@ from petra.errors import PetraError
 
 
 def calibrate_command(
-    dataset: Annotated[Path, typer.Argument(help="Dataset folder whose base year is observed (markets.csv, "
+    dataset: Annotated[str, typer.Argument(help="Dataset folder whose base year is observed (markets.csv, "
                                                  "routes.csv flow = observed net flows), or an embedded "
                                                  "dataset name (china9, globiom37)")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: new, empty, or an earlier "

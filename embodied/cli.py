@@ -23,7 +23,7 @@ class FeedOrigin(StrEnum):
 
 
 def embodied_command(
-    source: Annotated[Path, typer.Argument(help="Dataset folder (observed flows) or embedded dataset name "
+    source: Annotated[str, typer.Argument(help="Dataset folder (observed flows) or embedded dataset name "
                                                 "(china9, globiom37), `petra run` output folder or "
                                                 "`petra solve` directory")],
     out: Annotated[Path, typer.Option("--out", help="Output folder: new, empty, or an earlier "

@@ -27,7 +27,7 @@ def main() -> None:
 
 @app.command()
 def solve(
-    dataset: Path = typer.Argument(..., help="Dataset folder (markets.csv, routes.csv, ...) or an "
+    dataset: str = typer.Argument(..., help="Dataset folder (markets.csv, routes.csv, ...) or an "
                                    "embedded dataset name (china9, globiom37)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder: new, empty, or an earlier "
                               "`petra solve` output (replaced on success)."),
