@@ -404,15 +404,34 @@
   app.appendChild(footer);
   document.body.appendChild(tip);
 
+  // the view is kept in the address (#scenario=SSP2&region=CHN&...): a bookmark or link reopens it
+  const named = { scenario: [selScenario, D.scenarios], region: [selRegion, D.regions],
+    commodity: [selCommodity, D.commodities], year: [selYear, D.periods.map(String)],
+    variable: [selVariable, I.variables], "ts-region": [selTsRegion, I.regions] };
+  if (selIndicator) named.indicator = [selIndicator, D.embodied.indicators];
+  function readHash() {
+    const h = new URLSearchParams(location.hash.replace(/^#/, ""));
+    for (const k in named) {
+      const v = h.get(k), [sel, names] = named[k];
+      if (v !== null && names.indexOf(v) >= 0) sel.value = String(names.indexOf(v));
+    }
+  }
+  function writeHash() {
+    const h = new URLSearchParams();
+    for (const k in named) { const [sel, names] = named[k]; if (names[+sel.value] !== undefined) h.set(k, names[+sel.value]); }
+    try { history.replaceState(null, "", "#" + h.toString()); } catch (e) { /* file: URLs in some browsers */ }
+  }
+  function on(sel, ev, fn) { sel.addEventListener(ev, () => { fn(); writeHash(); }); }
   function drawAll() { drawTimeSeries(); drawImports(); drawEmbodied(); drawFlows(); }
-  selScenario.addEventListener("change", drawAll);
-  selRegion.addEventListener("change", () => { drawImports(); drawEmbodied(); drawFlows(); });
-  selCommodity.addEventListener("change", () => { drawImports(); drawFlows(); });
-  selYear.addEventListener("change", drawFlows);
-  selVariable.addEventListener("change", drawTimeSeries);
-  selTsRegion.addEventListener("change", drawTimeSeries);
+  on(selScenario, "change", drawAll);
+  on(selRegion, "change", () => { drawImports(); drawEmbodied(); drawFlows(); });
+  on(selCommodity, "change", () => { drawImports(); drawFlows(); });
+  on(selYear, "change", drawFlows);
+  on(selVariable, "change", drawTimeSeries);
+  on(selTsRegion, "change", drawTimeSeries);
   filt.addEventListener("input", () => { fillVariables(); drawTimeSeries(); });
-  if (selIndicator) selIndicator.addEventListener("change", drawEmbodied);
+  if (selIndicator) on(selIndicator, "change", drawEmbodied);
+  readHash();
   drawAll();
   document.body.setAttribute("data-ready", "1");
 })();

@@ -190,3 +190,20 @@ def test_screenshot_is_not_blank(page, tmp_path):
     assert img.std() > 20  # a white or single-colour page has ~0
     # the chart area (below the header and controls) has ink: dark pixels of axes, bars and labels
     assert (img[300:1500] < 128).mean() > 0.01
+
+
+def test_a_view_in_the_address_is_drawn(page, run_dir):
+    """#commodity=wheat&year=2020&region=USA&scenario=soy_tariff selects that view; the flow table's
+    first row is the largest wheat flow of 2020 in flows.parquet."""
+    exe = _chromium()
+    view = "#commodity=wheat&year=2020&region=USA&scenario=soy_tariff"
+    dom = _headless(exe, "--dump-dom", page.as_uri() + view).stdout
+    assert 'data-ready="1"' in dom
+    subs = re.findall(r'<div class="sub">(.*?)</div>', dom)
+    assert any(s.startswith("USA · wheat · soy_tariff") for s in subs), subs
+    assert any(s.startswith("wheat · 2020 · soy_tariff") for s in subs), subs
+    f = pd.read_parquet(run_dir / "flows.parquet")
+    top = f[(f.scenario == "soy_tariff") & (f.period == 2020) & (f.commodity == "wheat")].nlargest(1, "flow")
+    first = re.search(r'<table class="values" id="flow-table">.*?<tbody><tr>(.*?)</tr>', dom, re.S)[1]
+    cells = re.findall(r"<td>(?:<span[^>]*></span>)?(.*?)</td>", first)
+    assert cells[:2] == [top.exporter.iloc[0], top.importer.iloc[0]]
