@@ -36,6 +36,14 @@
     if (v === null || v === undefined || !isFinite(v)) return "–";
     return Math.abs(v) >= 1000 ? Math.round(v).toLocaleString("en-US") : Number(v.toPrecision(5)).toString();
   }
+  function fmtTick(t, ticks) {
+    // as many decimals as the tick step needs (25, 2.5, 0.25), large values with k/M/G
+    const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : Math.abs(t) || 1;
+    if (Math.max(...ticks.map(Math.abs)) >= 1e4) return fmt(t);
+    let dec = 0;
+    while (dec < 6 && Math.abs(Math.round(step * Math.pow(10, dec)) - step * Math.pow(10, dec)) > 1e-6 * Math.pow(10, dec)) dec++;
+    return t.toFixed(dec);
+  }
   function niceTicks(lo, hi, n) {
     if (!(hi > lo)) { hi = lo + (lo === 0 ? 1 : Math.abs(lo) * 0.1); }
     const raw = (hi - lo) / Math.max(n, 1), mag = Math.pow(10, Math.floor(Math.log10(raw)));
@@ -159,6 +167,9 @@
   const selVariable = el("select", { id: "variable" }); lv.appendChild(selVariable); ts.tools.appendChild(lv);
   const lr = el("label", { for: "ts-region" }, "Region");
   const selTsRegion = el("select", { id: "ts-region" }); lr.appendChild(selTsRegion); ts.tools.appendChild(lr);
+  const lz = el("label", { for: "from-zero" }, "Axis from 0");
+  const fromZero = el("input", { type: "checkbox", id: "from-zero" }); fromZero.checked = true;
+  lz.appendChild(fromZero); ts.tools.appendChild(lz);
   I.regions.forEach((r, i) => option(selTsRegion, i, r + (r === D.focus ? " (focus)" : "")));
   selTsRegion.value = String(Math.max(0, I.regions.indexOf(D.focus)));
   function fillVariables() {
@@ -184,8 +195,9 @@
     const svg = sv("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img", class: "chart line-chart" });
     const vals = series.filter(s => !s.hidden).flatMap(s => s.values).filter(v => v !== null && isFinite(v));
     if (!vals.length) { target.appendChild(el("div", { class: "empty" }, "no values for this selection")); return; }
-    let lo = Math.min(0, ...vals), hi = Math.max(...vals);
-    if (lo < 0 && hi < 0) hi = 0;
+    let lo = opts.fromZero ? Math.min(0, ...vals) : Math.min(...vals), hi = Math.max(...vals);
+    if (opts.fromZero && lo < 0 && hi < 0) hi = 0;
+    if (!opts.fromZero && hi - lo < 1e-9 * Math.max(Math.abs(hi), 1)) { lo -= Math.abs(lo) * 0.05 || 1; hi += Math.abs(hi) * 0.05 || 1; }
     const ticks = niceTicks(lo, hi, 5); lo = ticks[0]; hi = ticks[ticks.length - 1];
     const x0 = years[0], x1 = years[years.length - 1];
     const X = y => m.l + (x1 > x0 ? (y - x0) / (x1 - x0) : 0.5) * (W - m.l - m.r);
@@ -193,14 +205,14 @@
     const grid = sv("g", { class: "grid" }), axis = sv("g", { class: "axis" });
     ticks.forEach(t => {
       grid.appendChild(sv("line", { x1: m.l, x2: W - m.r, y1: Y(t), y2: Y(t) }));
-      axis.appendChild(sv("text", { x: m.l - 6, y: Y(t) + 4, "text-anchor": "end" }, fmt(t)));
+      axis.appendChild(sv("text", { x: m.l - 6, y: Y(t) + 4, "text-anchor": "end" }, fmtTick(t, ticks)));
     });
     years.forEach(y => {
       axis.appendChild(sv("line", { x1: X(y), x2: X(y), y1: H - m.b, y2: H - m.b + 4 }));
       axis.appendChild(sv("text", { x: X(y), y: H - m.b + 16, "text-anchor": "middle" }, String(y)));
     });
     axis.appendChild(sv("line", { x1: m.l, x2: W - m.r, y1: Y(lo), y2: Y(lo) }));
-    if (lo < 0) axis.appendChild(sv("line", { x1: m.l, x2: W - m.r, y1: Y(0), y2: Y(0), "stroke-dasharray": "3 3" }));
+    if (lo < 0 && hi > 0) axis.appendChild(sv("line", { x1: m.l, x2: W - m.r, y1: Y(0), y2: Y(0), "stroke-dasharray": "3 3" }));
     svg.appendChild(grid); svg.appendChild(axis);
     svg.appendChild(sv("text", { x: 12, y: m.t + (H - m.t - m.b) / 2, transform: `rotate(-90 12 ${m.t + (H - m.t - m.b) / 2})`, "text-anchor": "middle", class: "title" }, unit));
     const dashes = ["", "7 4", "2 3", "9 3 2 3"];
@@ -238,7 +250,7 @@
     });
     if (!series.length) { ts.body.appendChild(el("div", { class: "empty" }, I.variables[v] + " has no values for " + I.regions[r])); return; }
     ts.body.appendChild(legend);
-    lineChart(ts.body, I.years, series, unit, { width: 1100, height: 300 });
+    lineChart(ts.body, I.years, series, unit, { width: 1200, height: 300, fromZero: fromZero.checked });
     const t = el("table", { class: "values" }), hr = el("tr");
     hr.appendChild(el("th", {}, "scenario")); I.years.forEach(y => hr.appendChild(el("th", {}, String(y))));
     const th = el("thead"); th.appendChild(hr); t.appendChild(th);
@@ -272,7 +284,7 @@
     const band = (W - m.l - m.r) / labels.length, bw = Math.min(70, band * 0.62);
     const grid = sv("g", { class: "grid" }), axis = sv("g", { class: "axis" });
     ticks.forEach(t => { grid.appendChild(sv("line", { x1: m.l, x2: W - m.r, y1: Y(t), y2: Y(t) }));
-      axis.appendChild(sv("text", { x: m.l - 6, y: Y(t) + 4, "text-anchor": "end" }, fmt(t))); });
+      axis.appendChild(sv("text", { x: m.l - 6, y: Y(t) + 4, "text-anchor": "end" }, fmtTick(t, ticks))); });
     axis.appendChild(sv("line", { x1: m.l, x2: W - m.r, y1: Y(0), y2: Y(0) }));
     svg.appendChild(grid); svg.appendChild(axis);
     svg.appendChild(sv("text", { x: 12, y: m.t + (H - m.t - m.b) / 2, transform: `rotate(-90 12 ${m.t + (H - m.t - m.b) / 2})`, "text-anchor": "middle", class: "title" }, unit));
@@ -395,7 +407,9 @@
       tr.appendChild(el("td", {}, (100 * v / inn.get(i)).toFixed(1) + " %")); tb.appendChild(tr);
     });
     t.appendChild(tb); right.appendChild(t);
-    right.appendChild(el("div", { class: "note" }, "The 25 largest of " + rows.length + " routes with trade; world trade " + fmtFull(rows.reduce((a, x) => a + x[2], 0) / f) + " " + unit + "."));
+    right.appendChild(el("div", { class: "note" }, "The 25 largest of " + rows.length + " routes with trade; world trade " +
+      fmtFull(rows.reduce((a, x) => a + x[2], 0) / f) + " " + unit + ". Matrix shade ∝ √flow (darkest " + fmtFull(vmax / f) +
+      " " + unit + "); right of each row the exporter's total."));
     grid.appendChild(right);
     fp.body.appendChild(grid);
   }
@@ -430,6 +444,7 @@
   on(selVariable, "change", drawTimeSeries);
   on(selTsRegion, "change", drawTimeSeries);
   filt.addEventListener("input", () => { fillVariables(); drawTimeSeries(); });
+  fromZero.addEventListener("change", drawTimeSeries);
   if (selIndicator) on(selIndicator, "change", drawEmbodied);
   readHash();
   drawAll();
