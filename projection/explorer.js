@@ -114,6 +114,8 @@
     [D.scenario_file && ("scenario file " + D.scenario_file), D.dataset && ("dataset " + D.dataset),
      "periods " + D.periods.join(", "), D.scenarios.length + " scenarios", D.regions.length + " regions",
      D.commodities.length + " commodities", "focus region " + D.focus].filter(Boolean).join("  ·  ")));
+  if (D.failed && D.failed.length) header.appendChild(el("div", { class: "meta failed" },
+    "Not shown, failed (see run_log.csv): " + D.failed.join("; ")));
   app.appendChild(header);
 
   const controls = el("div", { class: "controls", id: "controls" });

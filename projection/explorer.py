@@ -177,6 +177,8 @@ def explorer_data(run_dir: str | Path) -> dict:
         "periods": periods, "scenarios": all_scenarios,
         "scenario_colours": [scenario_colour(s) for s in all_scenarios],
         "scenario_ok": [bool(summary.get("scenarios", {}).get(s, {}).get("ok", True)) for s in all_scenarios],
+        "failed": [f"{name}: {info.get('failure')}" for name, info in summary.get("scenarios", {}).items()
+                   if isinstance(info, dict) and not info.get("ok", True)],
         "regions": regions, "region_colours": [region_colour(r) for r in regions],
         "iamc_region_colours": [region_colour(r) for r in iamc["regions"]],
         "other_colour": OTHER_COLOUR, "max_partners": MAX_PARTNERS_SHOWN,

@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from petra.cli import app
 from petra.palette import region_colour, scenario_colour
-from petra.projection.explorer import SIGNIFICANT_DIGITS, script_json
+from petra.projection.explorer import SIGNIFICANT_DIGITS, script_json, write_explorer
 
 runner = CliRunner()
 SMALL = """\
@@ -207,3 +208,26 @@ def test_a_view_in_the_address_is_drawn(page, run_dir):
     first = re.search(r'<table class="values" id="flow-table">.*?<tbody><tr>(.*?)</tr>', dom, re.S)[1]
     cells = re.findall(r"<td>(?:<span[^>]*></span>)?(.*?)</td>", first)
     assert cells[:2] == [top.exporter.iloc[0], top.importer.iloc[0]]
+
+
+def test_a_run_without_embodied_accounts_and_a_failed_scenario(tmp_path):
+    """A run from a dict without embodied accounts: the embodied panel says so; a scenario recorded
+    as failed in summary.json is named in the header."""
+    import petra
+
+    spec = {**yaml.safe_load(SMALL), "scenarios": {"SSP2": {}}}
+    petra.run(spec, embodied=False, out=tmp_path / "run")
+    summary_path = tmp_path / "run" / "summary.json"
+    summary = json.loads(summary_path.read_text())
+    summary["scenarios"]["broken"] = {"ok": False, "failure": "certificate 0.1 > 1e-06"}
+    summary_path.write_text(json.dumps(summary))
+    path, size = write_explorer(tmp_path / "run")
+    d = embedded(path)
+    assert d["embodied"] is None and d["scenarios"] == ["SSP2"] and d["scenario_file"] == ""
+    assert d["failed"] == ["broken: certificate 0.1 > 1e-06"] and size == path.stat().st_size
+    exe = shutil.which("chromium")
+    if exe is None:
+        return
+    dom = _headless(exe, "--dump-dom", path.as_uri()).stdout
+    assert "this run has no embodied-resource accounts" in dom
+    assert "Not shown, failed (see run_log.csv): broken: certificate 0.1 &gt; 1e-06" in dom
