@@ -55,7 +55,7 @@ def _codes(column: pd.Series, names: list[str]) -> np.ndarray:
     """Positions of `column`'s values in `names` (all must be there)."""
     idx = pd.Index(names).get_indexer(column.astype(str))
     if (idx < 0).any():
-        raise ValueError(f"unknown name {column[idx < 0].iloc[0]!r}")
+        raise ValueError(f"{column.name} {column[idx < 0].iloc[0]!r} is not in markets.parquet")
     return idx
 
 
@@ -72,6 +72,21 @@ def _interleave(int_columns: list[np.ndarray], values) -> list:
         flat.extend(row)
         flat.append(v)
     return flat
+
+
+MARKET_COLUMNS = ("scenario", "period", "region", "commodity", "price")
+FLOW_COLUMNS = ("scenario", "period", "exporter", "importer", "commodity", "flow")
+
+
+def _read(path: Path, reader, kind: type):
+    """`reader(path)`, or InputError naming the file if it cannot be read or is not a `kind`."""
+    try:
+        value = reader(path)
+    except Exception as exc:  # noqa: BLE001 - any parse failure of a damaged file is bad input
+        raise InputError(f"cannot be read ({type(exc).__name__}: {exc})", file=str(path)) from None
+    if not isinstance(value, kind):
+        raise InputError(f"is not a {kind.__name__}", file=str(path))
+    return value
 
 
 def check_run_dir(run_dir: Path) -> None:
@@ -91,7 +106,7 @@ def check_run_dir(run_dir: Path) -> None:
 
 def iamc_table(path: Path, scenarios: list[str]) -> dict:
     """The IAMC results (wide iamc.csv) as names plus rows [variable, scenario, region, v_year...]."""
-    wide = pd.read_csv(path)
+    wide = _read(path, pd.read_csv, pd.DataFrame)
     wide.columns = [str(c) for c in wide.columns]
     lower = {c.lower(): c for c in wide.columns}
     try:
@@ -133,8 +148,8 @@ def embodied_table(path: Path, scenarios: list[str], periods: list[int], regions
     intensity left out), as flat rows [scenario, period, indicator, exporter, importer, value]."""
     if not path.is_file():
         return None
-    e = pd.read_parquet(path, columns=["scenario", "period", "exporter", "importer", "indicator",
-                                       "value", "unit"])
+    e = _read(path, lambda p: pd.read_parquet(p, columns=["scenario", "period", "exporter", "importer",
+                                                          "indicator", "value", "unit"]), pd.DataFrame)
     e = e[e["value"].notna() & (e["value"] > 0)]
     if e.empty:
         return None
@@ -153,10 +168,23 @@ def explorer_data(run_dir: str | Path) -> dict:
     one). Names are listed once; tables are flat lists of indices and rounded values."""
     run_dir = Path(run_dir)
     check_run_dir(run_dir)
-    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    resolved = yaml.safe_load((run_dir / "scenarios.yaml").read_text(encoding="utf-8")) or {}
-    markets = pd.read_parquet(run_dir / "markets.parquet")
-    flows = pd.read_parquet(run_dir / "flows.parquet")
+    try:
+        return _explorer_data(run_dir)
+    except ValueError as exc:  # a name in one file that markets.parquet does not have
+        raise InputError(f"the run's files disagree: {exc}", file=str(run_dir)) from None
+
+
+def _explorer_data(run_dir: Path) -> dict:
+    summary = _read(run_dir / "summary.json", lambda p: json.loads(p.read_text(encoding="utf-8")), dict)
+    resolved = _read(run_dir / "scenarios.yaml", lambda p: yaml.safe_load(p.read_text(encoding="utf-8")),
+                     dict)
+    markets = _read(run_dir / "markets.parquet", pd.read_parquet, pd.DataFrame)
+    flows = _read(run_dir / "flows.parquet", pd.read_parquet, pd.DataFrame)
+    for name, table, columns in (("markets.parquet", markets, MARKET_COLUMNS),
+                                 ("flows.parquet", flows, FLOW_COLUMNS)):
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise InputError(f"column '{missing[0]}' is missing", file=str(run_dir / name))
     scenarios = list(dict.fromkeys(markets["scenario"].astype(str)))
     periods = sorted(int(p) for p in markets["period"].unique())
     regions = sorted(set(markets["region"].astype(str)))

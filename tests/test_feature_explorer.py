@@ -231,3 +231,21 @@ def test_a_run_without_embodied_accounts_and_a_failed_scenario(tmp_path):
     dom = _headless(exe, "--dump-dom", path.as_uri()).stdout
     assert "this run has no embodied-resource accounts" in dom
     assert "Not shown, failed (see run_log.csv): broken: certificate 0.1 &gt; 1e-06" in dom
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: (d / "summary.json").write_text("{not json"), "summary.json: cannot be read (JSONDecodeError"),
+    (lambda d: (d / "flows.parquet").write_bytes(b"PAR1 broken"), "flows.parquet: cannot be read"),
+    (lambda d: (d / "iamc.csv").unlink(), "iamc.csv is missing"),
+    (lambda d: pd.read_parquet(d / "flows.parquet").assign(importer="Atlantis")
+     .to_parquet(d / "flows.parquet"),
+     "the run's files disagree: importer 'Atlantis' is not in markets.parquet"),
+])
+def test_a_damaged_run_is_one_line_exit_2_and_nothing_written(run_dir, tmp_path, damage, message):
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns("explorer.html"))
+    damage(copy)
+    res = runner.invoke(app, ["explore", str(copy)])
+    assert res.exit_code == 2 and message in res.output, res.output
+    assert len(res.output.strip().splitlines()) == 1
+    assert not (copy / "explorer.html").exists() and not list(copy.glob(".explorer.html*"))
