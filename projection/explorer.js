@@ -369,7 +369,8 @@
     const out = new Map(), inn = new Map();
     rows.forEach(([e, i, v]) => { out.set(e, (out.get(e) || 0) + v); inn.set(i, (inn.get(i) || 0) + v); });
     exp.sort((a, b) => out.get(b) - out.get(a)); imp_.sort((a, b) => inn.get(b) - inn.get(a));
-    const cell = 17, lw = 118, th = 104, W = lw + cell * imp_.length + 70, H = th + cell * exp.length + 8;
+    // cells as large as the panel allows (9 regions: values written in them; 37: 17 px and tooltips)
+    const cell = Math.max(17, Math.min(48, Math.floor(620 / Math.max(imp_.length, 1)))), lw = 118, th = 104, W = lw + cell * imp_.length + 70, H = th + cell * exp.length + 8;
     const svg = sv("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img", class: "chart flow-matrix" });
     const vmax = Math.max(...rows.map(x => x[2]));
     const ei = new Map(exp.map((e, k) => [e, k])), ii = new Map(imp_.map((i, k) => [i, k]));
@@ -393,6 +394,8 @@
       hover(r, [D.regions[e] + " → " + D.regions[i], fmtFull(v / f) + " " + unit + " (" + (100 * v / inn.get(i)).toFixed(1) + " % of " + D.regions[i] + "'s imports)",
         "price " + fmtFull(pe) + " → " + fmtFull(pi) + " " + D.price_unit]);
       svg.appendChild(r);
+      if (cell >= 36) svg.appendChild(sv("text", { x: lw + ii.get(i) * cell + cell / 2, y: th + ei.get(e) * cell + cell / 2 + 4,
+        "text-anchor": "middle", "pointer-events": "none", style: "font-size:10px;fill:" + (t > 0.55 ? "#fff" : "#1d232b") }, fmt(v / f)));
     });
     const left = el("div", { class: "scroll" }); left.appendChild(svg);
     grid.appendChild(left);
