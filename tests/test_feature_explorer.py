@@ -137,12 +137,15 @@ def test_refuses_what_is_not_its_own(run_dir, tmp_path):
     res = runner.invoke(app, ["explore", str(tmp_path)])  # not a run output
     assert res.exit_code == 2 and "not a petra output" in res.output
     assert not (tmp_path / "explorer.html").exists()
-    # its own file is replaced
+    # its own file is replaced, but not through a symbolic link
     own = tmp_path / "own.html"
     for _ in range(2):
         res = runner.invoke(app, ["explore", str(run_dir), "--out", str(own)])
         assert res.exit_code == 0, res.output
     assert not list(tmp_path.glob(".own.html.*"))
+    (tmp_path / "link.html").symlink_to(own)
+    res = runner.invoke(app, ["explore", str(run_dir), "--out", str(tmp_path / "link.html")])
+    assert res.exit_code == 2 and "symbolic link" in res.output
 
 
 def _chromium() -> str:
