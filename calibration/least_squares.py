@@ -87,6 +87,11 @@ def close_balance(p: Problem, S: np.ndarray, D: np.ndarray, X: np.ndarray) -> tu
     return np.where(into_d, S, S - r), np.where(into_d, D + r, D)
 
 
+def _beyond(move: np.ndarray, tol: np.ndarray) -> np.ndarray:
+    """Moves (quantity) with those of magnitude <= tol set to 0."""
+    return np.where(np.abs(move) > tol, move, 0.0)
+
+
 def reconcile(p: Problem, cfg: LeastSquaresConfig) -> Reconciliation:
     """Solve the reconciliation QP for the base year of `p` (S0, D0, P0, flow_prev as data)."""
     import time
@@ -162,10 +167,13 @@ def reconcile(p: Problem, cfg: LeastSquaresConfig) -> Reconciliation:
         raise CalibrationError(f"least-squares reconciliation failed (HiGHS: {qp.status}); the bounds in "
                                f"the configuration cannot close the data; worst imbalances: {names}")
     z = qp.z
-    S = np.maximum(p.S0 + sS * z[:n], 0.0)
-    D = np.maximum(p.D0 + sD * z[n:2 * n], 0.0)
+    # moves within balance_tolerance x the commodity's quantity scale are the interior-point solver's
+    # round-off (e.g. 2e-7 kt of production and consumption put into an empty market): not made
+    snap = cfg.balance_tolerance * p.q_scale[ci]
+    S = np.maximum(p.S0 + _beyond(sS * z[:n], snap), 0.0)
+    D = np.maximum(p.D0 + _beyond(sD * z[n:2 * n], snap), 0.0)
     X = np.zeros(p.n_routes)
-    X[used] = np.maximum(X0 + sX * z[2 * n:2 * n + k], 0.0)
+    X[used] = np.maximum(X0 + _beyond(sX * z[2 * n:2 * n + k], snap[p.exporter[used]]), 0.0)
     P = p.P0 + sP * z[2 * n + k:3 * n + k] if with_prices else p.P0.copy()
     S, D = close_balance(p, S, D, X)
     adj = np.zeros(p.n_routes)

@@ -4,10 +4,11 @@
 
 Reads only the raw extracts (never copied into the repository) and writes, per region scheme,
 a dataset folder (markets, routes, observed years, intensities, regions, commodities, dataset.toml,
-BUILD_REPORT.md) atomically. Country exports above EXPORT_SCREEN_FACTOR x (production + imports) are
-scaled down before regions are formed (screen_country_exports). Quantities kt, prices and costs
-USD(2010)/t. The base year is BASE_YEAR; the observed years are every year from it, without a gap,
-that all MARKET_SOURCES cover (read from the files), the base year included. See data/PROVENANCE.md.
+BUILD_REPORT.md, ssp_drivers.csv of petra.data.ssp) atomically. Country exports above
+EXPORT_SCREEN_FACTOR x (production + imports) are scaled down before regions are formed
+(screen_country_exports). Quantities kt, prices and costs USD(2010)/t. The base year is BASE_YEAR;
+the observed years are every year from it, without a gap, that all MARKET_SOURCES cover (read from
+the files), the base year included. See data/PROVENANCE.md.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ import pandas as pd
 import tomli_w
 
 from petra.atomic import atomic_output_dir
+from petra.data import freight, livestock, mirror, ssp, transport
 from petra.data import intensities as inten
-from petra.data import livestock, mirror, transport
 from petra.data.commodities import MAPPINGS, load_commodities, load_item_map, split_codes, to_primary
 from petra.data.faostat import read_text_csv, read_wide
 from petra.data.netviz import read_netviz
-from petra.data.regions import SCHEMES, load_area_map, map_areas, region_names
+from petra.data.regions import SCHEMES, load_area_map, map_areas, read_region_map, region_names
 from petra.dataset import load_dataset
 from petra.emission_factors import NON_RICE_CROP_CH4, is_flooded_rice
 from petra.errors import InputError
@@ -101,7 +102,8 @@ def read_sources(src: Path) -> dict:
     stock = read_wide(src / "gcamfaostat" / "GCAMFAOSTAT_AnimalStock.csv.gz")
     (sugar_item,) = [int(i) for i in load_commodities()["fbs_item"] if i]  # FBS 2542 sugar (raw eq.)
     return {"trade": trade, "pv": pv, "ha": ha, "prod_old": prod_old, "deflator": defl, "water": water,
-            "water_codes": water_codes, "ifa": ifa, "stock": stock, "fbs_sugar": read_fbs(src, sugar_item)}
+            "water_codes": water_codes, "ifa": ifa, "stock": stock, "fbs_sugar": read_fbs(src, sugar_item),
+            "freight": freight.read_usda_rates(src)}
 
 
 def read_fbs(src: Path, item: int) -> pd.DataFrame:
@@ -508,12 +510,18 @@ def year_coverage(raw: dict) -> YearCoverage:
     return YearCoverage(available=available, observed=observed_years(available))
 
 
-def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCoverage) -> dict:
-    """Build and write one dataset folder (atomically, validated by load_dataset first)."""
+def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCoverage,
+                 region_map: Path | None = None, ssp_countries: dict | None = None) -> dict:
+    """Build and write one dataset folder (atomically, validated by load_dataset first): a shipped
+    scheme, or the scheme named `scheme` that the region map CSV `region_map` defines; with
+    `ssp_countries` (petra.data.ssp.read_countries) also its ssp_drivers.csv."""
     amap = load_area_map()
+    if region_map is not None:
+        amap[scheme], rnames = read_region_map(region_map, amap)
+    else:
+        rnames = region_names(scheme)
     com = load_commodities()
     commodities = list(com["commodity"])
-    rnames = region_names(scheme)
     regions = list(rnames["region"])
     unmapped: set[int] = set()
 
@@ -531,8 +539,10 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
     m = fill_prices(m, ct["value"], raw["deflator"])
     markets = base_markets(m)
     centroids = region_centroids(ct, scheme, amap, unmapped)
-    rate = freight_rate(raw["deflator"])
-    routes = route_table(flows, centroids, rate, regions, commodities)
+    fm = freight.FreightModel(raw["freight"], freight.load_ports(), raw["deflator"], BASE_YEAR)
+    ports_of = freight.region_ports(scheme, centroids)
+    costs = fm.route_costs(centroids, ports_of)
+    routes = route_table(flows, costs, regions, commodities)
     obs_markets = m[["year", "region", "commodity", "production", "consumption", "price", "price_basis"]]
     obs_flows = flows[["year", "exporter", "importer", "commodity", "flow"]]
     ints = intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped, cov.observed,
@@ -548,11 +558,13 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
         obs_flows.to_csv(tmp / "observed_flows.csv", index=False, float_format=FLOAT_FORMAT)
         ints.to_csv(tmp / "intensities.csv", index=False, float_format=INTENSITY_FLOAT_FORMAT)
         fills.to_csv(tmp / "price_fills.csv", index=False)
-        meta = dataset_metadata(scheme, rate, cov)
+        meta = dataset_metadata(scheme, fm, cov)
         (tmp / "dataset.toml").write_text(tomli_w.dumps(meta), encoding="utf-8")
-        write_report(tmp / "BUILD_REPORT.md", scheme, markets, routes, gross_net, notes, unmapped, rate,
-                     fills, no_price, centroids, cov, obs_flows, screen_names(screened, amap),
-                     screen_names(unscreened, amap))
+        write_report(tmp / "BUILD_REPORT.md", scheme, markets, routes, gross_net, notes, unmapped,
+                     freight.report_lines(fm, costs, ports_of), fills, no_price, centroids, cov, obs_flows,
+                     screen_names(screened, amap), screen_names(unscreened, amap))
+        if ssp_countries is not None:
+            ssp.build_into(tmp, scheme, ssp_countries, amap, regions)
         load_dataset(tmp)  # validate before it replaces the shipped folder
     return {"markets": markets, "routes": routes, "notes": notes, "unmapped": sorted(unmapped),
             "fills": fills, "no_price": no_price, "screened": screen_names(screened, amap),
@@ -587,18 +599,12 @@ def region_centroids(ct: dict, scheme: str, amap, unmapped: set[int]) -> pd.Data
     return transport.weighted_centroids(w[w["weight"] > 0])
 
 
-def freight_rate(deflator: pd.Series) -> float:
-    """USD(base year) per t per great-circle km fitted to the freight benchmarks."""
-    bench = pd.read_csv(MAPPINGS / "freight_benchmarks.csv")
-    to_base = float(deflator[BASE_YEAR] / deflator[int(bench["price_year"].iloc[0])])
-    return transport.fitted_rate(bench, deflator=to_base)
-
-
-def route_table(flows: pd.DataFrame, centroids: pd.DataFrame, rate: float, regions: list[str],
+def route_table(flows: pd.DataFrame, costs: pd.DataFrame, regions: list[str],
                 commodities: list[str]) -> pd.DataFrame:
     """routes.csv: every ordered region pair x commodity, base-year net flow (kt, 0 if none) and the
-    distance-based transport cost (USD(2010)/t); tariff 0, expansion parameters empty (no source)."""
-    costs = transport.route_costs(centroids, rate)
+    transport cost of `costs` (exporter, importer, transport_cost USD(2010)/t: freight.FreightModel);
+    tariff 0, expansion parameters empty (no source)."""
+    costs = costs[["exporter", "importer", "transport_cost"]]
     grid = pd.DataFrame([(a, b, c) for a in regions for b in regions if a != b for c in commodities],
                         columns=["exporter", "importer", "commodity"])
     routes = grid.merge(costs, on=["exporter", "importer"], how="left")
@@ -611,22 +617,23 @@ def route_table(flows: pd.DataFrame, centroids: pd.DataFrame, rate: float, regio
                    "expansion_elasticity", "new_flow_slope"]]
 
 
-def dataset_metadata(scheme: str, rate: float, cov: YearCoverage) -> dict:
+def dataset_metadata(scheme: str, fm: freight.FreightModel, cov: YearCoverage) -> dict:
     """dataset.toml: title, years, units, sources and per-source year provenance."""
     return {
         "title": f"petra default dataset ({scheme}): FAOSTAT-based base year {BASE_YEAR}",
         "base_year": BASE_YEAR, "region_scheme": scheme, "observed_years": cov.observed,
         "units": {"quantity": "kt (1000 t, primary equivalent)", "price": "USD(2010)/t",
-                  "transport_cost": "USD(2010)/t (distance-based estimate)",
+                  "transport_cost": "USD(2010)/t (fitted to USDA ocean freight 2010)",
                   "tariff": "USD/t (0: no source)"},
-        "transport_rate_usd_per_t_km": rate,
+        "transport": fm.metadata(),
         "sources": ["FAO FAOSTAT Detailed Trade Matrix (exporter-reported quantities, netviz-tools 0.2.0)",
                     "FAO FAOSTAT QCL production and value of production (via JGCRI gcamfaostat)",
                     "FAO FAOSTAT QCL area harvested (via gcamdata_FAO_raw)",
                     "FAO FAOSTAT Food Balance Sheets (sugar, via agrifoodpy-data)",
                     "FAOSTAT GDP deflator (US, via gcamfaostat)",
                     "Mekonnen & Hoekstra (2011) crop water footprints", "IFA / Heffer (2009) N by crop",
-                    "USDA Grain Transportation Report (freight benchmarks)",
+                    "USDA AMS grain vessel rates and soybean ocean freight (AgTransport)",
+                    "searoute sea distances (Apache-2.0)",
                     "360info country centroids (CC BY 4.0)", "see PROVENANCE.md"],
         "licence": "FAOSTAT data CC BY 4.0; other sources see PROVENANCE.md",
         "notes": ("consumption = production + imports - exports (net flows); stock changes out of scope. "
@@ -643,7 +650,7 @@ def dataset_metadata(scheme: str, rate: float, cov: YearCoverage) -> dict:
     }
 
 
-def write_report(path, scheme, markets, routes, gross_net, notes, unmapped, rate, fills, no_price,
+def write_report(path, scheme, markets, routes, gross_net, notes, unmapped, freight_lines, fills, no_price,
                  centroids, cov: YearCoverage, obs_flows, screened, unscreened) -> None:
     """BUILD_REPORT.md: years and sources, counts, export screen, gross vs net trade, balance adjustments,
     price fills."""
@@ -654,7 +661,6 @@ def write_report(path, scheme, markets, routes, gross_net, notes, unmapped, rate
              f"{year_span(years)} (observed files include {BASE_YEAR}).", "",
              f"- markets: {len(markets)}; routes: {len(routes)} "
              f"({int((routes['flow'] > 0).sum())} with {BASE_YEAR} flow)",
-             f"- transport rate: {rate:.6f} USD(2010) per t per great-circle km (estimate)",
              f"- FAO area codes in the raw data without a map entry (dropped): "
              f"{sorted(unmapped) or 'none'}", "",
              "## Years by source", "",
@@ -686,7 +692,8 @@ def write_report(path, scheme, markets, routes, gross_net, notes, unmapped, rate
     lines += [f"- {r} {c}: {span}" for (r, c), span in by_market.items()] or ["- none"]
     lines += ["", "## Prices left empty (no producer unit value in any country)", ""]
     lines += [f"- {r.region} {r.commodity} {r.year}" for r in no_price.itertuples()] or ["- none"]
-    lines += ["", "## Region centroids (production-weighted, for the transport estimate)", ""]
+    lines += freight_lines
+    lines += ["", "## Region centroids (production-weighted, for the overland distance)", ""]
     lines += [f"- {r.region}: {r.lat:.2f}, {r.lon:.2f}" for r in centroids.itertuples()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -719,16 +726,34 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sources", default="../shared/data-sources", help="folder of the raw downloads")
     p.add_argument("--out", default="data", help="folder receiving one dataset folder per scheme")
-    p.add_argument("--schemes", default=",".join(SCHEMES))
+    p.add_argument("--schemes", default=",".join(SCHEMES),
+                   help="shipped region schemes to build (comma-separated; 'none' for none)")
+    p.add_argument("--regions", action="append", default=[], metavar="MAP.csv",
+                   help="also build a dataset for this region map (region + fao_code or iso3 per row; "
+                        "see data/regions.py), named after the file; repeatable")
     a = p.parse_args(argv)
+    schemes = [(s, None) for s in a.schemes.split(",") if s and s != "none"]
+    unknown = [s for s, _ in schemes if s not in SCHEMES]
+    if unknown:
+        print(f"petra.data.build: error: --schemes: unknown scheme '{unknown[0]}' (shipped: "
+              f"{', '.join(SCHEMES)}; build another with --regions MAP.csv)", file=sys.stderr)
+        return 2
+    for path in map(Path, a.regions):
+        try:
+            read_region_map(path, load_area_map())  # bad maps fail before the sources are read
+        except InputError as exc:
+            print(f"petra.data.build: error: {exc}", file=sys.stderr)
+            return 2
+        schemes.append((path.stem, path))
     raw = read_sources(Path(a.sources))
     cov = year_coverage(raw)
     raw = restrict_years(raw, cov.observed)
     ct = country_tables(raw, load_commodities())
+    ssp_countries = ssp.read_countries(Path(a.sources))
     print(f"observed years {year_span(cov.observed)} (next year lacking in {', '.join(cov.limited_by)})",
           file=sys.stderr)
-    for scheme in a.schemes.split(","):
-        res = build_scheme(raw, ct, scheme, Path(a.out) / scheme, cov)
+    for scheme, region_map in schemes:
+        res = build_scheme(raw, ct, scheme, Path(a.out) / scheme, cov, region_map, ssp_countries)
         print(f"{scheme}: {len(res['markets'])} markets, {len(res['routes'])} routes, "
               f"{len(res['screened'])} export screen cuts, "
               f"{len(res['notes'])} balance adjustments, {len(res['fills'])} price fills, "

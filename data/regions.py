@@ -1,10 +1,13 @@
-"""FAO area codes -> ISO3 -> model regions (China-focused 9 regions and GLOBIOM-style 37 regions).
+"""FAO area codes -> ISO3 -> model regions: region maps as data.
 
-The map is the committed CSV `mappings/areas.csv` (columns fao_code, fao_name, iso3, china9,
-globiom37, note); `derive_area_map` rebuilds it from the raw classification tables
-(`python -m petra.data.regions --sources ../shared/data-sources`). FAO 351 "China" and every
-aggregate (codes >= 5000, regional groups) map to the empty region and are dropped, never
-double counted: China mainland is FAO 41.
+`mappings/areas.csv` lists every FAO area (fao_code, fao_name, iso3, note) and whether it is a country
+petra counts; aggregates (codes >= 5000, regional groups, FAO 351 "China" incl. HK/MO/TW) are never
+counted: China mainland is FAO 41. A region map is a CSV of `region` plus `fao_code` or `iso3` per row
+(optional `region_name`; a row with `iso3` = `*` places every country the map does not name), read by
+`read_region_map`; the shipped schemes are such files in `mappings/regions/` (china9.csv,
+globiom37.csv), and `python -m petra.data.build --regions MAP.csv` builds a dataset for any other.
+`derive_area_map` rebuilds areas.csv and the shipped maps from the raw classification tables
+(`python -m petra.data.regions --sources ../shared/data-sources`).
 """
 
 from __future__ import annotations
@@ -17,10 +20,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from petra.errors import InputError
+from petra.errors import InputError, shown
 
 MAPPINGS = Path(__file__).resolve().parent / "mappings"
+REGION_MAPS = MAPPINGS / "regions"
+"""The shipped region maps, one CSV per scheme (fao_code, iso3, fao_name, region, region_name)."""
 SCHEMES = ("china9", "globiom37")
+EVERY_OTHER = "*"
+"""`iso3` (or `fao_code`) of a region-map row that places every country the map does not name."""
+REGION_CODE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+"""Region codes of a user map: letters, digits, '_', '.', '-' (they name IAMC regions and `A>B` pairs)."""
 
 CHINA9 = {41: "CHN", 21: "BRA", 231: "USA", 33: "CAN", 9: "ARG", 10: "AUS", 156: "NZL"}
 CHINA9_NAMES = {"CHN": "China, mainland", "BRA": "Brazil", "USA": "United States", "CAN": "Canada",
@@ -119,11 +128,92 @@ def derive_area_map(sources: Path) -> pd.DataFrame:
 
 
 def load_area_map(path: Path | None = None) -> pd.DataFrame:
-    """The committed area map (fao_code int; empty region = aggregate, dropped)."""
+    """The committed area table (fao_code int, fao_name, iso3, country, note) with one column per
+    shipped scheme (its region; empty for areas that are not counted: aggregates, dropped)."""
     path = path or MAPPINGS / "areas.csv"
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     df["fao_code"] = df["fao_code"].astype(int)
+    df["country"] = df["country"] == "1"
+    for scheme in SCHEMES:
+        column, _ = read_region_map(REGION_MAPS / f"{scheme}.csv", df)
+        df[scheme] = column
     return df
+
+
+def read_region_map(path: Path, areas: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """A region map CSV applied to the area table `areas` (as `load_area_map` reads it, or areas.csv
+    alone): (region per area row, '' for areas not counted; regions table `region, name`).
+
+    Rows give `region` and `fao_code` or `iso3` (an ISO3 places every counted FAO area with that code,
+    e.g. DEU's historical areas; a `fao_code` row wins over an `iso3` row). InputError (file, line,
+    column) on an unknown code, a country placed in two regions, a bad region code, and on counted
+    countries the map leaves unplaced (named) unless a row with iso3 `*` takes them.
+    """
+    from petra.tables import Column, read_table, source_line
+
+    label = str(path)
+    m = read_table(path, [Column("region", "str"), Column("fao_code", "str", required=False, blank=""),
+                          Column("iso3", "str", required=False, blank=""),
+                          Column("region_name", "str", required=False, blank="")], name=label)
+    counted = areas[areas["country"]]
+    by_code = dict(zip(counted["fao_code"], counted["iso3"], strict=True))
+    codes_of_iso: dict[str, list[int]] = {}
+    for code, iso in by_code.items():
+        codes_of_iso.setdefault(iso, []).append(code)
+    from_iso: dict[int, tuple[str, int]] = {}
+    from_code: dict[int, tuple[str, int]] = {}
+    other = None
+    for i, (region, code, iso) in enumerate(zip(m["region"], m["fao_code"], m["iso3"], strict=True)):
+        line = source_line(m, i)
+        if not REGION_CODE.fullmatch(region):
+            raise InputError(f"region code '{shown(region)}' must be 1-40 letters, digits, '_', '.' or '-'",
+                             file=label, row=line, column="region")
+        if code and iso and code != EVERY_OTHER:
+            if not code.isdigit() or by_code.get(int(code)) != iso:
+                raise InputError(f"fao_code {shown(code)} and iso3 {shown(iso)} are not the same country "
+                                 "(give one of them)", file=label, row=line, column="iso3")
+        if EVERY_OTHER in (code, iso):
+            if other is not None and other[0] != region:
+                raise InputError(f"a second '*' row (the first is line {other[1]})", file=label, row=line,
+                                 column="iso3")
+            other = (region, line)
+        elif code:
+            if not code.isdigit() or int(code) not in by_code:
+                raise InputError(f"unknown FAO area code '{shown(code)}' (not a country in "
+                                 "mappings/areas.csv)", file=label, row=line, column="fao_code")
+            _place(from_code, [int(code)], region, line, label, "fao_code")
+        elif iso:
+            if iso not in codes_of_iso:
+                raise InputError(f"unknown ISO3 code '{shown(iso)}' (not a country in mappings/areas.csv)",
+                                 file=label, row=line, column="iso3")
+            _place(from_iso, codes_of_iso[iso], region, line, label, "iso3")
+        else:
+            raise InputError("a row needs fao_code or iso3", file=label, row=line, column="fao_code")
+    placed = {**{c: r for c, (r, _) in from_iso.items()}, **{c: r for c, (r, _) in from_code.items()}}
+    missing = [c for c in by_code if c not in placed]
+    if missing and other is None:
+        names = dict(zip(areas["fao_code"], areas["fao_name"], strict=True))
+        listed = ", ".join(f"{names[c]} ({by_code[c]})" for c in missing[:8])
+        more = f" and {len(missing) - 8} more" if len(missing) > 8 else ""
+        raise InputError(f"{len(missing)} countries are in no region: {listed}{more} (add them, or a row "
+                         "with iso3 '*' for every other country)", file=label)
+    for c in missing:
+        placed[c] = other[0]
+    column = pd.Series([placed.get(c, "") if ok else "" for c, ok in zip(areas["fao_code"], areas["country"],
+                                                                        strict=True)], index=areas.index)
+    names = m[["region", "region_name"]].drop_duplicates("region")
+    names = names.assign(name=np.where(names["region_name"] != "", names["region_name"], names["region"]))
+    used = [r for r in dict.fromkeys(m["region"]) if r in set(column)]
+    regions = names.set_index("region").loc[used, ["name"]].reset_index()
+    return column, regions
+
+
+def _place(into: dict, codes: list[int], region: str, line: int | None, label: str, column: str) -> None:
+    for c in codes:
+        if c in into and into[c][0] != region:
+            raise InputError(f"placed in region '{into[c][0]}' on line {into[c][1]} and in '{shown(region)}' "
+                             "here", file=label, row=line, column=column)
+        into[c] = (region, line)
 
 
 def map_areas(df: pd.DataFrame, columns: list[str], scheme: str, area_map: pd.DataFrame, *,
@@ -135,7 +225,7 @@ def map_areas(df: pd.DataFrame, columns: list[str], scheme: str, area_map: pd.Da
     `unmapped="list"`, which drops those rows and returns the sorted unmapped codes instead.
     Returns (mapped frame, unmapped codes).
     """
-    if scheme not in SCHEMES:
+    if scheme not in area_map.columns:
         raise ValueError(f"unknown region scheme {scheme!r} (known: {', '.join(SCHEMES)})")
     lookup = dict(zip(area_map["fao_code"], area_map[scheme], strict=True))
     out = df.copy()
@@ -156,19 +246,36 @@ def map_areas(df: pd.DataFrame, columns: list[str], scheme: str, area_map: pd.Da
     return out[keep].reset_index(drop=True), sorted(missing)
 
 
-def region_names(scheme: str) -> pd.DataFrame:
-    """regions.csv content (region, name) for a scheme."""
-    if scheme == "china9":
-        return pd.DataFrame({"region": list(CHINA9_NAMES), "name": list(CHINA9_NAMES.values())})
-    return pd.read_csv(MAPPINGS / "globiom37_regions.csv", dtype=str, keep_default_na=False)
+def region_names(scheme: str, path: Path | None = None) -> pd.DataFrame:
+    """regions.csv content (region, name) of a shipped scheme or of the region map at `path`."""
+    _, regions = read_region_map(path or REGION_MAPS / f"{scheme}.csv", load_area_map())
+    return regions
+
+
+def shipped_map(areas: pd.DataFrame, scheme: str, names: pd.DataFrame) -> pd.DataFrame:
+    """The region-map file of a derived scheme column: fao_code, iso3, fao_name, region, region_name."""
+    rows = areas[areas[scheme] != ""]
+    out = rows[["fao_code", "iso3", "fao_name"]].assign(region=rows[scheme])
+    out["region_name"] = out["region"].map(dict(zip(names["region"], names["name"], strict=True)))
+    # rows by region in the names' order (a map's regions come in the order they first appear)
+    order = {r: i for i, r in enumerate(names["region"])}
+    out = out.assign(_o=out["region"].map(order)).sort_values(["_o", "fao_code"], kind="stable")
+    return out.drop(columns="_o").reset_index(drop=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Regenerate data/mappings/areas.csv from the raw tables.")
+    p = argparse.ArgumentParser(description="Regenerate data/mappings/areas.csv and the shipped region "
+                                            "maps (mappings/regions/) from the raw tables.")
     p.add_argument("--sources", default="../shared/data-sources")
     a = p.parse_args(argv)
     df = derive_area_map(Path(a.sources))
-    df.to_csv(MAPPINGS / "areas.csv", index=False)
+    df["country"] = np.where(df["china9"] != "", "1", "0")
+    REGION_MAPS.mkdir(exist_ok=True)
+    names = {"china9": pd.DataFrame({"region": list(CHINA9_NAMES), "name": list(CHINA9_NAMES.values())}),
+             "globiom37": pd.read_csv(MAPPINGS / "globiom37_regions.csv", dtype=str, keep_default_na=False)}
+    for scheme in SCHEMES:
+        shipped_map(df, scheme, names[scheme]).to_csv(REGION_MAPS / f"{scheme}.csv", index=False)
+    df[["fao_code", "fao_name", "iso3", "country", "note"]].to_csv(MAPPINGS / "areas.csv", index=False)
     print(f"wrote {len(df)} areas; without GLOBIOM region: "
           f"{df[(df.globiom37 == '') & (df.china9 != '')].fao_name.tolist()}", file=sys.stderr)
     return 0

@@ -1,10 +1,7 @@
-"""Distance-based transport cost estimate (USD(2010)/t) between region centroids.
+"""Geometry of the transport cost (data/freight.py): great-circle distances and region centroids.
 
 Region centroid: production-weighted mean (on the unit sphere) of country centroids
 (mappings/country_centroids.csv, 360info/geoBoundaries largest-polygon centroids, CC BY 4.0).
-Rate: USD per t per great-circle km fitted (ratio of sums) to the USDA Grain Transportation Report
-bulk-grain ocean rates in mappings/freight_benchmarks.csv, deflated to 2010 USD. This is an estimate,
-not observed freight; it ignores port, inland and reefer costs.
 """
 
 from __future__ import annotations
@@ -33,20 +30,3 @@ def weighted_centroids(points: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"lat": np.degrees(np.arctan2(s["z"], np.hypot(s["x"], s["y"]))),
                         "lon": np.degrees(np.arctan2(s["y"], s["x"]))})
     return out.reset_index()
-
-
-def fitted_rate(benchmarks: pd.DataFrame, deflator: float = 1.0) -> float:
-    """USD per t-km (great circle) = sum(cost) / sum(distance), times `deflator` (to base-year USD)."""
-    d = great_circle_km(benchmarks["origin_lat"], benchmarks["origin_lon"],
-                        benchmarks["destination_lat"], benchmarks["destination_lon"])
-    return float(benchmarks["usd_per_t"].sum() / d.sum() * deflator)
-
-
-def route_costs(centroids: pd.DataFrame, rate: float) -> pd.DataFrame:
-    """All ordered region pairs: exporter, importer, distance_km, transport_cost (USD/t)."""
-    c = centroids.set_index("region")
-    pairs = [(a, b) for a in c.index for b in c.index if a != b]
-    ex = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
-    d = great_circle_km(c.loc[ex[0], "lat"].to_numpy(), c.loc[ex[0], "lon"].to_numpy(),
-                        c.loc[ex[1], "lat"].to_numpy(), c.loc[ex[1], "lon"].to_numpy())
-    return pd.DataFrame({"exporter": ex[0], "importer": ex[1], "distance_km": d, "transport_cost": d * rate})

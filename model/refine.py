@@ -3,16 +3,18 @@
 HiGHS's interior-point solution is accurate relative to the commodity's scale, which for a market
 10^4 times smaller than the average is not 1e-6 of that market. Given HiGHS's prices and which
 flat-cost routes carry flow, the equilibrium conditions are a square system in the prices p and the
-flows Xc of the used flat-cost routes:
+flows Xc of the routes kept in flow space (used flat-cost routes, and used isoelastic routes with an
+elasticity below 1, whose inverse marginal cost X(gap) has a vertical tangent at gap = a: Newton in
+the gap stalls there, while MC(X) is smooth):
 
     S_i(p) - D_i(p) + sum_{r into i} X_r - sum_{r out of i} X_r = 0      (every market)
-    p_importer - p_exporter - MC_r = 0                                   (used flat-cost routes)
+    p_importer - p_exporter - MC_r(Xc_r) = 0                             (routes in flow space)
 
-where X_r = X_r(gap) is the inverse marginal cost of each rising-cost route (closed form) and Xc
-for flat-cost routes. Its Jacobian is symmetric, [[K + L, B], [B', 0]], with K the curve slopes, L
-the graph Laplacian weighted by dX/dgap and B the incidence of used flat-cost routes. Newton steps
-with a backtracking search on the residual norm converge quadratically; the result stands only if
-the equilibrium certificate (which also checks the active set) is within tolerance.
+where X_r = X_r(gap) is the inverse marginal cost of every other rising-cost route (closed form).
+Its Jacobian is symmetric, [[K + L, B], [B', -H]], with K the curve slopes, L the graph Laplacian
+weighted by dX/dgap, B the incidence of the flow-space routes and H = diag(dMC/dX) (0 on flat ones).
+Newton steps with a backtracking search on the residual norm converge quadratically; the result
+stands only if the equilibrium certificate (which also checks the active set) is within tolerance.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from petra.model.equilibrium_math import (
     demand_at,
     excess_supply_jacobian,
     flat_cost_routes,
+    rising_isoelastic,
     route_marginal_cost,
+    route_marginal_cost_derivative,
     route_response,
     supply_at,
 )
@@ -50,22 +54,27 @@ class Refined:
 
 def _state(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray, at_quota: np.ndarray,
            disposal_scale: np.ndarray):
+    """(S, D, X, dX/dgap, balance, link, H) at `price`, with the flows `xc` of the flow-space routes
+    `flat_used` (H: their dMC/dX)."""
     gap = price[p.importer] - price[p.exporter]
     X, dX = route_response(p, gap)
-    X = X.copy()
+    X, dX = X.copy(), dX.copy()
     if p.quota is not None:  # flat routes outside the used set: at their quota or unused
         fixed = flat_cost_routes(p) & ~flat_used
         X[fixed] = np.where(at_quota[fixed], p.quota[fixed], 0.0)
     X[flat_used] = xc
+    dX[flat_used] = 0.0
     S = supply_at(p, price)
     D = demand_at(p, price)
     n = p.n_markets
     bal = S - D + np.bincount(p.importer, X, n) - np.bincount(p.exporter, X, n)
     # markets disposing of an excess: their equation is price = 0 (scaled like a balance residual)
     bal = np.where(disposal_scale > 0, price * disposal_scale, bal)
-    flat_mc = route_marginal_cost(p, np.zeros(p.n_routes))[flat_used]
-    link = gap[flat_used] - flat_mc
-    return S, D, X, dX, bal, link
+    x_mc = np.maximum(X, 0.0)
+    link = gap[flat_used] - route_marginal_cost(p, x_mc)[flat_used]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        H = np.nan_to_num(route_marginal_cost_derivative(p, x_mc)[flat_used], nan=0.0, posinf=0.0)
+    return S, D, X, dX, bal, link, H
 
 
 def _scaled_norm(bal, link, q, pr):
@@ -87,7 +96,7 @@ def _newton(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray
     pr_link = pr[e_used]
     dscale = np.where(disposal, q / pr, 0.0)
     st = _state(p, price, xc, flat_used, at_quota, dscale)
-    S, D, _, dX, bal, link = st
+    S, D, _, dX, bal, link, H = st
     norm = _scaled_norm(bal, link, q, pr_link)
     steps = 0
     dense = n + nc <= DENSE_MAX
@@ -110,10 +119,10 @@ def _newton(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray
         rhs = -np.concatenate([bal, link])
         try:
             if dense:
-                J = np.block([[K + mu * np.eye(n), B_top], [B.T, -mu * np.eye(nc)]])
+                J = np.block([[K + mu * np.eye(n), B_top], [B.T, -np.diag(H + mu)]])
                 delta = np.linalg.solve(J, rhs)
             else:
-                J = sp.bmat([[K + sp.diags(np.full(n, mu)), B_top], [B.T, sp.diags(np.full(nc, -mu))]],
+                J = sp.bmat([[K + sp.diags(np.full(n, mu)), B_top], [B.T, sp.diags(-(H + mu))]],
                             format="csc")
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", spla.MatrixRankWarning)
@@ -133,7 +142,7 @@ def _newton(p: Problem, price: np.ndarray, xc: np.ndarray, flat_used: np.ndarray
         else:
             break
         price, xc, norm, st = price + alpha * dp, xc + alpha * dxc, cand_norm, cand
-        S, D, _, dX, bal, link = st
+        S, D, _, dX, bal, link, H = st
     return price, xc, st, steps
 
 
@@ -162,6 +171,13 @@ def spanning_forest(p: Problem, routes: np.ndarray, X: np.ndarray) -> np.ndarray
     return r[mask]
 
 
+def stiff_rising_routes(p: Problem) -> np.ndarray:
+    """Rising isoelastic routes with e < 1: their flow responds to the gap with a vertical tangent
+    at gap = a (dX/dgap -> inf), so Newton keeps their flow, not the gap, as the unknown."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return rising_isoelastic(p) & (p.elasticity < 1.0)
+
+
 def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_steps: int = 30,
            used_threshold: float = 1e-9, max_active_set_changes: int = 25) -> Refined | None:
     """Refine (price, X) from HiGHS to the exact equilibrium; None if it fails.
@@ -181,6 +197,8 @@ def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_step
     candidates = np.flatnonzero(flat & ~at_quota & (X > used_threshold * qr))
     flat_used = np.zeros(p.n_routes, dtype=bool)
     flat_used[spanning_forest(p, candidates, X)] = True
+    # used isoelastic routes with e < 1 (X(gap) has a vertical tangent at gap = a) in flow space
+    flat_used |= stiff_rising_routes(p) & (X > used_threshold * qr) & (X < upper - used_threshold * qr)
     xc = X[flat_used].copy()
     price = price.astype(float).copy()
     # free disposal: markets HiGHS left at price 0 with an excess keep price 0 (their balance is dropped)
@@ -198,7 +216,9 @@ def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_step
         S, D, Xall = st[0], st[1], st[2]
         idx = np.flatnonzero(flat_used)
         negative = idx[xc < -1e-12 * qr[idx]]
-        full = idx[xc > upper[idx] + 1e-12 * qr[idx]]
+        over = xc > upper[idx] + 1e-12 * qr[idx]
+        full = idx[over & flat[idx]]
+        capped = idx[over & ~flat[idx]]   # a rising route above its quota: X(gap) caps it
         gap = price[p.importer] - price[p.exporter]
         Pr = np.maximum(pr[p.exporter], np.abs(price[p.exporter]))
         profitable = np.flatnonzero(flat & ~flat_used & ~at_quota & (gap - flat_mc > 0.1 * tol * Pr))
@@ -207,7 +227,7 @@ def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_step
         short = disposal & (excess < -1e-12 * q)        # disposing of a shortage: price must rise
         below = ~disposal & (price < -0.1 * tol * pr)    # a negative price: dispose instead
         if (negative.size == 0 and profitable.size == 0 and full.size == 0 and no_rent.size == 0
-                and not short.any() and not below.any()):
+                and capped.size == 0 and not short.any() and not below.any()):
             break
         disposal = (disposal & ~short) | below
         xc_full = np.zeros(p.n_routes)
@@ -216,6 +236,7 @@ def refine(p: Problem, price: np.ndarray, X: np.ndarray, *, tol: float, max_step
         keep = flat_used.copy()
         keep[negative] = False
         keep[full] = False
+        keep[capped] = False
         keep[profitable] = True
         keep[no_rent] = True
         at_quota = at_quota.copy()

@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 
 ISOELASTIC, CONSTANT, NEW = 0, 1, 2
 ROUTE_KIND_NAMES = {ISOELASTIC: "isoelastic", CONSTANT: "constant", NEW: "new"}
-FLAT_TAU = 1e-12  # an isoelastic route whose tau is below this share of its commodity's price scale is
-# numerically a constant-cost route: its marginal cost does not rise
+FLAT_TAU = 1e-9  # an isoelastic route whose rising part tau*(X/X_prev)^(1/e) stays below this share of
+# its commodity's price scale for every flow up to the commodity's total market quantity is numerically
+# a constant-cost route (a tau of 1e-9 USD/t on a 600 USD/t commodity stalled the SQP: its quadratic
+# model's curvature vanishes while the certificate cannot tell it from a constant cost)
 
 
 def route_kind(flow_prev: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
@@ -74,7 +76,14 @@ class Isoelastic:
         return p.adjustment * X + p.tau * p.flow_prev / (1.0 + inv_e) * ratio ** (1.0 + inv_e)
 
     def flat(self, p: Problem) -> np.ndarray:
-        return p.tau <= FLAT_TAU * p.p_scale[p.commodity_index[p.exporter]]
+        """tau * (Q/X_prev)^(1/e) <= FLAT_TAU x price scale, Q the commodity's total market quantity."""
+        c = p.commodity_index[p.exporter]
+        total = np.bincount(p.commodity_index, np.maximum(p.S0, p.D0), minlength=len(p.p_scale))[c]
+        mine = (p.kind == ISOELASTIC) & (p.flow_prev > 0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            ratio = np.where(mine, np.maximum(total, p.flow_prev) / np.where(mine, p.flow_prev, 1.0), 1.0)
+            top = p.tau * ratio ** (1.0 / np.where(mine, p.elasticity, 1.0))
+        return ~(top > FLAT_TAU * p.p_scale[c])
 
     def response(self, p: Problem, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """X = X_prev * ((gap - a)/tau)^e for gap > a, else 0."""

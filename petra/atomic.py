@@ -41,8 +41,8 @@ def output_command(folder: Path) -> str | None:
 
 def guard_output_location(out: str | os.PathLike,
                           inputs: Iterable[str | os.PathLike | None] = ()) -> Path:
-    """The resolved `out`, or InputError if it is a symbolic link, an existing file, the working
-    directory or one of its parents, an input (file or folder) or a folder containing one."""
+    """The resolved `out`, or InputError if it is a symbolic link, an existing file, a mount point, the
+    working directory or one of its parents, an input (file or folder) or a folder containing one."""
     raw = Path(out)
     if raw.is_symlink():
         raise InputError("--out is a symbolic link; petra replaces its output folder whole, so give the "
@@ -50,6 +50,10 @@ def guard_output_location(out: str | os.PathLike,
     target = raw.resolve()
     if target.exists() and not target.is_dir():
         raise InputError("--out exists and is not a folder; refusing to replace it", file=str(raw))
+    if os.path.ismount(target):
+        raise InputError("--out is a mount point, which cannot be replaced whole (petra writes its output "
+                         "folder beside it and renames it into place): give a folder inside it",
+                         file=str(raw))
     cwd = Path.cwd().resolve()
     if target == cwd or target in cwd.parents:
         raise InputError("--out is the working directory or one of its parents; refusing to replace it",

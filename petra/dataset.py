@@ -26,6 +26,11 @@ observed_flows.csv (optional)    year, exporter, importer, commodity, flow
 intensities.csv (optional)  region, commodity, period, indicator, value, unit [, source]
     Resource use per tonne of product of the producing region (e.g. land ha/t, water_blue m3/t,
     nitrogen kg/t, n2o kg/t, ch4 kg/t). An empty value marks a known-missing intensity (never 0).
+ssp_drivers.csv (optional)  release, ssp, region, year, population, gdp_ppp, gdp_per_capita, gdp_unit
+    Socio-economic drivers per region (petra.data.ssp): population (million, > 0), GDP PPP (billion
+    per year in gdp_unit, e.g. "billion USD_2017/yr", >= 0), GDP per capita (thousand of the same
+    currency per person and year, > 0). Every (release, ssp) has every region of markets.csv, each
+    in at least two years. Scenario files select one with `ssp:`.
 """
 
 from __future__ import annotations
@@ -98,6 +103,19 @@ INTENSITY_COLUMNS = [
     Column("source", "str", required=False, blank=""),
 ]
 
+SSP_NAMES = ("SSP1", "SSP2", "SSP3", "SSP4", "SSP5")  # the shared socio-economic pathways
+SSP_RELEASES = ("v3", "v2")  # SSP database releases: v3 = 2024 update (the default), v2 = 2013 ("v9")
+SSP_DRIVER_COLUMNS = [
+    Column("release", "str"),
+    Column("ssp", "str"),
+    Column("region", "str"),
+    Column("year", **YEAR),
+    Column("population", lower=0.0, lower_open=True, upper=b.QUANTITY_MAX),
+    Column("gdp_ppp", lower=0.0, upper=b.QUANTITY_MAX),
+    Column("gdp_per_capita", lower=0.0, lower_open=True, upper=b.QUANTITY_MAX),
+    Column("gdp_unit", "str"),
+]
+
 REGION_COLUMNS = [Column("region", "str"), Column("name", "str", required=False, blank="")]
 COMMODITY_COLUMNS = [Column("commodity", "str"), Column("name", "str", required=False, blank=""),
                      Column("unit", "str", required=False, blank="")]
@@ -120,6 +138,7 @@ class Dataset:
     observed_markets: pd.DataFrame | None = None
     observed_flows: pd.DataFrame | None = None
     intensities: pd.DataFrame | None = None
+    ssp_drivers: pd.DataFrame | None = None
 
     @property
     def market_keys(self) -> pd.MultiIndex:
@@ -130,7 +149,7 @@ class Dataset:
         kw = dict(markets=self.markets, routes=self.routes, regions=self.regions,
                   commodities=self.commodities, metadata=self.metadata, path=self.path,
                   observed_markets=self.observed_markets, observed_flows=self.observed_flows,
-                  intensities=self.intensities)
+                  intensities=self.intensities, ssp_drivers=self.ssp_drivers)
         kw.update(changes)
         return from_frames(**kw)
 
@@ -196,6 +215,31 @@ def _check_observed(markets: pd.DataFrame, optional: dict, folder: Path | None) 
     if of is not None and len(of):
         _check_known_names(of, ("exporter", "importer", "commodity"), markets,
                            _label(of, folder, "observed_flows.csv"))
+    sd = optional.get("ssp_drivers")
+    if sd is not None:
+        _check_ssp_drivers(sd, markets, _label(sd, folder, "ssp_drivers.csv"))
+
+
+def _check_ssp_drivers(frame: pd.DataFrame, markets: pd.DataFrame, file: str) -> None:
+    """ssp_drivers.csv: known regions; every (release, ssp) has every region in >= 2 years and one
+    gdp_unit."""
+    if frame.empty:
+        raise InputError("no rows", file=file)
+    _check_known_names(frame, ("region",), markets, file)
+    regions = sorted(set(markets["region"]))
+    for (release, ssp), g in frame.groupby(["release", "ssp"], sort=False):
+        years = g.groupby("region")["year"].nunique()
+        short = [r for r in regions if years.get(r, 0) < 2]
+        if short:
+            raise InputError(f"release '{shown(release)}', ssp '{shown(ssp)}': region '{short[0]}' has "
+                             f"{years.get(short[0], 0)} year(s); every region needs at least two", file=file)
+        units = g["gdp_unit"].unique()
+        if len(units) > 1:
+            i = int(np.argmax((g["gdp_unit"] != units[0]).to_numpy()))
+            raise InputError(f"release '{shown(release)}', ssp '{shown(ssp)}' mixes gdp_unit "
+                             f"'{shown(units[0])}' and '{shown(units[1])}'", file=file,
+                             row=source_line(frame, frame.index.get_loc(g.index[i])),
+                             column="gdp_unit")
 
 
 def _label(frame: pd.DataFrame, folder: Path | None, name: str) -> str:
@@ -225,7 +269,8 @@ def from_frames(markets: pd.DataFrame, routes: pd.DataFrame, regions: pd.DataFra
                 commodities: pd.DataFrame | None = None, metadata: dict | None = None,
                 path: Path | None = None, observed_markets: pd.DataFrame | None = None,
                 observed_flows: pd.DataFrame | None = None,
-                intensities: pd.DataFrame | None = None) -> Dataset:
+                intensities: pd.DataFrame | None = None,
+                ssp_drivers: pd.DataFrame | None = None) -> Dataset:
     """Build a Dataset from in-memory frames with the same checks (and messages) as `load_dataset`."""
     m = zero_round_off(validate_text_frame(_as_text(markets, MARKET_COLUMNS), MARKET_COLUMNS,
                                            key=["region", "commodity"], label="markets.csv"), ["commodity"])
@@ -234,7 +279,7 @@ def from_frames(markets: pd.DataFrame, routes: pd.DataFrame, regions: pd.DataFra
     _check_routes(m, r, "routes.csv")
     optional = {}
     for attr, frame in (("observed_markets", observed_markets), ("observed_flows", observed_flows),
-                        ("intensities", intensities)):
+                        ("intensities", intensities), ("ssp_drivers", ssp_drivers)):
         if frame is not None:
             cols, key, name = _OPTIONAL_TABLES[attr]
             optional[attr] = _round_off(attr, validate_text_frame(_as_text(frame, cols), cols, key=key,
@@ -249,6 +294,7 @@ _OPTIONAL_TABLES = {
     "observed_flows": (OBSERVED_FLOW_COLUMNS, ["year", "exporter", "importer", "commodity"],
                        "observed_flows.csv"),
     "intensities": (INTENSITY_COLUMNS, ["region", "commodity", "period", "indicator"], "intensities.csv"),
+    "ssp_drivers": (SSP_DRIVER_COLUMNS, ["release", "ssp", "region", "year"], "ssp_drivers.csv"),
 }
 
 

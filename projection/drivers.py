@@ -6,7 +6,8 @@ wins (see `petra.projection.scenario_config`). Periods are years t_0 < t_1 < ...
 t_{k-1} to t_k compounds over dt = t_k - t_{k-1} years:
 
 * demand anchor  D0_k = D0_{k-1} * (1 + pop/100)^dt * ((1 + inc/100)^dt)^eta
-  (population growth, per-capita income growth, income elasticity of demand eta);
+  (population growth, per-capita income growth, income elasticity of demand eta); where no rule
+  matches, pop and inc are the scenario's SSP rates if it names one (`base_rates`), else 0;
 * supply anchor  S0_k = S0_{k-1} * (1 + yield/100)^dt  (productivity shifts the supply curve
   horizontally, keeping its price elasticity at the base price);
 * transport cost T_k = T_{k-1} * (1 + g/100)^dt;
@@ -37,6 +38,8 @@ class DriverArrays:
     """Per-period arrays (first axis: period) of one scenario, in data units.
 
     supply_factor, demand_factor: (T, n_markets) cumulative factors on the base anchors S0, D0.
+    population_factor, income_factor: (T, n_markets) cumulative population and per-capita income
+    factors from the base period (the growth the run used, rules and SSP together).
     transport_cost, tariff: (T, n_routes) currency per unit; banned: (T, n_routes) bool;
     quota: (T, n_routes) commodity unit, +inf where none.
     """
@@ -48,6 +51,17 @@ class DriverArrays:
     tariff: np.ndarray
     banned: np.ndarray
     quota: np.ndarray
+    population_factor: np.ndarray
+    income_factor: np.ndarray
+
+
+@dataclass(frozen=True)
+class BaseRates:
+    """Growth where no rule matches (a scenario's SSP): (T, n_markets) % per year, row k the growth from
+    period k-1 to k (row 0 unused); NaN where none."""
+
+    population: np.ndarray
+    income: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -180,18 +194,27 @@ def _rate_factor(rate: np.ndarray, years: int) -> np.ndarray:
         return (1.0 + np.nan_to_num(rate, nan=0.0) / 100.0) ** years
 
 
+def _or_base(rate: np.ndarray, base: np.ndarray | None) -> np.ndarray:
+    """The rules' rates, the base rates where no rule matched (NaN)."""
+    return rate if base is None else np.where(np.isnan(rate), base, rate)
+
+
 def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], *, base_transport: np.ndarray,
-                  base_tariff: np.ndarray, exporter_price: np.ndarray) -> DriverArrays:
+                  base_tariff: np.ndarray, exporter_price: np.ndarray,
+                  base_rates: BaseRates | None = None) -> DriverArrays:
     """The scenario's per-period arrays (see module docstring).
 
     base_transport, base_tariff: the dataset's per-route costs; exporter_price: each route's
-    exporter base-year price (for ad valorem tariffs), all currency per unit.
+    exporter base-year price (for ad valorem tariffs), all currency per unit; base_rates: population
+    and income growth where no rule matches (the scenario's SSP).
     """
     n, m, T = len(names.region), len(names.exporter), len(periods)
     mf, rf = _market_fields(names), _route_fields(names)
     region_fields = {"region": names.region}
     sf = np.ones((T, n))
     df = np.ones((T, n))
+    popf = np.ones((T, n))
+    incf = np.ones((T, n))
     tc = np.empty((T, m))
     tariff = np.empty((T, m))
     banned = np.zeros((T, m), dtype=bool)
@@ -201,8 +224,12 @@ def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], 
     for k, t in enumerate(periods):
         if k > 0:
             dt = t - periods[k - 1]
-            pop = _rate_factor(last_match(drivers.population_growth, region_fields, n, t), dt)
-            inc = _rate_factor(last_match(drivers.income_growth, region_fields, n, t), dt)
+            pop_rate = _or_base(last_match(drivers.population_growth, region_fields, n, t),
+                                None if base_rates is None else base_rates.population[k])
+            inc_rate = _or_base(last_match(drivers.income_growth, region_fields, n, t),
+                                None if base_rates is None else base_rates.income[k])
+            pop, inc = _rate_factor(pop_rate, dt), _rate_factor(inc_rate, dt)
+            popf[k], incf[k] = popf[k - 1] * pop, incf[k - 1] * inc
             yld = _rate_factor(last_match(drivers.yield_growth, mf, n, t), dt)
             with np.errstate(over="ignore", under="ignore", invalid="ignore"):
                 df[k] = df[k - 1] * pop * inc ** eta
@@ -216,7 +243,8 @@ def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], 
         q = last_match(drivers.quotas, rf, m, t, attr="max_flow")
         quota[k] = np.where(np.isnan(q), np.inf, q)
     return DriverArrays(periods=tuple(periods), supply_factor=sf, demand_factor=df, transport_cost=tc,
-                        tariff=tariff, banned=banned, quota=quota)
+                        tariff=tariff, banned=banned, quota=quota, population_factor=popf,
+                        income_factor=incf)
 
 
 def tariff_at(drivers: Drivers, route_fields: dict[str, np.ndarray], m: int, period: int,

@@ -11,6 +11,8 @@ at the repository root (tests, with `nomenclature`):
     Agricultural Imports|Crops|Oil Crops|Soybean           Mt/yr   imports (petra)
     Agricultural Exports|Crops|Oil Crops|Soybean           Mt/yr   exports (petra)
     Price|Agriculture|Crops|Oil Crops|Soybean              USD_2010/t  market price (petra)
+    Population                                             million     a scenario's SSP, as used
+    GDP|PPP                                                billion USD_2017/yr (SSP v3; v2: USD_2005)
 
 Quantities are in the dataset's primary-equivalent fresh weight (the common definitions use dry
 matter; the unit says Mt/yr, not Mt DM/yr). Groups (Crops, Crops|Cereals, ...) and the World region
@@ -26,6 +28,7 @@ IAMC_COLUMNS = ["model", "scenario", "region", "variable", "unit", "year", "valu
 WORLD = "World"
 QUANTITY_UNIT = "Mt/yr"
 PRICE_UNIT = "USD_2010/t"
+POPULATION_UNIT = "million"
 
 # commodity id -> IAMC path below the variable stem (group levels from the common definitions)
 COMMODITY_PATHS = {
@@ -92,6 +95,22 @@ def market_variables(markets: pd.DataFrame, *, model: str, quantity_factor: floa
     out = pd.concat(rows, ignore_index=True)
     out["unit"] = np.where(out["variable"].str.startswith("Price|"), PRICE_UNIT, QUANTITY_UNIT)
     out = out.rename(columns={"period": "year"})
+    out["model"] = model
+    out["year"] = out["year"].astype(int)
+    return out[IAMC_COLUMNS].sort_values(["scenario", "region", "variable", "year"]).reset_index(drop=True)
+
+
+def socioeconomic_variables(levels: pd.DataFrame, *, model: str) -> pd.DataFrame:
+    """IAMC long frame of Population (million) and GDP|PPP (in `gdp_unit`) per region, with World sums.
+
+    levels: scenario, period, region, population (million), gdp_ppp, gdp_unit (one unit).
+    """
+    world = levels.groupby(["scenario", "period", "gdp_unit"], as_index=False, sort=False)[
+        ["population", "gdp_ppp"]].sum().assign(region=WORLD)
+    both = pd.concat([levels, world], ignore_index=True)
+    pop = both.assign(variable="Population", unit=POPULATION_UNIT, value=both["population"])
+    gdp = both.assign(variable="GDP|PPP", unit=both["gdp_unit"], value=both["gdp_ppp"])
+    out = pd.concat([pop, gdp], ignore_index=True).rename(columns={"period": "year"})
     out["model"] = model
     out["year"] = out["year"].astype(int)
     return out[IAMC_COLUMNS].sort_values(["scenario", "region", "variable", "year"]).reset_index(drop=True)

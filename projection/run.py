@@ -81,6 +81,7 @@ from petra.projection.scenario_config import (
     load_scenario_spec,
     resolve,
 )
+from petra.projection.ssp_drivers import market_base_rates, scenario_levels, used_levels
 
 
 def default_scenario_file(name: str = "default.yaml") -> Path:
@@ -197,9 +198,12 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
                          file=scenario_file)
     p = base.problem
     r = base.dataset.routes
+    levels = scenario_levels(dataset, spec, file=scenario_file)
+    ssp_rates = None if levels is None else market_base_rates(levels, base.names.region)
     arrays = driver_arrays(spec.drivers, base.names, spec.periods,
                            base_transport=r["transport_cost"].to_numpy(float),
-                           base_tariff=r["tariff"].to_numpy(float), exporter_price=p.P0[p.exporter])
+                           base_tariff=r["tariff"].to_numpy(float), exporter_price=p.P0[p.exporter],
+                           base_rates=ssp_rates)
     check_driver_bounds(arrays, base.names, base_supply=p.S0, base_demand=p.D0,
                         base_transport=r["transport_cost"].to_numpy(float), scenario=spec.name,
                         file=scenario_file)
@@ -209,6 +213,9 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
     markets, flows = result_tables(spec.name, p, proj, arrays)
     frames = [iamc_mod.market_variables(markets, model=spec.model,
                                         quantity_factor=quantity_to_mt(base.dataset))]
+    if levels is not None:
+        frames.append(iamc_mod.socioeconomic_variables(
+            used_levels(levels, arrays, base.names.region, spec.name), model=spec.model))
     acc = None
     if embodied and base.dataset.intensities is not None and proj.ok:
         acc = embodied_accounts(base.dataset, markets, flows, spec)
@@ -426,6 +433,7 @@ def resolved_config(sf: ScenarioFile, specs: list[ScenarioSpec], dataset: Path,
     for spec in specs:
         out["scenarios"][spec.name] = {
             "description": spec.description,
+            "ssp": None if spec.ssp is None else spec.ssp.model_dump(mode="json"),
             "drivers": spec.drivers.model_dump(mode="json", by_alias=True),
             "elasticities": spec.elasticities.model_dump(mode="json")}
     return out
@@ -478,6 +486,7 @@ def load_run_inputs(scenario_file: str | Path | Mapping | None = None,
             raise InputError(f"key 'base_year': {exc}", file=label) from None
     for spec in specs:  # up front, so that `petra ensemble` exits 2 instead of failing every draw
         check_first_period(spec, dataset, label)
+        scenario_levels(dataset, spec, file=label)
     return RunInputs(path=path, file=sf, names=names, specs=specs, dataset_path=ds_path,
                      dataset=dataset, config=load_calibration_config(sf, label))
 

@@ -8,11 +8,13 @@ Layout (every key optional except `scenarios`; see runs/default.yaml for a comme
     periods: [2010, 2020, 2030, 2040, 2050]   # the first is the calibrated base year
     calibration: {...}         # petra.calibration settings (CalibrationConfig keys)
     base:                      # drivers and elasticities shared by all scenarios
+      ssp: SSP2                # population and per-capita GDP growth of an SSP (see below)
       drivers: {...}
       elasticities: {...}
     scenarios:
       NAME:
         description: text
+        ssp: {name: SSP3, release: v2}   # replaces the base block's SSP
         drivers: {...}         # rules appended after the base block's
         elasticities: {...}
     focus_region: CHN          # region of the focus plots, coverage table and bilateral values
@@ -40,6 +42,13 @@ then the scenario's: a scenario overrides the base by adding a rule. Rates are %
     quotas:   [{exporter, importer, commodity, from, until, max_flow}]  flow <= max_flow (commodity
               unit, per route); a binding quota leaves a rent between the price gap and the cost
 
+`ssp:` names a shared socio-economic pathway (SSP1-SSP5) of the dataset's `ssp_drivers.csv`
+(`release: v3`, the 2024 SSP database, by default; `v2`, the 2013 one, selectable): population and
+per-capita GDP growth per region and period come from its series (compound annual rates between the
+period years; petra.projection.ssp_drivers). They are the bottom layer: every explicit
+`population_growth` or `income_growth` rule (base or scenario) overrides them for what it matches.
+A scenario's `ssp` replaces the base block's.
+
 Elasticity sets (applied to the dataset before calibration, so the base year is still reproduced):
 
     elasticities:
@@ -56,6 +65,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -67,6 +77,7 @@ from pydantic import (
 )
 
 from petra import bounds
+from petra.dataset import SSP_NAMES, SSP_RELEASES
 from petra.errors import InputError
 from petra.projection.uncertainty_rules import UncertaintyRule
 from petra.selectors import Names
@@ -216,8 +227,21 @@ class Elasticities(_Rules):
         return not (self.supply or self.demand or self.expansion)
 
 
+class SspChoice(_Strict):
+    """`ssp: SSP2` or `ssp: {name: SSP2, release: v2}`: the series of the dataset's ssp_drivers.csv."""
+
+    name: Literal[SSP_NAMES] = Field(..., description="shared socio-economic pathway")
+    release: Literal[SSP_RELEASES] = Field("v3", description="SSP database release: v3 (2024) or v2 (2013)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, v):
+        return {"name": v} if isinstance(v, str) else v
+
+
 class Block(_Strict):
     description: str = ""
+    ssp: SspChoice | None = None
     drivers: Drivers = Drivers()
     elasticities: Elasticities = Elasticities()
 
@@ -312,6 +336,8 @@ class ScenarioSpec(BaseModel):
     periods: tuple[int, ...]
     drivers: Drivers
     elasticities: Elasticities
+    ssp: SspChoice | None = None
+    ssp_key: str = Field("", description="the YAML key the SSP comes from (base.ssp, scenarios.NAME.ssp)")
     focus_region: str = "CHN"
     embodied: EmbodiedSettings = EmbodiedSettings()
 
@@ -425,7 +451,9 @@ def resolve(sf: ScenarioFile, name: str, *, file: str = "") -> ScenarioSpec:
         raise InputError(f"no scenario named '{name}' (defined: {', '.join(sf.scenarios)})",
                          file=file or None)
     s = sf.scenarios[name]
+    ssp, key = (s.ssp, f"scenarios.{name}.ssp") if s.ssp is not None else (sf.base.ssp, "base.ssp")
     return ScenarioSpec(name=name, description=s.description or sf.base.description, model=sf.model,
                         periods=sf.periods, drivers=sf.base.drivers.then(s.drivers),
+                        ssp=ssp, ssp_key=key if ssp is not None else "",
                         elasticities=sf.base.elasticities.then(s.elasticities),
                         focus_region=sf.focus_region, embodied=sf.embodied)

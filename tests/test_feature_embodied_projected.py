@@ -208,7 +208,7 @@ def test_china_five_totals_positive_in_every_period_of_every_default_scenario(tm
         columns=str.lower
     )  # pyam: Model, Scenario, ...
     cov_ = pd.read_csv(tmp_path / "default" / "embodied_coverage.csv")
-    assert set(df["scenario"]) == {"SSP2", "trade_liberalisation", "us_china_soy_tariff"}
+    assert set(df["scenario"]) == {"SSP1", "SSP2", "SSP3", "trade_liberalisation", "us_china_soy_tariff"}
     for scenario, d in df[(df["region"] == "CHN") & df["variable"].isin(FIVE)].groupby("scenario"):
         got = d.set_index("variable")[["2020", "2030", "2040", "2050"]]
         assert set(got.index) == set(FIVE), scenario

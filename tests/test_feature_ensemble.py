@@ -70,8 +70,8 @@ def test_shipped_ensemble_file_parses_with_rules():
     from petra.projection.scenario_config import load_scenario_file
 
     sf = load_scenario_file(ENSEMBLE_YAML)
-    assert len(sf.uncertainty) >= 4 and set(sf.scenarios) == {"SSP2", "trade_liberalisation",
-                                                              "us_china_soy_tariff"}
+    assert len(sf.uncertainty) >= 4 and set(sf.scenarios) == {"SSP1", "SSP2", "SSP3",
+                                                              "trade_liberalisation", "us_china_soy_tariff"}
     assert {r.target for r in sf.uncertainty} == {"supply_elasticity", "demand_elasticity",
                                                  "expansion_elasticity", "intensity"}
 

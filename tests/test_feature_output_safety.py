@@ -150,3 +150,28 @@ def test_write_failure_is_one_line_and_keeps_the_old_output(tmp_path):
             raise OSError(28, "No space left on device")
     assert (out / "flows.csv").read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_mount_point_is_refused_up_front(tmp_path, monkeypatch):
+    # before: the final rename failed with "Device or resource busy" after the whole computation
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    real = os.path.ismount
+    monkeypatch.setattr(os.path, "ismount", lambda p: Path(p) == mount or real(p))
+    with pytest.raises(InputError, match="mount point"):
+        guard_output_dir(mount, "solve")
+    assert list(tmp_path.iterdir()) == [mount] and not any(mount.iterdir())
+
+
+def test_an_unwritable_parent_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    # a read-only --out location (simulated: root can write anywhere): one line, nothing written
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    with pytest.raises(InputError, match=r"cannot be written \(Permission denied\)"):
+        with atomic_output_dir(tmp_path / "out", "solve"):
+            pass
+    assert list(tmp_path.iterdir()) == []

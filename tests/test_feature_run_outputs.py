@@ -32,6 +32,7 @@ base:
 scenarios:
   ref: {description: reference}
   soy_tariff:
+    ssp: SSP2                 # Population and GDP|PPP in the IAMC output (the rules above override its rates)
     drivers:
       tariffs: [{exporter: USA, importer: CHN, commodity: soybeans, ad_valorem: 0.25, from: 2030}]
 """
@@ -74,6 +75,8 @@ def test_iamc_output_validates_against_the_codelist(run_dirs):
     dsd = nomenclature.DataStructureDefinition(DEFINITIONS)
     dsd.validate(df)  # raises on any variable, region or unit not in definitions/
     assert "Embodied Land|Cropland|Imports|soybeans" in df.variable
+    assert {"Population", "GDP|PPP"} <= set(df.filter(scenario="soy_tariff").variable)
+    assert "Population" not in df.filter(scenario="ref").variable  # no SSP named, no levels reported
     bad = df.rename(variable={"Agricultural Production|Crops": "Agricultural Production|Crop"})
     with pytest.raises(NomenclatureValidationError) as exc:
         dsd.validate(bad)

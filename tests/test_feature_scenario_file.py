@@ -33,9 +33,11 @@ def write(tmp_path, text, name="s.yaml"):
     return p
 
 
-def test_shipped_default_file_has_a_baseline_and_two_contrasting_scenarios():
+def test_shipped_default_file_has_three_ssp_baselines_and_two_contrasting_scenarios():
     sf = load_scenario_file(default_scenario_file())
-    assert list(sf.scenarios) == ["SSP2", "trade_liberalisation", "us_china_soy_tariff"]
+    assert list(sf.scenarios) == ["SSP1", "SSP2", "SSP3", "trade_liberalisation", "us_china_soy_tariff"]
+    assert [resolve(sf, n).ssp.name for n in sf.scenarios] == ["SSP1", "SSP2", "SSP3", "SSP2", "SSP2"]
+    assert not resolve(sf, "SSP2").drivers.population_growth  # the SSP's, no stylised rates
     assert sf.base_year == 2020 and sf.periods == (2020, 2030, 2040, 2050)  # the latest observed year
     tar = resolve(sf, "us_china_soy_tariff").drivers.tariffs[-1]
     assert (tar.exporter, tar.importer, tar.commodity) == (("USA",), ("CHN",), ("soybeans",))
