@@ -128,7 +128,9 @@
     controls.appendChild(lab);
     return sel;
   }
-  const selScenario = control("scenario", "Scenario", D.scenarios.map((s, i) => [i, s + (D.scenario_ok[i] ? "" : " (failed)")]), 0);
+  // the baseline (black in petra.palette: SSP2, baseline, reference) is the first view, else the first scenario
+  const baseline = Math.max(0, D.scenario_colours.indexOf("#000000"));
+  const selScenario = control("scenario", "Scenario", D.scenarios.map((s, i) => [i, s + (D.scenario_ok[i] ? "" : " (failed)")]), baseline);
   const focusIdx = Math.max(0, D.regions.indexOf(D.focus));
   const selRegion = control("region", "Region", D.regions.map((r, i) => [i, r + (r === D.focus ? " (focus)" : "")]), focusIdx);
   // the most traded commodity first as default
