@@ -66,6 +66,39 @@ WEAK_IDENTIFICATION = 0.5
 """Identification (1 - posterior sd / prior sd) below which a value is flagged as weakly identified."""
 
 
+FIT_COLUMNS = {
+    "group": "The routes fitted together: 'all' (one pair of values per commodity) or an exporter "
+             "group (fit.group_by_exporter).",
+    "routes": "Routes in the group.",
+    "expansion_elasticity": "Fitted expansion elasticity e of the route cost a + tau (X/X_prev)^(1/e) "
+                            "(higher: trade grows more easily along existing routes).",
+    "expansion_elasticity_low": "Lower end of e's interval (Laplace approximation, probability "
+                                "fit.interval, default 0.9), within the search bounds.",
+    "expansion_elasticity_high": "Upper end of that interval.",
+    "elasticity_identification": "1 - posterior sd / prior sd of ln e (0: the data add nothing to the "
+                                 "prior).",
+    "elasticity_identified": "yes: identification >= 0.5; weak: below; no: at bound: e at a bound of "
+                             "the search.",
+    "new_flow_slope_factor": "Fitted slope f of opening a new route, a factor of the commodity's "
+                             "price/quantity scale.",
+    "new_flow_slope_factor_low": "Lower end of f's interval.",
+    "new_flow_slope_factor_high": "Upper end of f's interval.",
+    "slope_identification": "1 - posterior sd / prior sd of ln f.",
+    "slope_identified": "The flag of f, as elasticity_identified.",
+    "new_flow_slope": "The slope used in routes.csv: f x the commodity's price/quantity scale.",
+    "prior_expansion_elasticity": "Centre of e's lognormal prior (the calibration default).",
+    "prior_new_flow_slope_factor": "Centre of f's lognormal prior (the calibration default).",
+    "dispersion": "phi = sum of the deviances / (N - k), N route-years with trade, k parameters.",
+    "route_years": "N: the route-years with trade the fit scores.",
+    "objective_prior": "Penalised objective (deviance / phi + prior penalty) at the prior values.",
+    "objective_fitted": "The same at the fitted values.",
+    "improvement": "1 - objective_fitted / objective_prior: how much the fit improved on the defaults.",
+    "evaluations": "Model evaluations of the search.",
+    "status": "The search's closing message.",
+}
+"""Every column of FitResult.parameters (fit_parameters.csv) and what it is (the reports' glossaries)."""
+
+
 @dataclass
 class FitResult:
     """parameters: one row per (commodity, group): routes, expansion_elasticity (+ _low, _high),

@@ -29,7 +29,14 @@ from petra.calibration.fit import (
     FitResult,
     fit_parameters,
 )
-from petra.calibration.observed import at_base_year, check_observations, market_anchors, route_flows
+from petra.calibration.focus_panels import PanelData, focus_region_in
+from petra.calibration.observed import (
+    at_base_year,
+    check_observations,
+    market_anchors,
+    observed_years,
+    route_flows,
+)
 from petra.calibration.report import write_report
 from petra.dataset import Dataset, load_dataset, write_dataset
 from petra.errors import InputError
@@ -125,6 +132,31 @@ def parameter_table(run: CalibrationRun) -> pd.DataFrame:
     return out
 
 
+def panel_data(dataset: Dataset, comparison: pd.DataFrame, validate: list[int], fit: list[int]
+               ) -> PanelData:
+    """The focus panels' data: route flows of every observed year and of the compared years (base year
+    and validation years: observed and modelled; other years: observed, modelled NaN) and the markets'
+    net imports (imports - exports over routes)."""
+    base = dataset.metadata.get("base_year")
+    keys = dataset.routes[["exporter", "importer", "commodity"]].reset_index(drop=True)
+    compared = set(comparison["year"])
+    others = [y for y in observed_years(dataset) if y not in compared]
+    frames = [comparison.rename(columns={"modelled": "petra"})[
+        ["year", "exporter", "importer", "commodity", "observed", "petra"]]]
+    for y, flows in route_flows(dataset, others).items():
+        frames.append(keys.assign(year=y, observed=flows, petra=np.nan))
+    hist = pd.concat(frames, ignore_index=True).sort_values("year", kind="stable").reset_index(drop=True)
+    imp = hist.rename(columns={"importer": "region"}).groupby(["year", "region", "commodity"])[
+        ["observed", "petra"]].sum(min_count=1)
+    exp = hist.rename(columns={"exporter": "region"}).groupby(["year", "region", "commodity"])[
+        ["observed", "petra"]].sum(min_count=1)
+    net = imp.sub(exp, fill_value=0.0)
+    net.loc[net.index.get_level_values("year").isin(others), "petra"] = np.nan
+    years = {"base_year": base, "fit_years": list(fit), "eval_years": list(validate),
+             "projected_years": list(validate)}
+    return PanelData(history=hist, net_imports=net.reset_index(), flows=hist, years=years)
+
+
 def run_calibration(dataset_path: str | Path, out: str | Path, config: CalibrationConfig, *,
                     validate: list[int] | None = None, fit: list[int] | None = None,
                     base_year: int | None = None, progress: ProgressCallback | None = None
@@ -136,21 +168,24 @@ def run_calibration(dataset_path: str | Path, out: str | Path, config: Calibrati
     if base_year is not None:
         dataset = at_base_year(dataset, base_year)
     run = calibrate(dataset, config, validate=validate, fit=fit, progress=progress)
-    unit = ""
-    if dataset.metadata.get("units"):
-        unit = str(dataset.metadata["units"].get("quantity", ""))
+    units = dataset.metadata.get("units") or {}
+    unit, price_unit = str(units.get("quantity", "")), str(units.get("price", ""))
     settings = {"dataset": str(Path(dataset_path).resolve()),
                 "base_year": dataset.metadata.get("base_year"), "validate_years": validate or [],
                 "fit_years": fit or [], "config": config.model_dump(mode="json"),
                 "base_year_check": run.base.check, "timings": {**run.base.timings, **run.timings}}
-    title = f"petra calibration: {dataset.metadata.get('title', Path(dataset_path).name)}"
+    title = f"petra calibration: {Path(dataset_path).name}, base year {dataset.metadata.get('base_year')}"
+    panels = panel_data(dataset, run.comparison, validate or [], fit or [])
+    focus = focus_region_in(set(dataset.markets["region"]), config.focus_region, panels.net_imports)
     with atomic_output_dir(out, "calibrate", [dataset_path]) as tmp:
         write_dataset(run.final, tmp / "dataset")
         write_report(tmp, title=title,
                      comparison=run.comparison, base_check=run.base.check, negative=run.base.negative,
                      route_table=run.base.routes, parameters=parameter_table(run), settings=settings,
-                     focus_region=config.focus_region, main_partners=config.main_partners, unit=unit,
+                     focus_region=focus, main_partners=config.main_partners, unit=unit,
                      reconciled=run.base.reconciled_markets,
                      fit_summary=run.fit.parameters if run.fit is not None else None,
-                     consistency=run.base.consistency)
+                     consistency=run.base.consistency, price_unit=price_unit,
+                     panels=panels,
+                     size=(len(run.final.markets), len(run.final.routes)))
     return run

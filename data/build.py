@@ -23,14 +23,23 @@ import pandas as pd
 import tomli_w
 
 from petra.atomic import atomic_output_dir
-from petra.data import freight, livestock, mirror, ssp, transport
+from petra.data import (
+    deforestation_cait,
+    feed_requirements,
+    freight,
+    livestock,
+    mirror,
+    policy_inputs,
+    ssp,
+    transport,
+)
 from petra.data import intensities as inten
 from petra.data.commodities import MAPPINGS, load_commodities, load_item_map, split_codes, to_primary
 from petra.data.faostat import read_text_csv, read_wide
 from petra.data.netviz import read_netviz
 from petra.data.regions import SCHEMES, load_area_map, map_areas, read_region_map, region_names
 from petra.dataset import load_dataset
-from petra.emission_factors import NON_RICE_CROP_CH4, is_flooded_rice
+from petra.emission_factors import NON_RICE_CROP_CH4, RICE_SEASON_DAYS, is_flooded_rice
 from petra.errors import InputError
 
 BASE_YEAR = 2010
@@ -41,6 +50,9 @@ FLOAT_FORMAT = "%.12g"
 """CSV number format of quantities, prices and costs (12 significant digits keep balances exact)."""
 INTENSITY_FLOAT_FORMAT = "%.7g"
 """CSV number format of intensities (ratios of source data with 2-5 significant digits; 7 are plenty)."""
+RATE_FLOAT_FORMAT = "%.6g"
+"""CSV number format of income elasticities and ad valorem rates (sources give 2-9 digits; routes.csv
+holds the tariffs themselves at FLOAT_FORMAT)."""
 
 # Sources a complete market year needs (production, prices, trade): observed years are the years
 # every one of them covers. Keys name the sources in dataset.toml [provenance.years].
@@ -58,6 +70,15 @@ INTENSITY_SOURCES = {
     "nitrogen": "fertilizer-by-crop-ifa: IFA 2007/08 N by crop, applied to the base year only "
                 "(nitrogen, n2o)",
     "animal_stock": "gcamfaostat GCAMFAOSTAT_AnimalStock: FAOSTAT QCL livestock numbers (ch4_enteric)",
+}
+# Default inputs of the embodied post-processor (feed.csv, deforestation.csv).
+EMBODIED_SOURCES = {
+    "feed": "agrifoodpy-data FAOSTAT.nc: FAOSTAT food balances feed, processing, production "
+            f"{feed_requirements.FEED_YEARS[0]}-{feed_requirements.FEED_YEARS[-1]}; faostat-tm-netviz "
+            "cake trade (feed.csv, petra.data.feed_requirements)",
+    "deforestation": "lucf-emissions-cait CO2_emissions_by_sector_CAIT_2021: net LUCF CO2, positive part of "
+                     f"the {deforestation_cait.WINDOW}-year trailing mean (deforestation.csv, "
+                     "petra.data.deforestation_cait)",
 }
 PRICE_OBSERVED = ""
 PRICE_FILLED = "FILLED: world average producer unit value"
@@ -103,7 +124,19 @@ def read_sources(src: Path) -> dict:
     (sugar_item,) = [int(i) for i in load_commodities()["fbs_item"] if i]  # FBS 2542 sugar (raw eq.)
     return {"trade": trade, "pv": pv, "ha": ha, "prod_old": prod_old, "deflator": defl, "water": water,
             "water_codes": water_codes, "ifa": ifa, "stock": stock, "fbs_sugar": read_fbs(src, sugar_item),
-            "freight": freight.read_usda_rates(src)}
+            "freight": freight.read_usda_rates(src),
+            "policy": policy_inputs.read_policy_sources(src), **read_embodied_sources(src)}
+
+
+def read_embodied_sources(src: Path) -> dict:
+    """Raw inputs of the embodied default files: FBS feed use, oilseed cake trade, CAIT LUCF CO2."""
+    fr = feed_requirements
+    cake = pd.concat([read_netviz(src / "faostat-tm-netviz" / "items" / f"{i}.csv.gz")
+                      for i in fr.CAKE_TRADE_ITEMS.values()], ignore_index=True)
+    cait = deforestation_cait.read_cait(src / "lucf-emissions-cait" / deforestation_cait.CAIT_FILE)
+    return {"feed_fbs": fr.read_fbs_elements(src / "agrifoodpy-data" / "FAOSTAT.nc"),
+            "cake_net_imports": fr.cake_net_imports(cake),
+            "lucf": deforestation_cait.with_fao_codes(cait)}
 
 
 def read_fbs(src: Path, item: int) -> pd.DataFrame:
@@ -443,19 +476,24 @@ def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped, years
         return f"missing: IFA 2007/08 applied to {BASE_YEAR} only"
     src_n = f"IFA2009 x {BASE_YEAR} production"
     out.append(("nitrogen", nv, src_n, n_reason))
-    out.append(("n2o", inten.n2o_from_nitrogen(nv), "IFA2009 x IPCC2006 EF1 (rice: flooded) x 44/28",
+    out.append(("n2o", inten.n2o_from_nitrogen(nv), "IFA2009 x IPCC EF1 (rice: flooded, 2019) x 44/28",
                 n_reason))
     # crop CH4: IPCC has a CH4 source for flooded rice only; other crops emit none (0, not missing)
     no_ch4 = [c for c in crops if not is_flooded_rice(c)]
     zero = pd.DataFrame([(r, c, y, NON_RICE_CROP_CH4) for r in regions for c in no_ch4 for y in years],
                         columns=["region", "commodity", "year", "value"])
+    rice_c = [c for c in commodities if is_flooded_rice(c)]
     out.append(("ch4", zero, "IPCC: no crop CH4 but rice",
-                lambda c, p: ("missing: rice CH4 (no cultivation period)"
-                              if c == "rice" else "missing: livestock manure CH4 (no source)")))
+                lambda c, p: "missing: livestock manure CH4 (no source)",
+                [c for c in commodities if c not in rice_c]))
+    rice = inten.rice_ch4(land[land["commodity"].isin(rice_c)])
+    out.append(("ch4", rice, f"IPCC2019 T5.11 x {RICE_SEASON_DAYS} d x QCL-area/QCL-production",
+                lambda c, p: f"missing: rice CH4 needs land (area harvested extract ends {area_last_year})",
+                rice_c))
     frames = []
-    for ind, vals, src, reason in out:
+    for ind, vals, src, reason, *only in out:
         v = vals.rename(columns={"year": "period"})[["region", "commodity", "period", "value"]]
-        frames.append(inten.complete(v, regions, commodities, years, ind, src, reason))
+        frames.append(inten.complete(v, regions, only[0] if only else commodities, years, ind, src, reason))
     # enteric CH4 of livestock products only (IPCC 2006 Tier 1 per head x FAOSTAT animal numbers)
     heads = livestock.head_counts(raw["stock"])
     kg = with_region(livestock.enteric_ch4(heads, livestock.ipcc_regions(amap)), scheme, amap, unmapped)
@@ -465,6 +503,22 @@ def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped, years
                                  "ch4_enteric", "IPCC2006 T10.10-11 x FAOSTAT heads",
                                  lambda c, p: "missing: no animal numbers or production"))
     return pd.concat(frames, ignore_index=True)
+
+
+def embodied_defaults(raw: dict, scheme: str, amap, regions: list[str], years: list[int]
+                      ) -> dict[str, pd.DataFrame]:
+    """The embodied post-processor's default inputs by file name: feed.csv (feed requirements),
+    deforestation.csv (CAIT deforestation CO2 per region and year, up to CAIT's last year). The areas
+    whose changes share the emissions are production x land of the observed years and periods."""
+    unmapped: set[int] = set()  # FBS/CAIT areas outside the maps: reported by neither (no trade of theirs)
+    to_region = lambda d: with_region(d, scheme, amap, unmapped)  # noqa: E731
+    feed = feed_requirements.feed_table(raw["feed_fbs"], raw["cake_net_imports"],
+                                        feed_requirements.bean_equivalents(load_item_map()), to_region)
+    defor = to_region(deforestation_cait.deforestation_by_country(raw["lucf"]))
+    cait_years = sorted(int(y) for y in raw["lucf"]["year"].unique())
+    defor_years = [y for y in range(min(years), max(cait_years) + 1)]
+    return {"feed.csv": feed,
+            "deforestation.csv": deforestation_cait.deforestation_table(defor, regions, defor_years)}
 
 
 def nitrogen_per_country(raw: dict) -> pd.DataFrame:
@@ -543,13 +597,21 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
     ports_of = freight.region_ports(scheme, centroids)
     costs = fm.route_costs(centroids, ports_of)
     routes = route_table(flows, costs, regions, commodities)
+    pol = policy_inputs.build_policy_inputs(
+        raw["policy"], ct, rec, scheme, amap, markets, routes,
+        world_unit_values(ct["value"], raw["deflator"]).xs(BASE_YEAR, level="year"),
+        float(raw["deflator"][BASE_YEAR] / raw["deflator"][policy_inputs.tariffs.US_YEAR]), BASE_YEAR)
+    markets, routes = pol.markets, pol.routes
     obs_markets = m[["year", "region", "commodity", "production", "consumption", "price", "price_basis"]]
     obs_flows = flows[["year", "exporter", "importer", "commodity", "flow"]]
     ints = intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped, cov.observed,
                            cov.available["area_harvested"][-1])
     fills = m.loc[m["price_basis"] == PRICE_FILLED, ["region", "commodity", "year", "price_basis"]]
     no_price = m.loc[m["price_basis"] == PRICE_MISSING, ["region", "commodity", "year"]]
+    embodied_inputs = embodied_defaults(raw, scheme, amap, regions, cov.observed)
     with atomic_output_dir(out_dir, "build") as tmp:
+        for name, frame in embodied_inputs.items():
+            frame.to_csv(tmp / name, index=False, float_format=INTENSITY_FLOAT_FORMAT)
         markets.to_csv(tmp / "markets.csv", index=False, float_format=FLOAT_FORMAT)
         routes.to_csv(tmp / "routes.csv", index=False, float_format=FLOAT_FORMAT)
         rnames.to_csv(tmp / "regions.csv", index=False)
@@ -558,11 +620,15 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
         obs_flows.to_csv(tmp / "observed_flows.csv", index=False, float_format=FLOAT_FORMAT)
         ints.to_csv(tmp / "intensities.csv", index=False, float_format=INTENSITY_FLOAT_FORMAT)
         fills.to_csv(tmp / "price_fills.csv", index=False)
+        pol.income.to_csv(tmp / "income_elasticities.csv", index=False, float_format=RATE_FLOAT_FORMAT)
+        pol.tariff_sources.to_csv(tmp / "tariff_sources.csv", index=False, float_format=RATE_FLOAT_FORMAT)
+        pol.schedules.to_csv(tmp / "tariff_schedules.csv", index=False, float_format=RATE_FLOAT_FORMAT)
         meta = dataset_metadata(scheme, fm, cov)
+        meta["provenance"]["tariff_sources"] = policy_inputs.tariffs.SOURCE_CODES
         (tmp / "dataset.toml").write_text(tomli_w.dumps(meta), encoding="utf-8")
         write_report(tmp / "BUILD_REPORT.md", scheme, markets, routes, gross_net, notes, unmapped,
                      freight.report_lines(fm, costs, ports_of), fills, no_price, centroids, cov, obs_flows,
-                     screen_names(screened, amap), screen_names(unscreened, amap))
+                     screen_names(screened, amap), screen_names(unscreened, amap), pol.report)
         if ssp_countries is not None:
             ssp.build_into(tmp, scheme, ssp_countries, amap, regions)
         load_dataset(tmp)  # validate before it replaces the shipped folder
@@ -624,7 +690,8 @@ def dataset_metadata(scheme: str, fm: freight.FreightModel, cov: YearCoverage) -
         "base_year": BASE_YEAR, "region_scheme": scheme, "observed_years": cov.observed,
         "units": {"quantity": "kt (1000 t, primary equivalent)", "price": "USD(2010)/t",
                   "transport_cost": "USD(2010)/t (fitted to USDA ocean freight 2010)",
-                  "tariff": "USD/t (0: no source)"},
+                  "tariff": "USD(2010)/t: ad valorem equivalent x exporter's base-year price "
+                            "(tariff_sources.csv)"},
         "transport": fm.metadata(),
         "sources": ["FAO FAOSTAT Detailed Trade Matrix (exporter-reported quantities, netviz-tools 0.2.0)",
                     "FAO FAOSTAT QCL production and value of production (via JGCRI gcamfaostat)",
@@ -634,7 +701,10 @@ def dataset_metadata(scheme: str, fm: freight.FreightModel, cov: YearCoverage) -
                     "Mekonnen & Hoekstra (2011) crop water footprints", "IFA / Heffer (2009) N by crop",
                     "USDA AMS grain vessel rates and soybean ocean freight (AgTransport)",
                     "searoute sea distances (Apache-2.0)",
-                    "360info country centroids (CC BY 4.0)", "see PROVENANCE.md"],
+                    "360info country centroids (CC BY 4.0)",
+                    "IFPRI IMPACT 3 elasticities and import tax wedges (Robinson et al. 2015)",
+                    "China MFN 2018 and retaliation 2018-2019 (PIIE, Bown, Jung & Zhang 2019; MOF)",
+                    "US MFN 2017 (USITC tariff database)", "see PROVENANCE.md"],
         "licence": "FAOSTAT data CC BY 4.0; other sources see PROVENANCE.md",
         "notes": ("consumption = production + imports - exports (net flows); stock changes out of scope. "
                   f"observed_markets.csv and observed_flows.csv hold every observed year, {BASE_YEAR} "
@@ -644,6 +714,7 @@ def dataset_metadata(scheme: str, fm: freight.FreightModel, cov: YearCoverage) -
                                     f"({', '.join(MARKET_SOURCES)}) cover"),
             "limited_by": cov.limited_by,
             "sources": {**MARKET_SOURCES, **INTENSITY_SOURCES},
+            "embodied_inputs": EMBODIED_SOURCES,
             "available": {k: year_span(v) for k, v in cov.available.items()},
             "years": cov.supplied,
         },
@@ -651,7 +722,7 @@ def dataset_metadata(scheme: str, fm: freight.FreightModel, cov: YearCoverage) -
 
 
 def write_report(path, scheme, markets, routes, gross_net, notes, unmapped, freight_lines, fills, no_price,
-                 centroids, cov: YearCoverage, obs_flows, screened, unscreened) -> None:
+                 centroids, cov: YearCoverage, obs_flows, screened, unscreened, policy=()) -> None:
     """BUILD_REPORT.md: years and sources, counts, export screen, gross vs net trade, balance adjustments,
     price fills."""
     gn = gross_net[gross_net["year"] == BASE_YEAR]
@@ -695,6 +766,7 @@ def write_report(path, scheme, markets, routes, gross_net, notes, unmapped, frei
     lines += freight_lines
     lines += ["", "## Region centroids (production-weighted, for the overland distance)", ""]
     lines += [f"- {r.region}: {r.lat:.2f}, {r.lon:.2f}" for r in centroids.itertuples()]
+    lines += list(policy)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

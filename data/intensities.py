@@ -5,9 +5,11 @@ Pure functions over country-level frames (FAO area codes already mapped to `regi
   water_green m3/t   Mekonnen & Hoekstra (2011) national green footprints, production-weighted
   water_blue  m3/t   same, blue
   nitrogen    kg/t   IFA (Heffer 2009) N applied 2007/08 per t of 2007/08 production
-  n2o         kg/t   nitrogen * EF1 * 44/28 (IPCC 2006: EF1 0.01 kg N2O-N/kg N, 0.003 for flooded rice)
-  ch4         kg/t   0 for crops other than rice (no IPCC source); rice and livestock: no source in the
-                     raw data (rows with an empty value and the reason)
+  n2o         kg/t   nitrogen * EF1 * 44/28 (IPCC 2006 EF1 0.01 kg N2O-N/kg N; flooded rice 0.004,
+                     IPCC 2019 Refinement)
+  ch4         kg/t   rice: land (ha/t) * baseline factor (kg CH4/ha/day, IPCC 2019 Table 5.11) * season
+                     days (`rice_ch4`); 0 for other crops (no IPCC source); livestock: no manure source
+                     (rows with an empty value and the reason)
 Emission factors come from petra.emission_factors (one home, shared with the post-processor).
 Values are per t of the model commodity's unit (rice: milled equivalent; sugar: raw sugar).
 """
@@ -80,6 +82,14 @@ def n2o_from_nitrogen(nitrogen: pd.DataFrame) -> pd.DataFrame:
     out = nitrogen.copy()
     rice = out["commodity"].map(ef.is_flooded_rice).to_numpy(dtype=bool)
     out["value"] = out["value"] * np.where(rice, ef.EF1_FLOODED_RICE, ef.EF1) * ef.N2O_PER_N2O_N
+    return out
+
+
+def rice_ch4(land: pd.DataFrame) -> pd.DataFrame:
+    """Rice CH4 (kg CH4 per t) from the land intensity (ha harvested per t): IPCC Tier 1
+    ``EF_baseline * days * ha/t`` with scaling factors 1 (petra.emission_factors)."""
+    out = land.copy()
+    out["value"] = out["value"] * ef.RICE_CH4_EF_BASELINE * ef.RICE_SEASON_DAYS
     return out
 
 

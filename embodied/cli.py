@@ -52,7 +52,7 @@ def embodied_command(
                                                        "(e.g. kt)")] = None,
     n2o_indirect: Annotated[bool, typer.Option(help="Add IPCC 2006 indirect N2O to N2O derived from "
                                                     "nitrogen")] = False,
-    rice_season_days: Annotated[float | None, typer.Option(help="Derive rice CH4 (IPCC 2006) for this "
+    rice_season_days: Annotated[float | None, typer.Option(help="Derive rice CH4 (IPCC 2019) for this "
                                                                "season length where not given")] = None,
     plots: Annotated[bool, typer.Option(help="Write plots")] = True,
 ) -> None:

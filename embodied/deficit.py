@@ -8,6 +8,8 @@ the deficit. Land types: ``cropland`` (embodied ``land``, plus cropland embodied
 Besides each period, a row with period ``0`` and ``span`` "first-last" gives sum(net) / sum(deficit) over all
 periods present (the published multi-year figure). A land type without any embodied data for a region and
 period (e.g. grazing where no pasture intensity exists) has a missing net import and compensation, never 0.
+A livestock product's cropland is its feed: where it has ``feed_land``, its own ``land`` (missing in the
+shipped data: no direct cropland source) does not make the cropland total missing.
 """
 
 from __future__ import annotations
@@ -22,8 +24,15 @@ def net_virtual_land_imports(accounts: pd.DataFrame) -> pd.DataFrame:
     """region, period, land_type, net_import_ha (imports - exports by direct accounting, all commodities;
     NaN if any part is missing). `accounts` from `embodied_math.accounts` (ha units)."""
     rows = []
+    keys = ["region", "commodity", "period"]
+    fed = accounts.loc[accounts["indicator"] == "feed_land", keys].drop_duplicates().assign(_fed=True)
     for lt, inds in LAND_TYPE_INDICATORS.items():
         a = accounts[accounts["indicator"].isin(inds)]
+        if lt == "cropland" and len(fed):  # a fed product's missing own land: its cropland is its feed
+            a = a.merge(fed, on=keys, how="left")
+            own_missing = (a["indicator"] == "land") & a["_fed"].notna() & (
+                a["imports"].isna() | a["exports"].isna())
+            a = a[~own_missing].drop(columns="_fed")
         if a.empty:
             continue
         net = a["imports"] - a["exports"]

@@ -6,9 +6,11 @@ For cropland (and the pasture analogue for ruminant products):
                               * VirtualArea[R->C,P,T] / Area[R,P,T]
 
 with ``dArea+ = max(Area[T] - Area[T_prev], 0)``: only products whose area expanded carry deforestation, and
-a region-period without any expansion allocates nothing. ``Defor`` (t CO2) is a user input; without it
-there is no output at all (absent, never zero). A product whose area change is unknown (first period, no
-earlier area) gets NaN.
+a region-period without any expansion allocates nothing. ``Defor`` (t CO2) is a user input (`petra
+embodied --deforestation`) or, in `petra run`, the dataset's `deforestation.csv` (CAIT, built by
+`petra.data.deforestation_cait`; `period_emissions` takes for each period the latest year at or before
+it, so periods after CAIT's last year use that year); without it there is no output at all (absent,
+never zero). A product whose area change is unknown (first period, no earlier area) gets NaN.
 """
 
 from __future__ import annotations
@@ -81,3 +83,35 @@ def allocate_deforestation(area: pd.DataFrame, emissions: pd.DataFrame,
     m.loc[m["share"].to_numpy(dtype=float) == 0, "value"] = 0.0
     out = m.rename(columns={"region": "exporter"})
     return out[["exporter", "importer", "commodity", "period", "land_type", "value"]].reset_index(drop=True)
+
+
+def period_emissions(emissions: pd.DataFrame, periods) -> pd.DataFrame:
+    """region, period, land_type, value of each period in `periods`: the row of the latest year at or before
+    the period (the rule for periods after the source's last year); none for a period before the first."""
+    e = emissions.assign(period=emissions["period"].astype(np.int64)).sort_values("period")
+    per = pd.DataFrame({"period": np.asarray(sorted({int(p) for p in periods}), dtype=np.int64)})
+    out = []
+    for (region, lt), g in e.groupby(["region", "land_type"], sort=True):
+        m = pd.merge_asof(per, g[["period", "value"]], on="period", direction="backward").dropna()
+        out.append(m.assign(region=region, land_type=lt))
+    if not out:
+        return pd.DataFrame(columns=["region", "period", "land_type", "value"])
+    return pd.concat(out, ignore_index=True)[["region", "period", "land_type", "value"]]
+
+
+def deforestation_flows(land_flows: pd.DataFrame, area: pd.DataFrame, emissions: pd.DataFrame,
+                        land_type: str = "cropland") -> pd.DataFrame:
+    """Deforestation CO2 of each route of `land_flows` (embodied land rows: exporter, importer, commodity,
+    period, value in ha, flow) whose commodity has an area: exporter, importer, commodity, period,
+    indicator ``deforestation_co2``, value (t CO2), unit ``t``, flow. `area`: region, commodity, period,
+    area (ha), every period in order (the first one only gives the change to the next); `emissions`:
+    region, period, value (t CO2) of the periods."""
+    va = land_flows[land_flows["commodity"].isin(set(area["commodity"]))]
+    a = area.assign(land_type=land_type)
+    e = emissions.assign(land_type=land_type)
+    out = allocate_deforestation(a, e, va[["exporter", "importer", "commodity", "period", "value"]].assign(
+        land_type=land_type))
+    out = out.merge(va[["exporter", "importer", "commodity", "period", "flow"]],
+                    on=["exporter", "importer", "commodity", "period"], how="left")
+    return out.drop(columns="land_type").assign(indicator="deforestation_co2", unit="t")[
+        ["exporter", "importer", "commodity", "period", "indicator", "value", "unit", "flow"]]

@@ -40,7 +40,7 @@ ROUTE_KEY = ["exporter", "importer", "commodity", "period"]
 EMBODIED_COLUMNS = ["exporter", "importer", "commodity", "period", "indicator", "value", "unit"]
 MISSING_COLUMNS = ["region", "commodity", "period", "indicator", "reason", "flow", "flow_unit"]
 
-# Emission factors: one home, petra.emission_factors (IPCC 2006 Tier 1 defaults)
+# Emission factors: one home, petra.emission_factors (IPCC 2006 Tier 1 defaults; rice: 2019 Refinement)
 IPCC2006_EF1 = ef.EF1
 IPCC2006_EF1_FLOODED_RICE = ef.EF1_FLOODED_RICE
 IPCC2006_FRAC_GASF = ef.FRAC_GASF
@@ -113,7 +113,7 @@ def n2o_from_nitrogen(nitrogen_kg_per_t: np.ndarray | float, *, flooded_rice: bo
                       indirect: bool = False) -> np.ndarray:
     """Fertiliser N2O (kg N2O per t product) from N applied (kg N per t), IPCC 2006 Tier 1.
 
-    Direct: ``N * EF1 * 44/28`` with EF1 = 0.01 (0.003 for flooded rice). With ``indirect``, adds
+    Direct: ``N * EF1 * 44/28`` with EF1 = 0.01 (0.004 for flooded rice, IPCC 2019). With ``indirect``, adds
     volatilisation ``N * FracGASF * EF4`` and leaching ``N * FracLEACH * EF5`` (both x 44/28).
     """
     n = np.asarray(nitrogen_kg_per_t, dtype=float)
@@ -127,7 +127,8 @@ def n2o_from_nitrogen(nitrogen_kg_per_t: np.ndarray | float, *, flooded_rice: bo
 def rice_ch4_per_tonne(yield_t_per_ha: np.ndarray | float, season_days: np.ndarray | float, *,
                        ef_baseline: float = IPCC2006_RICE_EF_BASELINE, sf_water: float = 1.0,
                        sf_preseason: float = 1.0, sf_organic: float = 1.0) -> np.ndarray:
-    """Rice CH4 (kg CH4 per t of rice): ``EF_c * SF_w * SF_p * SF_o * days / yield`` (IPCC 2006 Eq. 5.1-5.2).
+    """Rice CH4 (kg CH4 per t of rice): ``EF_c * SF_w * SF_p * SF_o * days / yield`` (IPCC Eq. 5.1-5.2;
+    EF_c 1.19 kg/ha/day, IPCC 2019 Table 5.11).
 
     Scaling factors default to 1 (continuously flooded, no organic amendment).
     """

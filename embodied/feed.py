@@ -15,8 +15,10 @@ Joint products (milk and meat, eggs and meat): feed.csv may give the requirement
 of it), which joint.csv splits between its products by a key: ``protein`` (output x protein content),
 ``mass`` (output) or ``value`` (output x price). Product p of system s then needs
 ``req_s * share_p / output_p`` per tonne, where ``share_p = output_p k_p / sum_q output_q k_q``.
-No feed requirements are shipped: there is no openly licensed per-region table to ship, so feed accounting
-runs only when the user supplies feed.csv.
+The shipped datasets hold default requirements (`feed.csv` in the dataset folder, built from FAOSTAT
+food balances by `petra.data.feed_requirements`); `petra run` folds them into the livestock products'
+intensities per tonne (`feed_intensities`, `with_feed`): livestock land, water and N are those of its
+feed, so livestock trade carries them.
 """
 
 from __future__ import annotations
@@ -149,3 +151,87 @@ def embodied_feed(flows: pd.DataFrame, req: pd.DataFrame, intensities: pd.DataFr
     per_route = strict_sum(per_feed, ["exporter", "importer", "commodity", "period", "indicator", "unit"])
     per_route["indicator"] = "feed_" + per_route["indicator"]
     return per_feed, per_route[EMBODIED_COLUMNS], missing
+
+
+FEED_FILLED = ("land", "water_green", "water_blue", "nitrogen")
+"""Indicators a livestock product takes from its feed where its own value is missing (cropland, water and
+fertiliser N of a livestock product are those of its feed)."""
+FEED_ADDED = ("n2o", "ch4")
+"""Gases of the feed (fertiliser N2O, rice CH4) added to the product's own (enteric, manure) where known."""
+FEED_SOURCE = "feed: default requirements x feed intensities x domestic share"
+
+
+def feed_intensities(req: pd.DataFrame, intensities: pd.DataFrame, share: pd.DataFrame | None = None,
+                     indicators: tuple[str, ...] = FEED_FILLED + FEED_ADDED) -> pd.DataFrame:
+    """Per tonne of livestock product: ``sum_F req[R, L, F] x share[R, F, T] x I[R, F, T]``.
+
+    req          region ('' = every region of `intensities`), product, feed, value (t feed / t product)
+    intensities  region, commodity, period, indicator, value, unit (per t of the feed commodity)
+    share        region, commodity, period, share (domestic share of R's feed supply, `domestic_share`;
+                 None = 1)
+    Returns region, commodity (the product), period, indicator, value, unit, source; value NaN if any feed
+    the product needs lacks the intensity (a feed absent from `intensities` counts as missing) unless its
+    domestic share is 0 (all imported: it adds 0).
+    """
+    it = intensities[intensities["indicator"].isin(indicators)]
+    regions = sorted(set(it["region"]))
+    own = req[req["region"] != ""]
+    default = req[req["region"] == ""].drop(columns="region")
+    if len(default):
+        pairs = pd.DataFrame({"region": regions}).merge(default[["product"]].drop_duplicates(), how="cross")
+        req = requirements_for(req, pd.concat([pairs, own[["region", "product"]]], ignore_index=True))
+    else:
+        req = own[["region", "product", "feed", "value"]]
+    req = req[req["value"] > 0].rename(columns={"value": "req"})
+    periods = pd.DataFrame({"period": sorted({int(p) for p in it["period"]})})
+    ind = pd.DataFrame({"indicator": list(indicators)})
+    want = req.merge(periods, how="cross").merge(ind, how="cross")
+    target = {i: u for i, u in it[["indicator", "unit"]].drop_duplicates("indicator").itertuples(index=False)}
+    fac = np.array([units.factor(u, target[i]) for i, u in zip(it["indicator"], it["unit"], strict=True)])
+    got = it.assign(value=it["value"].to_numpy(dtype=float) * fac, period=it["period"].astype(np.int64))
+    m = want.merge(got[["region", "commodity", "period", "indicator", "value"]].rename(
+        columns={"commodity": "feed"}), on=["region", "feed", "period", "indicator"], how="left")
+    if share is not None:
+        s = share.rename(columns={"commodity": "feed"}).assign(period=lambda d: d["period"].astype(np.int64))
+        m = m.merge(s[["region", "feed", "period", "share"]], on=["region", "feed", "period"], how="left")
+        m["share"] = m["share"].fillna(1.0)  # no market row: neither production nor imports
+    else:
+        m["share"] = 1.0
+    # all of it imported (share 0): none of it is R's, whatever R's intensity (e.g. a crop R does not grow)
+    m["value"] = np.where(m["share"].to_numpy() == 0, 0.0, m["req"] * m["share"] * m["value"])
+    out = strict_sum(m, ["region", "product", "indicator", "period"])
+    out = out.rename(columns={"product": "commodity"}).assign(source=FEED_SOURCE)
+    out["unit"] = out["indicator"].map(target)
+    out = out[out["unit"].notna()]
+    cols = ["region", "commodity", "period", "indicator", "value", "unit", "source"]
+    return out[cols].reset_index(drop=True)
+
+
+def with_feed(intensities: pd.DataFrame, feed: pd.DataFrame) -> pd.DataFrame:
+    """`intensities` with the feed of livestock products (`feed_intensities`, same periods): FEED_FILLED
+    indicators where the product's own value is missing or absent; FEED_ADDED gases added to a known
+    own value (a missing own value stays missing). Given (non-missing) FEED_FILLED values always win."""
+    keys = ["region", "commodity", "period", "indicator"]
+    it = intensities.assign(period=intensities["period"].astype(np.int64)).copy()
+    f = feed.assign(period=feed["period"].astype(np.int64))
+    m = it.merge(f[keys + ["value", "unit"]].rename(columns={"value": "_feed", "unit": "_unit"}), on=keys,
+                 how="left")
+    ok = m["_feed"].notna().to_numpy()
+    fill = ok & m["indicator"].isin(FEED_FILLED).to_numpy() & m["value"].isna().to_numpy()
+    if fill.any():
+        m.loc[fill, "unit"] = m.loc[fill, "_unit"]
+    add = ok & m["indicator"].isin(FEED_ADDED).to_numpy() & m["value"].notna().to_numpy()
+    if add.any():
+        fac = np.array([units.factor(fu, u) for fu, u in zip(m.loc[add, "_unit"], m.loc[add, "unit"],
+                                                               strict=True)])
+        m.loc[add, "value"] = m.loc[add, "value"].to_numpy(dtype=float) + m.loc[add, "_feed"].to_numpy() * fac
+    m.loc[fill, "value"] = m.loc[fill, "_feed"]
+    src = m["source"].astype(str).to_numpy(dtype=object)
+    src[fill] = FEED_SOURCE
+    src[add] = src[add] + "; + feed"
+    m["source"] = src
+    absent = f[f["indicator"].isin(FEED_FILLED) & f["value"].notna()].merge(
+        it[keys].assign(_have=True), on=keys, how="left")
+    absent = absent[absent["_have"].isna()].drop(columns="_have")
+    out = pd.concat([m.drop(columns=["_feed", "_unit"]), absent], ignore_index=True)
+    return out[intensities.columns].sort_values(keys).reset_index(drop=True)

@@ -25,6 +25,7 @@ import yaml
 
 from petra.atomic import atomic_output_dir, guard_output_dir
 from petra.dataset import load_dataset
+from petra.embodied.defaults import dataset_defaults
 from petra.embodied.scenario import ScenarioAccounts, scenario_accounts
 from petra.errors import InputError
 
@@ -69,6 +70,7 @@ def account_run_folder(source: str | Path) -> tuple[list[ScenarioAccounts], dict
     markets = _read(source / "markets.parquet", MARKET_COLUMNS)
     units = flow_units_of(dataset, "kt")
     model = str(cfg.get("model") or "petra")
+    defaults = dataset_defaults(dataset, units)
     settings = cfg.get("embodied") or {}
     focus = cfg.get("focus_region")
     out = []
@@ -82,7 +84,8 @@ def account_run_folder(source: str | Path) -> tuple[list[ScenarioAccounts], dict
                                      partners_of=focus if settings.get("partners") else None,
                                      water_region=focus,
                                      thresholds=tuple(settings.get("pressure_thresholds", (1 / 3, 2 / 3))),
-                                     water_cap=dict(settings.get("water_cap") or {})))
+                                     water_cap=dict(settings.get("water_cap") or {}),
+                                     defaults=defaults))
     return out, {"dataset": str(dataset.path), "model": model,
                  "periods": sorted(int(p) for p in markets["period"].unique())}
 

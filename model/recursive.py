@@ -42,7 +42,7 @@ import numpy as np
 
 from petra.errors import PetraError, SolveError
 from petra.model.certificate import market_trade
-from petra.model.equilibrium_math import no_cross_hauling_adjustment
+from petra.model.equilibrium_math import demand_slope, no_cross_hauling_adjustment, supply_slope
 from petra.model.problem import Problem, commodity_slice, reverse_routes, route_kind
 from petra.model.solve import DEFAULT_TOLERANCE, solve_problem
 
@@ -139,6 +139,12 @@ class Projection:
 
     S, D, P, imports, exports: (T, n_markets); X, tau, adjustment: (T, n_routes) (adjustment: the
     period's cost adjustment, the calibrated one unless raised against cross-hauling).
+    supply_anchor, demand_anchor, anchor_price, supply_slope, demand_slope: (T, n_markets), each
+    period's curves as solved, S(p) = max(0, S0 + ks*(p - P0)), D(p) = max(0, D0 - kd*(p - P0)) with
+    the effective slopes ks, kd >= 0 (quantity per price; 0: fixed quantity, see
+    `petra.model.equilibrium_math.supply_slope`); flow_prev, elasticity, slope: (T, n_routes), each
+    period's previous flow, period expansion elasticity (e x years, capped) and new-flow slope. With
+    tau and adjustment they are every parameter of the period's route costs (welfare needs them).
     log: one dict per solve (period, commodity, status, certificate, qp_solves, solver, seconds).
     failure: None when every period solved within tolerance, else the reason; periods from the
     failing one on are NaN.
@@ -153,6 +159,14 @@ class Projection:
     adjustment: np.ndarray
     imports: np.ndarray
     exports: np.ndarray
+    supply_anchor: np.ndarray | None = None
+    demand_anchor: np.ndarray | None = None
+    anchor_price: np.ndarray | None = None
+    supply_slope: np.ndarray | None = None
+    demand_slope: np.ndarray | None = None
+    flow_prev: np.ndarray | None = None
+    elasticity: np.ndarray | None = None
+    slope: np.ndarray | None = None
     log: list[dict] = field(default_factory=list)
     failure: str | None = None
 
@@ -180,7 +194,9 @@ def project_periods(problem: Problem, inputs: Sequence[PeriodInputs], *,
     out = Projection(periods=tuple(x.key for x in inputs), S=np.full((T, n), np.nan),
                      D=np.full((T, n), np.nan), P=np.full((T, n), np.nan), X=np.full((T, m), np.nan),
                      tau=np.full((T, m), np.nan), adjustment=np.full((T, m), np.nan),
-                     imports=np.full((T, n), np.nan), exports=np.full((T, n), np.nan))
+                     imports=np.full((T, n), np.nan), exports=np.full((T, n), np.nan),
+                     **{k: np.full((T, n), np.nan) for k in CURVE_ARRAYS},
+                     **{k: np.full((T, m), np.nan) for k in ROUTE_COST_ARRAYS})
     X_prev = problem.flow_prev if base_flows is None else np.asarray(base_flows, dtype=float)
     qf = TINY_FLOW * problem.q_scale[problem.commodity_index[problem.exporter]]
     for k, period in enumerate(inputs):
@@ -221,9 +237,21 @@ def project_periods(problem: Problem, inputs: Sequence[PeriodInputs], *,
         imp, exp = market_trade(problem, X)
         out.S[k], out.D[k], out.P[k], out.X[k], out.tau[k] = S, D, P, X, pk.tau
         out.adjustment[k] = pk.adjustment
+        record_curves(out, k, pk)
         out.imports[k], out.exports[k] = imp, exp
         X_prev = X
     return out
+
+
+CURVE_ARRAYS = ("supply_anchor", "demand_anchor", "anchor_price", "supply_slope", "demand_slope")
+ROUTE_COST_ARRAYS = ("flow_prev", "elasticity", "slope")
+
+
+def record_curves(out: Projection, k: int, pk: Problem) -> None:
+    """Store period k's curves and route-cost parameters (those of the problem solved) in `out`."""
+    out.supply_anchor[k], out.demand_anchor[k], out.anchor_price[k] = pk.S0, pk.D0, pk.P0
+    out.supply_slope[k], out.demand_slope[k] = supply_slope(pk), demand_slope(pk)
+    out.flow_prev[k], out.elasticity[k], out.slope[k] = pk.flow_prev, pk.elasticity, pk.slope
 
 
 def anchored_inputs(anchors: dict, start: float | None = None) -> list[PeriodInputs]:

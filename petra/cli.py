@@ -104,6 +104,16 @@ from petra.projection.explore_cli import explore_command  # noqa: E402
 
 app.command("explore")(explore_command)
 
+# `petra compare RUN_DIR` (scenarios against a baseline: IAMC differences, welfare, plots)
+from petra.projection.compare_cli import compare_command  # noqa: E402
+
+app.command("compare")(compare_command)
+
+# `petra publish RUN_DIR --db TARGET` (a run's IAMC results into an ixmp4 database)
+from petra.projection.publish_cli import publish_command  # noqa: E402
+
+app.command("publish")(publish_command)
+
 
 def run() -> None:  # pragma: no cover - console entry point
     app()

@@ -31,6 +31,12 @@ ssp_drivers.csv (optional)  release, ssp, region, year, population, gdp_ppp, gdp
     per year in gdp_unit, e.g. "billion USD_2017/yr", >= 0), GDP per capita (thousand of the same
     currency per person and year, > 0). Every (release, ssp) has every region of markets.csv, each
     in at least two years. Scenario files select one with `ssp:`.
+income_elasticities.csv (optional)  region, commodity, income_elasticity
+    Income elasticity of demand per market (dimensionless): `petra run`'s default where no scenario
+    `income_elasticity` rule matches (without the file: 0).
+tariff_schedules.csv (optional)  schedule, exporter, importer, commodity, ad_valorem [, source]
+    Named sets of additional ad valorem tariffs (fraction of the exporter's base-year price) that a
+    scenario switches on by name (`drivers.tariff_schedules`).
 """
 
 from __future__ import annotations
@@ -116,6 +122,21 @@ SSP_DRIVER_COLUMNS = [
     Column("gdp_unit", "str"),
 ]
 
+INCOME_COLUMNS = [
+    Column("region", "str"),
+    Column("commodity", "str"),
+    Column("income_elasticity", lower=-b.INCOME_ELASTICITY_MAX, upper=b.INCOME_ELASTICITY_MAX),
+]
+
+SCHEDULE_COLUMNS = [
+    Column("schedule", "str"),
+    Column("exporter", "str"),
+    Column("importer", "str"),
+    Column("commodity", "str"),
+    Column("ad_valorem", lower=0.0, upper=b.AD_VALOREM_MAX),
+    Column("source", "str", required=False, blank=""),
+]
+
 REGION_COLUMNS = [Column("region", "str"), Column("name", "str", required=False, blank="")]
 COMMODITY_COLUMNS = [Column("commodity", "str"), Column("name", "str", required=False, blank=""),
                      Column("unit", "str", required=False, blank="")]
@@ -139,6 +160,8 @@ class Dataset:
     observed_flows: pd.DataFrame | None = None
     intensities: pd.DataFrame | None = None
     ssp_drivers: pd.DataFrame | None = None
+    income_elasticities: pd.DataFrame | None = None
+    tariff_schedules: pd.DataFrame | None = None
 
     @property
     def market_keys(self) -> pd.MultiIndex:
@@ -149,7 +172,8 @@ class Dataset:
         kw = dict(markets=self.markets, routes=self.routes, regions=self.regions,
                   commodities=self.commodities, metadata=self.metadata, path=self.path,
                   observed_markets=self.observed_markets, observed_flows=self.observed_flows,
-                  intensities=self.intensities, ssp_drivers=self.ssp_drivers)
+                  intensities=self.intensities, ssp_drivers=self.ssp_drivers,
+                  income_elasticities=self.income_elasticities, tariff_schedules=self.tariff_schedules)
         kw.update(changes)
         return from_frames(**kw)
 
@@ -206,8 +230,9 @@ def _check_known_markets(frame: pd.DataFrame, col: str, markets: pd.DataFrame, f
 
 
 def _check_observed(markets: pd.DataFrame, optional: dict, folder: Path | None) -> None:
-    """Observed rows must name markets of markets.csv (rows for unknown regions or commodities would
-    otherwise be ignored silently); observed flows must name known regions and commodities."""
+    """Observed rows and income elasticities must name markets of markets.csv (rows for unknown
+    regions or commodities would otherwise be ignored silently); observed flows and tariff schedules
+    must name known regions and commodities."""
     om = optional.get("observed_markets")
     if om is not None and len(om):
         _check_known_markets(om, "region", markets, _label(om, folder, "observed_markets.csv"))
@@ -215,6 +240,13 @@ def _check_observed(markets: pd.DataFrame, optional: dict, folder: Path | None) 
     if of is not None and len(of):
         _check_known_names(of, ("exporter", "importer", "commodity"), markets,
                            _label(of, folder, "observed_flows.csv"))
+    ie = optional.get("income_elasticities")
+    if ie is not None and len(ie):
+        _check_known_markets(ie, "region", markets, _label(ie, folder, "income_elasticities.csv"))
+    ts = optional.get("tariff_schedules")
+    if ts is not None and len(ts):
+        _check_known_names(ts, ("exporter", "importer", "commodity"), markets,
+                           _label(ts, folder, "tariff_schedules.csv"))
     sd = optional.get("ssp_drivers")
     if sd is not None:
         _check_ssp_drivers(sd, markets, _label(sd, folder, "ssp_drivers.csv"))
@@ -270,7 +302,8 @@ def from_frames(markets: pd.DataFrame, routes: pd.DataFrame, regions: pd.DataFra
                 path: Path | None = None, observed_markets: pd.DataFrame | None = None,
                 observed_flows: pd.DataFrame | None = None,
                 intensities: pd.DataFrame | None = None,
-                ssp_drivers: pd.DataFrame | None = None) -> Dataset:
+                ssp_drivers: pd.DataFrame | None = None, income_elasticities: pd.DataFrame | None = None,
+                tariff_schedules: pd.DataFrame | None = None) -> Dataset:
     """Build a Dataset from in-memory frames with the same checks (and messages) as `load_dataset`."""
     m = zero_round_off(validate_text_frame(_as_text(markets, MARKET_COLUMNS), MARKET_COLUMNS,
                                            key=["region", "commodity"], label="markets.csv"), ["commodity"])
@@ -279,7 +312,8 @@ def from_frames(markets: pd.DataFrame, routes: pd.DataFrame, regions: pd.DataFra
     _check_routes(m, r, "routes.csv")
     optional = {}
     for attr, frame in (("observed_markets", observed_markets), ("observed_flows", observed_flows),
-                        ("intensities", intensities), ("ssp_drivers", ssp_drivers)):
+                        ("intensities", intensities), ("ssp_drivers", ssp_drivers),
+                        ("income_elasticities", income_elasticities), ("tariff_schedules", tariff_schedules)):
         if frame is not None:
             cols, key, name = _OPTIONAL_TABLES[attr]
             optional[attr] = _round_off(attr, validate_text_frame(_as_text(frame, cols), cols, key=key,
@@ -295,6 +329,9 @@ _OPTIONAL_TABLES = {
                        "observed_flows.csv"),
     "intensities": (INTENSITY_COLUMNS, ["region", "commodity", "period", "indicator"], "intensities.csv"),
     "ssp_drivers": (SSP_DRIVER_COLUMNS, ["release", "ssp", "region", "year"], "ssp_drivers.csv"),
+    "income_elasticities": (INCOME_COLUMNS, ["region", "commodity"], "income_elasticities.csv"),
+    "tariff_schedules": (SCHEDULE_COLUMNS, ["schedule", "exporter", "importer", "commodity"],
+                         "tariff_schedules.csv"),
 }
 
 

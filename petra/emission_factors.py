@@ -2,15 +2,18 @@
 (`petra.data.intensities`) and the embodied post-processor (`petra.embodied.embodied_math`).
 
 IPCC 2006 Guidelines Vol. 4 Ch. 11, Table 11.1 (direct N2O from managed soils) and Table 11.3
-(indirect); Ch. 5 Table 5.11 (rice CH4, 2006 edition); Ch. 10 Tables 10.10 and 10.11 (enteric CH4).
+(indirect); Ch. 10 Tables 10.10 and 10.11 (enteric CH4). Rice follows the 2019 Refinement: Ch. 5 Table
+5.11 (CH4 baseline factor) and Ch. 11 Table 11.1 (EF1 of flooded rice), so both rice gases come from
+one edition.
 """
 
 from __future__ import annotations
 
 EF1 = 0.01
 """kg N2O-N per kg N applied (synthetic and organic fertiliser, crop residues), IPCC 2006 Table 11.1."""
-EF1_FLOODED_RICE = 0.003
-"""kg N2O-N per kg N applied to flooded rice, IPCC 2006 Table 11.1."""
+EF1_FLOODED_RICE = 0.004
+"""kg N2O-N per kg N applied to flooded rice, IPCC 2019 Refinement Vol. 4 Table 11.1 (aggregated default;
+the 2006 value was 0.003). Chosen to match the 2019 rice CH4 factor below: one edition for rice."""
 FRAC_GASF = 0.10
 """Fraction of synthetic N volatilised as NH3 and NOx, IPCC 2006 Table 11.3."""
 EF4 = 0.010
@@ -21,8 +24,14 @@ EF5 = 0.0075
 """kg N2O-N per kg N leached, IPCC 2006 Table 11.3."""
 N2O_PER_N2O_N = 44.0 / 28.0
 """kg N2O per kg N2O-N (molar masses)."""
-RICE_CH4_EF_BASELINE = 1.30
-"""kg CH4 per ha per day, continuously flooded rice without organic amendments, IPCC 2006 Table 5.11."""
+RICE_CH4_EF_BASELINE = 1.19
+"""kg CH4 per ha per day, continuously flooded rice without organic amendments, global default of the
+IPCC 2019 Refinement Vol. 4 Table 5.11 (2006: 1.30). Scaling factors for water regime, pre-season and
+organic amendments are 1 (continuously flooded, the Tier 1 reference): an upper estimate for rainfed
+and intermittently irrigated rice."""
+RICE_SEASON_DAYS = 120
+"""Days of a rice cultivation period (petra's assumption: a typical single season; IPCC Tier 1 asks for
+national crop calendars, which the sources do not hold). Harvested area already counts each season."""
 NON_RICE_CROP_CH4 = 0.0
 """kg CH4 per t of a crop that is not flooded rice: the IPCC Guidelines have no CH4 source for it
 (crop CH4 is rice cultivation only, Vol. 4 Ch. 5.5; residue burning is out of scope)."""

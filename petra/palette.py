@@ -5,7 +5,8 @@ naming schemes of the shipped datasets (china9's ISO3-like codes and globiom37's
 "ChinaReg" are the same red), and otherwise hashes the name (BLAKE2, not Python's salted `hash`)
 into a palette of distinguishable colours. `region_marker(name)` gives a marker shape the same way (a
 circle for the large traders, another shape for the rest), a second cue where two colours are alike.
-Aggregates drawn as "other" are grey (`OTHER_COLOUR`), never a region's colour.
+Aggregates drawn as "other" are grey (`OTHER_COLOUR`), never a region's colour. Scenarios
+(`scenario_colour`) and commodities (`commodity_colour`) have fixed colours of their own the same way.
 """
 
 from __future__ import annotations
@@ -105,4 +106,25 @@ def scenario_colour(name: str) -> str:
     return SCENARIO_PALETTE[_digest("scenario:" + key) % len(SCENARIO_PALETTE)]
 
 
-__all__ = ["OTHER", "OTHER_COLOUR", "region_colour", "region_marker", "scenario_colour", "canonical"]
+# commodities: the 13 of the shipped datasets get 13 fixed colours, every pair more than 60 apart in some
+# RGB channel (tested); others are hashed into COMMODITY_PALETTE
+COMMODITY_FIXED = {
+    "wheat": "#e6ab02", "maize": "#d95f02", "rice": "#80b1d3", "barley": "#b2df8a", "sorghum": "#6a3d9a",
+    "soybeans": "#33a02c", "rapeseed": "#1b9e77", "sugar": "#e7298a", "bovine_meat": "#a50f15",
+    "pig_meat": "#f781bf", "poultry_meat": "#fdbf6f", "sheep_meat": "#4d004b", "dairy": "#1f78b4",
+}
+COMMODITY_PALETTE = ("#4d4d4d", "#8c510a", "#01665e", "#762a83", "#c51b7d", "#4393c3", "#b35806",
+                     "#542788")
+
+
+def commodity_colour(name: str) -> str:
+    """The commodity's colour (hex): fixed for the shipped datasets' 13 commodities, else a stable hash
+    of its lower-case name into COMMODITY_PALETTE (the same in every figure, run and dataset)."""
+    key = re.sub(r"[^a-z0-9_]", "", str(name).lower().replace(" ", "_"))
+    if key in COMMODITY_FIXED:
+        return COMMODITY_FIXED[key]
+    return COMMODITY_PALETTE[_digest("commodity:" + key) % len(COMMODITY_PALETTE)]
+
+
+__all__ = ["OTHER", "OTHER_COLOUR", "region_colour", "region_marker", "scenario_colour", "commodity_colour",
+           "canonical"]

@@ -14,7 +14,7 @@ disappears when done. Otherwise (logs, CI, pipes) each call prints one line::
 
 The ETA is the elapsed time per step done so far times the steps left (seconds); it is left out
 until a step is done. `total` may change between calls (a stage learns its step count late).
-`petra calibrate --fit`, `petra hindcast` and `petra compare` use it.
+`petra calibrate --fit` and `petra hindcast` use it; any new long command should.
 """
 
 from __future__ import annotations

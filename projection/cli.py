@@ -25,6 +25,8 @@ def run_command(
     embodied: bool = typer.Option(True, "--embodied/--no-embodied", help="Embodied-resource "
                                   "variables (needs the dataset's intensities.csv)."),
     tol: float = typer.Option(1e-6, help="Certificate tolerance: maximum relative violation."),
+    db: str = typer.Option(None, "--db", help="Also store the IAMC results and metadata in this "
+                           "database (as `petra publish`): a file path (SQLite) or a postgresql:// DSN."),
 ) -> None:
     """Calibrate the base year, project every scenario period by period, post-process and write
     IAMC (csv, xlsx), Parquet, plots and a run log.
@@ -47,6 +49,10 @@ def run_command(
     out = out if out is not None else Path("runs") / Path(path).stem
     with exit_on_error():
         guard_output_dir(out, "run", [path])
+        if db is not None:
+            from petra.projection.publish import check_target
+
+            check_target(db)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console, transient=True, disable=quiet) as bar:
             task = bar.add_task("scenarios", total=None)
@@ -77,6 +83,12 @@ def run_command(
         state = "ok" if r.ok else f"FAILED ({r.projection.failure})"
         console.print(f"{r.spec.name}: {state}; {len(r.log)} solves, worst certificate {cert:.2e}, "
                       f"{len(r.oscillations)} oscillation(s); {sum(r.seconds.values()):.2f} s")
+    if db is not None:
+        from petra.projection.publish import publish_run
+        from petra.projection.publish_cli import echo_published
+
+        with exit_on_error(f"the run is in {out}"):
+            echo_published(publish_run(out, db), db)
     failed = run.failures
     if failed:
         typer.echo(f"petra: error: {len(failed)} scenario(s) failed: "

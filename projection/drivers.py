@@ -12,7 +12,11 @@ t_{k-1} to t_k compounds over dt = t_k - t_{k-1} years:
   horizontally, keeping its price elasticity at the base price);
 * transport cost T_k = T_{k-1} * (1 + g/100)^dt;
 * tariff at t_k: the last matching tariff rule's value (specific USD/t, ad valorem x the
-  exporter's base-year price, or scale x the dataset's tariff), else the dataset's tariff;
+  exporter's base-year price, or scale x the dataset's tariff), else the dataset's tariff; plus, for
+  each `tariff_schedules` rule covering t_k, the named schedule's ad valorem x the exporter's base-year
+  price on the routes it lists (and the rule's selectors keep);
+* income elasticity: the last matching `income_elasticity` rule, else the dataset's per-market default
+  (income_elasticities.csv), else 0;
 * banned routes carry no trade in the periods their rule covers;
 * a quota caps a route's flow (last matching rule's max_flow; +inf where none).
 
@@ -27,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from petra import bounds
 from petra.errors import InputError
@@ -189,6 +194,38 @@ def check_driver_bounds(arrays: DriverArrays, names: EntityNames, *, base_supply
                              file=file)
 
 
+def market_defaults(table: pd.DataFrame | None, names: EntityNames, column: str) -> np.ndarray:
+    """Per market of `names`, `column` of `table` (region, commodity, column); 0 where absent."""
+    if table is None or table.empty:
+        return np.zeros(len(names.region))
+    lut = dict(zip(zip(table["region"], table["commodity"], strict=True), table[column].astype(float),
+                   strict=True))
+    return np.array([lut.get((r, c), 0.0) for r, c in zip(names.region, names.commodity, strict=True)])
+
+
+def schedule_rates(table: pd.DataFrame | None, names: EntityNames) -> dict[str, np.ndarray]:
+    """Per schedule name of `table` (tariff_schedules.csv), the ad valorem of each route of `names`
+    (fraction; 0 on routes the schedule does not list)."""
+    if table is None or table.empty:
+        return {}
+    keys = list(zip(names.exporter, names.importer, names.route_commodity, strict=True))
+    out = {}
+    for name, g in table.groupby("schedule", sort=True):
+        lut = dict(zip(zip(g["exporter"], g["importer"], g["commodity"], strict=True),
+                       g["ad_valorem"].astype(float), strict=True))
+        out[str(name)] = np.array([lut.get(k, 0.0) for k in keys])
+    return out
+
+
+def check_schedules(spec: ScenarioSpec, known: Sequence[str], *, file: str | None = None) -> None:
+    """InputError naming the first `tariff_schedules` rule whose name the dataset does not define."""
+    for i, rule in enumerate(spec.drivers.tariff_schedules):
+        if rule.name not in known:
+            have = ", ".join(sorted(known)) or "none: the dataset has no tariff_schedules.csv"
+            raise InputError(f"scenario '{spec.name}': key 'drivers.tariff_schedules[{i}].name': unknown "
+                             f"tariff schedule '{rule.name}' (known: {have})", file=file)
+
+
 def _rate_factor(rate: np.ndarray, years: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         return (1.0 + np.nan_to_num(rate, nan=0.0) / 100.0) ** years
@@ -201,12 +238,15 @@ def _or_base(rate: np.ndarray, base: np.ndarray | None) -> np.ndarray:
 
 def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], *, base_transport: np.ndarray,
                   base_tariff: np.ndarray, exporter_price: np.ndarray,
-                  base_rates: BaseRates | None = None) -> DriverArrays:
+                  base_rates: BaseRates | None = None, income_elasticity: np.ndarray | None = None,
+                  schedules: dict[str, np.ndarray] | None = None) -> DriverArrays:
     """The scenario's per-period arrays (see module docstring).
 
     base_transport, base_tariff: the dataset's per-route costs; exporter_price: each route's
     exporter base-year price (for ad valorem tariffs), all currency per unit; base_rates: population
-    and income growth where no rule matches (the scenario's SSP).
+    and income growth where no rule matches (the scenario's SSP). income_elasticity: the
+    per-market default where no rule matches (None: 0); schedules: ad valorem per route of each named
+    tariff schedule (`schedule_rates`; a rule naming another schedule is InputError, `check_schedules`).
     """
     n, m, T = len(names.region), len(names.exporter), len(periods)
     mf, rf = _market_fields(names), _route_fields(names)
@@ -219,7 +259,9 @@ def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], 
     tariff = np.empty((T, m))
     banned = np.zeros((T, m), dtype=bool)
     quota = np.full((T, m), np.inf)
-    eta = np.nan_to_num(last_match(drivers.income_elasticity, mf, n, None), nan=0.0)
+    eta = last_match(drivers.income_elasticity, mf, n, None)
+    default_eta = np.zeros(n) if income_elasticity is None else np.asarray(income_elasticity, dtype=float)
+    eta = np.where(np.isnan(eta), default_eta, eta)
     transport = np.asarray(base_transport, dtype=float).copy()
     for k, t in enumerate(periods):
         if k > 0:
@@ -236,7 +278,7 @@ def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], 
             sf[k] = sf[k - 1] * yld
             transport = transport * _rate_factor(last_match(drivers.transport_cost_growth, rf, m, t), dt)
         tc[k] = transport
-        tariff[k] = tariff_at(drivers, rf, m, t, base_tariff, exporter_price)
+        tariff[k] = tariff_at(drivers, rf, m, t, base_tariff, exporter_price, schedules)
         for rule in drivers.bans:
             if rule.applies(t):
                 banned[k] |= _mask(rule, rf, m)
@@ -248,8 +290,10 @@ def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], 
 
 
 def tariff_at(drivers: Drivers, route_fields: dict[str, np.ndarray], m: int, period: int,
-              base_tariff: np.ndarray, exporter_price: np.ndarray) -> np.ndarray:
-    """Per-route tariff in `period`: the last matching rule's (specific, ad valorem or scaled) value."""
+              base_tariff: np.ndarray, exporter_price: np.ndarray,
+              schedules: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Per-route tariff in `period`: the last matching rule's (specific, ad valorem or scaled) value,
+    plus the ad valorem x exporter price of every named schedule a `tariff_schedules` rule switches on."""
     out = np.asarray(base_tariff, dtype=float).copy()
     for rule in drivers.tariffs:
         if not rule.applies(period):
@@ -261,6 +305,14 @@ def tariff_at(drivers: Drivers, route_fields: dict[str, np.ndarray], m: int, per
             out[sel] = rule.ad_valorem * exporter_price[sel]
         else:
             out[sel] = rule.scale * np.asarray(base_tariff, dtype=float)[sel]
+    for i, rule in enumerate(drivers.tariff_schedules):
+        if not rule.applies(period):
+            continue
+        if rule.name not in (schedules or {}):
+            raise InputError(f"key 'drivers.tariff_schedules[{i}].name': unknown tariff schedule "
+                             f"'{rule.name}'")
+        sel = _mask(rule, route_fields, m)
+        out[sel] += schedules[rule.name][sel] * np.asarray(exporter_price, dtype=float)[sel]
     return out
 
 

@@ -38,7 +38,8 @@ def hindcast_command(
         "overrides the configuration's `method`")] = None,
     focus_region: Annotated[str | None, typer.Option(
         "--focus-region", help="Region of the report's panels (default: the configuration's focus "
-        "region if the dataset has it, else the largest importer)")] = None,
+        "region if the dataset has it or a region of the same name, such as ChinaReg for CHN, else "
+        "the largest importer)")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Out-of-sample forecast skill: calibrate at the base year, optionally fit the expansion
@@ -52,6 +53,7 @@ def hindcast_command(
     """
     from petra.atomic import guard_output_dir
     from petra.calibration.config import load_config, with_method
+    from petra.calibration.focus_panels import focus_region_in
     from petra.calibration.hindcast import run_hindcast
     from petra.calibration.hindcast_output import headline, write_hindcast
     from petra.calibration.observed import year_span
@@ -76,13 +78,10 @@ def hindcast_command(
         with progress_reporter("hindcast", quiet=quiet) as progress:  # bar in a terminal, else lines
             result = run_hindcast(ds, base_year, evals, fits, cfg, policy=pol, progress=progress)
         regions = set(ds.markets["region"])
-        focus = focus_region or cfg.focus_region
-        if focus not in regions:
-            if focus_region is not None:
-                raise typer.BadParameter(f"region '{focus}' is not in the dataset",
-                                         param_hint="--focus-region")
-            net = result.net_imports
-            focus = str(net.groupby("region")["observed"].sum().idxmax())
+        if focus_region is not None and focus_region not in regions:
+            raise typer.BadParameter(f"region '{focus_region}' is not in the dataset",
+                                     param_hint="--focus-region")
+        focus = focus_region_in(regions, focus_region or cfg.focus_region, result.net_imports)
         settings = {"dataset": str(ds_path.resolve()), "base_year": base_year, "eval_years": evals,
                     "fit_years": fits, "policy": str(policy) if policy else None,
                     "scenario": pol.spec.name if pol else None, "focus_region": focus,

@@ -1,11 +1,11 @@
 """A scenario's policy rules (tariffs, bans, quotas) as the route terms of a hindcast's years.
 
-`petra hindcast --policy FILE --scenario NAME` applies the named scenario's tariff, ban and quota
-rules on top of the observed drivers; its growth rules (population, income, yield, transport cost)
-and elasticity sets are not used (the observed production and consumption are the drivers). Rules
-are matched per projected year exactly as in `petra run` (`petra.projection.drivers`): a rule with
-`from: 2018` applies in 2018 and later, ad valorem tariffs are converted at the exporter's base-year
-price of the re-based, calibrated dataset.
+`petra hindcast --policy FILE --scenario NAME` applies the named scenario's tariff (and tariff
+schedule), ban and quota rules on top of the observed drivers; its growth rules (population, income,
+yield, transport cost) and elasticity sets are not used (the observed production and consumption
+are the drivers). Rules are matched per projected year exactly as in `petra run`
+(`petra.projection.drivers`): a rule with `from: 2018` applies in 2018 and later, ad valorem tariffs
+are converted at the exporter's base-year price of the re-based, calibrated dataset.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from petra.calibration.hindcast import RouteTerms
 from petra.dataset import Dataset
 from petra.errors import InputError
 from petra.model.problem import Problem, build_problem
-from petra.projection.drivers import check_names, driver_arrays
+from petra.projection.drivers import check_names, check_schedules, driver_arrays, schedule_rates
 from petra.projection.run import names_of
 from petra.projection.scenario_config import (
     Drivers,
@@ -41,7 +41,8 @@ def policy_spec(path: str | Path, scenario: str | None) -> ScenarioSpec:
         scenario = next(iter(sf.scenarios))
     spec = resolve(sf, scenario, file=str(path))
     d = spec.drivers
-    return spec.model_copy(update={"drivers": Drivers(tariffs=d.tariffs, bans=d.bans, quotas=d.quotas),
+    return spec.model_copy(update={"drivers": Drivers(tariffs=d.tariffs, tariff_schedules=d.tariff_schedules,
+                                                      bans=d.bans, quotas=d.quotas),
                                    "elasticities": Elasticities()})
 
 
@@ -54,15 +55,20 @@ class ScenarioPolicy:
 
     def check(self, dataset: Dataset) -> None:
         """InputError naming the rule's key if it names a region or commodity `dataset` lacks."""
-        check_names(self.spec, names_of(build_problem(dataset)), file=self.file)
+        names = names_of(build_problem(dataset))
+        check_names(self.spec, names, file=self.file)
+        check_schedules(self.spec, list(schedule_rates(dataset.tariff_schedules, names)), file=self.file)
 
     def __call__(self, calibrated: Dataset, p: Problem, years: list[int]) -> dict[int, RouteTerms]:
         names = names_of(p)
         check_names(self.spec, names, file=self.file)
         r = calibrated.routes
+        schedules = schedule_rates(calibrated.tariff_schedules, names)
+        check_schedules(self.spec, list(schedules), file=self.file)
         arrays = driver_arrays(self.spec.drivers, names, years,
                                base_transport=r["transport_cost"].to_numpy(float),
-                               base_tariff=r["tariff"].to_numpy(float), exporter_price=p.P0[p.exporter])
+                               base_tariff=r["tariff"].to_numpy(float), exporter_price=p.P0[p.exporter],
+                               schedules=schedules)
         out = {}
         for k, y in enumerate(years):
             quota = arrays.quota[k] if np.isfinite(arrays.quota[k]).any() else None

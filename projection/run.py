@@ -7,11 +7,19 @@ all-or-nothing (`petra.atomic.atomic_output_dir`):
     iamc.csv, iamc.xlsx      IAMC results (pyam): model, scenario, region, variable, unit, years
     flows.parquet            scenario, period, exporter, importer, commodity, flow, tariff,
                              transport_cost, banned, quota (inf: none), cost_adjustment (the
-                             period's, raised against cross-hauling where needed): every route,
-                             every period (data units)
+                             period's, raised against cross-hauling where needed), previous_flow,
+                             period_elasticity (expansion elasticity x period years, capped; inf:
+                             constant cost), new_flow_slope: every route, every period (data units)
     markets.parquet          scenario, period, region, commodity, production, consumption, price,
                              imports, exports, net_exports, yield_factor (cumulative yield driver
                              from the base period)
+    curves.parquet           scenario, period, region, commodity, supply_anchor, demand_anchor,
+                             anchor_price, supply_slope, demand_slope: each period's supply and
+                             demand curves as solved, S(p) = max(0, supply_anchor + supply_slope x
+                             (p - anchor_price)), D(p) = max(0, demand_anchor - demand_slope x
+                             (p - anchor_price)) (slopes >= 0 in quantity per price; 0: fixed);
+                             with flows.parquet's previous_flow, period_elasticity, new_flow_slope,
+                             transport_cost, tariff and cost_adjustment every parameter welfare needs
     embodied.parquet         scenario, period, exporter, importer, commodity, indicator, value, unit:
                              resources embodied in every used route (value empty where missing)
     embodied_coverage.csv    scenario, region, commodity (or total), period, indicator, account,
@@ -68,7 +76,10 @@ from petra.projection.drivers import (
     check_driver_bounds,
     check_names,
     check_rule_periods,
+    check_schedules,
     driver_arrays,
+    market_defaults,
+    schedule_rates,
 )
 from petra.projection.oscillation import price_zigzags, route_flips
 from petra.projection.project import project_scenario
@@ -147,6 +158,7 @@ class ScenarioResult:
     embodied: pd.DataFrame | None = None    # per route, period and indicator (embodied.parquet)
     coverage: pd.DataFrame | None = None    # of every embodied total (petra.embodied.coverage)
     water: pd.DataFrame | None = None       # the focus region's virtual water indicators
+    curves: pd.DataFrame | None = None      # each period's supply and demand curves (curves.parquet)
 
     @property
     def ok(self) -> bool:
@@ -200,10 +212,15 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
     r = base.dataset.routes
     levels = scenario_levels(dataset, spec, file=scenario_file)
     ssp_rates = None if levels is None else market_base_rates(levels, base.names.region)
+    schedules = schedule_rates(base.dataset.tariff_schedules, base.names)
+    check_schedules(spec, list(schedules), file=scenario_file)
     arrays = driver_arrays(spec.drivers, base.names, spec.periods,
                            base_transport=r["transport_cost"].to_numpy(float),
                            base_tariff=r["tariff"].to_numpy(float), exporter_price=p.P0[p.exporter],
-                           base_rates=ssp_rates)
+                           base_rates=ssp_rates,
+                           income_elasticity=market_defaults(base.dataset.income_elasticities, base.names,
+                                                             "income_elasticity"),
+                           schedules=schedules)
     check_driver_bounds(arrays, base.names, base_supply=p.S0, base_demand=p.D0,
                         base_transport=r["transport_cost"].to_numpy(float), scenario=spec.name,
                         file=scenario_file)
@@ -230,7 +247,8 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
                                    "postprocess": t3 - t2},
                           embodied=None if acc is None else acc.embodied,
                           coverage=None if acc is None else acc.coverage,
-                          water=None if acc is None else acc.water)
+                          water=None if acc is None else acc.water,
+                          curves=curve_table(spec.name, p, proj))
 
 
 def quantity_unit(dataset: Dataset) -> str:
@@ -271,8 +289,23 @@ def result_tables(scenario: str, p: Problem, proj: Projection, arrays) -> tuple[
         "commodity": np.tile(p.commodity[p.exporter].astype(str), T), "flow": proj.X.ravel(),
         "transport_cost": arrays.transport_cost.ravel(), "tariff": arrays.tariff.ravel(),
         "banned": arrays.banned.ravel(), "quota": arrays.quota.ravel(),
-        "cost_adjustment": proj.adjustment.ravel()})
+        "cost_adjustment": proj.adjustment.ravel(), "previous_flow": proj.flow_prev.ravel(),
+        "period_elasticity": proj.elasticity.ravel(), "new_flow_slope": proj.slope.ravel()})
     return markets, flows
+
+
+def curve_table(scenario: str, p: Problem, proj: Projection) -> pd.DataFrame:
+    """Each period's supply and demand curves as solved (curves.parquet; module docstring)."""
+    from petra.model.recursive import CURVE_ARRAYS
+
+    T, n = len(proj.periods), p.n_markets
+    periods = np.repeat(np.asarray(proj.periods, dtype=np.int64), n)
+    out = pd.DataFrame({"scenario": scenario, "period": periods,
+                        "region": np.tile(p.region.astype(str), T),
+                        "commodity": np.tile(p.commodity.astype(str), T)})
+    for name in CURVE_ARRAYS:
+        out[name] = getattr(proj, name).ravel()
+    return out
 
 
 def embodied_accounts(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFrame, spec: ScenarioSpec):
@@ -280,6 +313,7 @@ def embodied_accounts(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFra
     every period by the projection rule (land per tonne / the scenario's yield factor, the others
     carried from their latest known value), direct flows per route, production- and consumption-based
     accounts (re-exports traced; flows at round-off level count as zero), IAMC variables and coverage."""
+    from petra.embodied.defaults import dataset_defaults
     from petra.embodied.run import check_intensity_units, flow_units_of, zero_round_off
     from petra.embodied.scenario import scenario_accounts
 
@@ -291,7 +325,8 @@ def embodied_accounts(dataset: Dataset, markets: pd.DataFrame, flows: pd.DataFra
                              flow_units_of(dataset, "kt"), model=spec.model, scenario=spec.name,
                              partners_of=spec.focus_region if spec.embodied.partners else None,
                              water_region=spec.focus_region, thresholds=spec.embodied.pressure_thresholds,
-                             water_cap=dict(spec.embodied.water_cap))
+                             water_cap=dict(spec.embodied.water_cap),
+                             defaults=dataset_defaults(dataset, flow_units_of(dataset, "kt")))
 
 
 COVERAGE_CSV_COLUMNS = ["scenario", "region", "commodity", "period", "indicator", "account", "covered",
@@ -540,6 +575,8 @@ def write_run(run: RunResult, out: str | Path, *, plots: bool = True,
                               tmp / "flows.parquet")
         outputs.write_parquet(pd.concat([r.markets for r in ok], ignore_index=True) if ok else None,
                               tmp / "markets.parquet")
+        outputs.write_parquet(pd.concat([r.curves for r in ok], ignore_index=True) if ok else None,
+                              tmp / "curves.parquet")
         with_embodied = [r for r in ok if r.embodied is not None]
         if with_embodied:
             outputs.write_parquet(pd.concat([r.embodied for r in with_embodied], ignore_index=True),

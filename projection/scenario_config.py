@@ -32,12 +32,16 @@ then the scenario's: a scenario overrides the base by adding a rule. Rates are %
 
     population_growth:     [{region, from, until, value}]            % per year
     income_growth:         [{region, from, until, value}]            per-capita income, % per year
-    income_elasticity:     [{region, commodity, value}]              of demand (dimensionless)
+    income_elasticity:     [{region, commodity, value}]              of demand (dimensionless; default:
+                           the dataset's income_elasticities.csv, else 0)
     yield_growth:          [{region, commodity, from, until, value}] % per year (supply shift)
     transport_cost_growth: [{exporter, importer, commodity, from, until, value}]  % per year
     tariffs:  [{exporter, importer, commodity, from, until, specific | ad_valorem | scale}]
               specific: USD/t; ad_valorem: share of the exporter's base-year price;
               scale: factor on the dataset's tariff (0 removes it)
+    tariff_schedules: [{name, exporter, importer, commodity, from, until}]  adds a named schedule of the
+              dataset (tariff_schedules.csv, e.g. china_retaliation_2018) on top of the tariff: its ad
+              valorem x the exporter's base-year price, on the schedule's routes the selectors keep
     bans:     [{exporter, importer, commodity, from, until}]         the route carries no trade
     quotas:   [{exporter, importer, commodity, from, until, max_flow}]  flow <= max_flow (commodity
               unit, per route); a binding quota leaves a rent between the price gap and the cost
@@ -187,6 +191,10 @@ class BanRule(_OnRoutes, _Periods):
     pass
 
 
+class ScheduleRule(_OnRoutes, _Periods):
+    name: str = Field(..., min_length=1, description="a schedule of the dataset's tariff_schedules.csv")
+
+
 class QuotaRule(_OnRoutes, _Periods):
     max_flow: float = Field(..., ge=0.0, le=bounds.QUANTITY_MAX,
                             description="upper bound on the route's flow, commodity unit")
@@ -203,6 +211,7 @@ class Drivers(_Rules):
     yield_growth: tuple[MarketRate, ...] = ()
     transport_cost_growth: tuple[RouteRate, ...] = ()
     tariffs: tuple[TariffRule, ...] = ()
+    tariff_schedules: tuple[ScheduleRule, ...] = ()
     bans: tuple[BanRule, ...] = ()
     quotas: tuple[QuotaRule, ...] = ()
 

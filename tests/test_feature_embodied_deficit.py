@@ -50,3 +50,29 @@ def test_a_land_type_without_data_is_missing_not_zero():
     assert math.isnan(out.loc[("grazing", 2010), "compensation"])
     assert math.isnan(out.loc[("grazing", 0), "compensation"])
     assert out.loc[("cropland", 2010), "compensation"] == pytest.approx(0.95)
+
+
+def test_fed_livestock_counts_its_feed_land_and_missing_feed_stays_missing():
+    # pork has no own cropland value (missing in the shipped data) but its feed land is known: cropland
+    # net import = soy (20e6 - 1e6) + pork feed (4e6 - 0) = 23e6 ha
+    pork = pd.DataFrame({"region": "CN", "commodity": "pork", "period": 2010, "unit": "ha",
+                         "indicator": ["land", "feed_land"], "imports": [float("nan"), 4e6],
+                         "exports": [float("nan"), 0.0]})
+    acc = pd.concat([ACC[(ACC["indicator"] == "land") & (ACC["period"] == 2010)], pork], ignore_index=True)
+    net = net_virtual_land_imports(acc).set_index(["land_type", "period"])
+    assert net.loc[("cropland", 2010), "net_import_ha"] == pytest.approx(23e6)
+    # its feed land missing too: the cropland total is missing, never the crops alone
+    acc.loc[acc["indicator"] == "feed_land", "imports"] = float("nan")
+    net = net_virtual_land_imports(acc).set_index(["land_type", "period"])
+    assert math.isnan(net.loc[("cropland", 2010), "net_import_ha"])
+    # without feed accounting the missing livestock land keeps the total missing
+    acc = pd.concat([ACC[(ACC["indicator"] == "land") & (ACC["period"] == 2010)], pork.iloc[[0]]],
+                    ignore_index=True)
+    assert math.isnan(net_virtual_land_imports(acc).set_index(["land_type", "period"]).loc[
+        ("cropland", 2010), "net_import_ha"])
+
+
+def test_no_land_data_at_all_is_missing_for_every_land_type():
+    acc = ACC.assign(indicator="water_blue")
+    out = deficit_compensation(net_virtual_land_imports(acc), FP)
+    assert len(out) == 6 and out["net_import_ha"].isna().all() and out["compensation"].isna().all()

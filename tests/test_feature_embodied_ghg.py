@@ -29,7 +29,23 @@ def test_crop_ch4_is_zero_except_rice(ints):
     crops = ch4[~ch4["commodity"].isin(["rice", "bovine_meat", "pig_meat", "poultry_meat", "sheep_meat",
                                          "dairy"])]
     assert len(crops) and (crops["value"] == 0).all()
-    assert ch4.loc[ch4["commodity"] == "rice", "value"].isna().all()  # no source yet: missing, not 0
+    # rice: IPCC 2019 Tier 1 from the land intensity; missing (not 0) where land is (2020)
+    rice = ch4[ch4["commodity"] == "rice"].set_index(["region", "period"])["value"]
+    land = ints[(ints["indicator"] == "land") & (ints["commodity"] == "rice")].set_index(
+        ["region", "period"])["value"]
+    assert rice.isna().equals(land.reindex(rice.index).isna())
+    assert np.allclose(rice.dropna(), land.loc[rice.dropna().index] * 1.19 * 120, rtol=1e-6)
+
+
+def test_china_rice_ch4_by_hand():
+    it = load_dataset(ROOT / "china9").intensities
+    sel = it[(it["region"] == "CHN") & (it["commodity"] == "rice") & (it["period"] == 2019)].set_index(
+        "indicator")["value"]
+    # 2019: 0.2114049 ha harvested per t milled rice (QCL area / production) x 1.19 kg CH4/ha/day
+    # (IPCC 2019 Table 5.11, continuously flooded) x 120 days = 30.189 kg CH4 per t
+    assert sel["land"] == pytest.approx(0.2114049, rel=1e-6)
+    assert sel["ch4"] == pytest.approx(0.2114049 * 1.19 * 120, rel=1e-6)
+    assert sel["ch4"] == pytest.approx(30.189, abs=0.001)
 
 
 def test_rice_n2o_uses_the_flooded_rice_factor_everywhere(ints):
@@ -45,16 +61,17 @@ def test_china_rice_n2o_by_hand():
     it = load_dataset(ROOT / "china9").intensities
     sel = it[(it["region"] == "CHN") & (it["commodity"] == "rice") & (it["period"] == 2010)].set_index(
         "indicator")["value"]
-    # 0.003 kg N2O-N / kg N x 44/28 x N; with 0.01 (before) it was 0.682 kg/t, now 0.205
-    assert sel["n2o"] == pytest.approx(sel["nitrogen"] * 0.003 * 44 / 28)
-    assert sel["n2o"] == pytest.approx(0.205, abs=0.001)
+    # 0.004 kg N2O-N / kg N (IPCC 2019) x 44/28 x N; with 0.01 it was 0.682 kg/t, with 0.003 (IPCC 2006)
+    # 0.205, now 0.205 x 4/3 = 0.273
+    assert sel["n2o"] == pytest.approx(sel["nitrogen"] * 0.004 * 44 / 28)
+    assert sel["n2o"] == pytest.approx(0.273, abs=0.001)
 
 
 def test_one_home_for_emission_factors():
     assert em.IPCC2006_EF1 is ef.EF1 and em.IPCC2006_EF1_FLOODED_RICE is ef.EF1_FLOODED_RICE
     n = pd.DataFrame({"commodity": ["rice", "wheat"], "value": [100.0, 100.0]})
-    # 100 kg N: rice 100 x 0.003 x 44/28 = 0.4714 kg N2O; wheat 100 x 0.01 x 44/28 = 1.5714
-    assert inten.n2o_from_nitrogen(n)["value"].tolist() == pytest.approx([0.471429, 1.571429], rel=1e-5)
+    # 100 kg N: rice 100 x 0.004 x 44/28 = 0.6286 kg N2O; wheat 100 x 0.01 x 44/28 = 1.5714
+    assert inten.n2o_from_nitrogen(n)["value"].tolist() == pytest.approx([0.628571, 1.571429], rel=1e-5)
 
 
 STOCK = Path("/work/shared/data-sources/gcamfaostat/GCAMFAOSTAT_AnimalStock.csv.gz")

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from petra.cli import app
 from petra.palette import region_colour, scenario_colour
-from petra.projection.explorer import SIGNIFICANT_DIGITS, script_json, write_explorer
+from petra.projection.explorer import ROUND_OFF, SIGNIFICANT_DIGITS, script_json, write_explorer
 
 runner = CliRunner()
 SMALL = """\
@@ -81,15 +81,18 @@ def test_page_is_self_contained(page):
 def test_embedded_flows_and_series_are_the_runs(page, run_dir):
     d = embedded(page)
     flows = pd.read_parquet(run_dir / "flows.parquet")
-    usa_chn = flows[(flows.period == 2030) & (flows.exporter == "USA") & (flows.importer == "CHN")
-                    & (flows.commodity == "soybeans")].set_index("scenario")["flow"]
-    assert usa_chn["SSP2"] > 1000 and usa_chn["soy_tariff"] < 1e-9 * usa_chn["SSP2"]  # round-off left
+    soy = flows[(flows.period == 2030) & (flows.commodity == "soybeans")]
+    usa_chn = soy[(soy.exporter == "USA") & (soy.importer == "CHN")].set_index("scenario")["flow"]
+    biggest = soy.groupby("scenario")["flow"].max()
+    want = {s: v for s, v in usa_chn.items() if v > ROUND_OFF * biggest[s]}  # round-off is not trade
+    assert want["SSP2"] > 1000
     p, c = d["periods"].index(2030), d["commodities"].index("soybeans")
     e, i = d["regions"].index("USA"), d["regions"].index("CHN")
     embedded_flow = {d["scenarios"][r[0]]: r[5] for r in rows(d["flows"], 6) if r[1:5] == [p, c, e, i]}
-    assert embedded_flow == {"SSP2": pytest.approx(usa_chn["SSP2"], rel=RTOL)}  # round-off is not trade
-    # routes without trade are not embedded: as many rows as flows > 0 (round-off aside)
-    assert len(d["flows"]) // 6 <= int((flows["flow"] > 0).sum())
+    assert embedded_flow == pytest.approx(want, rel=RTOL)
+    # every flow above round-off of its commodity and period is embedded, and nothing else
+    top = flows.groupby(["scenario", "period", "commodity"])["flow"].transform("max")
+    assert len(d["flows"]) // 6 == int(((flows["flow"] > ROUND_OFF * top) & (flows["flow"] > 0)).sum())
     # an IAMC series: China's soybean imports in the wide iamc.csv
     wide = pd.read_csv(run_dir / "iamc.csv")
     var = "Agricultural Imports|Crops|Oil Crops|Soybean"

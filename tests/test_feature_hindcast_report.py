@@ -302,14 +302,95 @@ def test_page_is_self_contained_and_compact(out, page):
     assert (out / "report.html").stat().st_size < 1_000_000
     for section in ("id='summary'", "id='definitions'", "id='scores'", "id='focus'", "id='checks'"):
         assert section in page
-    assert page.index("id='summary'") < page.index("id='definitions'") < page.index("id='scores'") \
-        < page.index("id='focus'") < page.index("id='checks'")
+    assert page.index("id='summary'") < page.index("id='focus'") < page.index("id='scores'") \
+        < page.index("id='definitions'") < page.index("id='checks'")
     assert "id='calibration-check'" in page and "id='timings'" in page
 
 
 def test_lines_break_at_years_without_data():
-    from petra.calibration.hindcast_report import _segments
+    from petra.calibration.focus_panels import gap_segments
 
-    x, y = _segments(np.array([2013, 2010, 2011]), np.array([3.0, 1.0, 2.0]))
+    x, y = gap_segments(np.array([2013, 2010, 2011]), np.array([3.0, 1.0, 2.0]))
     np.testing.assert_array_equal(x[:2], [2010, 2011])
     assert np.isnan(x[2]) and np.isnan(y[2]) and x[3] == 2013 and y[3] == 3.0
+
+
+def test_glossary_defines_every_metric_name_that_appears(out, page):
+    """Every column of metrics.csv is defined (the metrics as in hindcast_math's docstring) and every
+    metric label of the score tables has a plain definition."""
+    gloss = re.search(r"<dl class='glossary'[^>]*>(.*?)</dl>", page, re.S).group(1)
+    defined = {html.unescape(x): html.unescape(d) for x, d in
+               re.findall(r"<dt><code>(.*?)</code></dt><dd>(.*?)</dd>", gloss, re.S)}
+    met = pd.read_csv(out / "metrics.csv")
+    assert set(met.columns) <= set(defined)
+    bullets = docstring_bullets()
+    for col, start in (("wape", "WAPE"), ("r2_log", "r2_log"), ("partner_misallocation", "partner")):
+        want = next(b for b in bullets if b.startswith(start))
+        assert defined[col].startswith(want), col
+    assert f"FLOW_FLOOR_SHARE = {hm.FLOW_FLOOR_SHARE:g}" in defined["r2_log"]
+    defs = html.unescape(re.search(r"id='definitions'>(.*?)<h2", page, re.S).group(1))
+    heads = set()
+    for tid in ("headline", "scores-by-year"):
+        t = re.search(rf"<table[^>]*id='{tid}'[^>]*><thead>(.*?)</thead>", page, re.S).group(1)
+        heads |= {html.unescape(re.sub(r"<[^>]+>.*", "", h)).strip()
+                  for h in re.findall(r"<th[^>]*>(.*?)</th>", t, re.S)}
+    metric_heads = heads & {"WAPE", "r2_log", "partner misallocation"}
+    assert metric_heads == {"WAPE", "r2_log", "partner misallocation"}
+    for h in metric_heads:
+        assert f"<dt>{h}</dt>" in defs, h
+
+
+def test_focus_lines_never_bridge_a_year_without_data(result):
+    """On the plotted data: two points are joined only if they are one year apart."""
+    figs = focus_figures(result, FOCUS, "Mt", scale=1e-3)
+    checked = 0
+    for _, fig in figs:
+        for ax in fig.axes:
+            for ln in ax.get_lines():
+                if not ln.get_gid():
+                    continue
+                x = np.asarray(ln.get_xdata(), dtype=float)
+                y = np.asarray(ln.get_ydata(), dtype=float)
+                ok = np.isfinite(x) & np.isfinite(y)
+                joined = ok[:-1] & ok[1:]
+                assert (np.diff(x)[joined] == 1).all(), (ln.get_gid(), x, y)
+                checked += 1
+    assert checked >= 4
+    # petra has no value before the base year: its lines start there
+    for _, fig in figs:
+        for ln in fig.axes[0].get_lines():
+            if (ln.get_gid() or "").endswith(":petra"):
+                x = np.asarray(ln.get_xdata(), dtype=float)
+                y = np.asarray(ln.get_ydata(), dtype=float)
+                assert x[np.isfinite(y)].min() == result.years["base_year"]
+    import matplotlib.pyplot as plt
+
+    for _, fig in figs:
+        plt.close(fig)
+
+
+def test_settings_are_a_table_and_numbers_plain(page):
+    grid = re.search(r"<div class='settings-grid'[^>]*>(.*?)</div>", page, re.S).group(1)
+    for key in ("base_year", "eval_years", "focus_region"):
+        assert f"<th class='l'>{key}</th>" in grid, key
+    text = html.unescape(page)
+    assert re.search(r"<details><summary>settings \(JSON\)</summary><pre>\{", text)
+    visible = re.sub(r"<details>.*?</details>", "", page, flags=re.S)
+    cells = [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", visible, re.S)]
+    assert cells and not [c for c in cells if re.search(r"\de[-+]?\d", c)]
+    # quantities in Mt (the fixture's data are in kt)
+    assert "<th>quantities</th><td>Mt</td>" in page
+
+
+def test_summary_warns_of_fitted_values_not_identified(result, tmp_path):
+    params = pd.DataFrame({"commodity": ["c00", "c01"], "expansion_elasticity": [2.0, 3.0],
+                           "elasticity_identified": ["yes", "weak"],
+                           "slope_identified": ["no: at bound", "yes"]})
+    page = write_page(dataclasses.replace(result, fit=SimpleNamespace(parameters=params, years=[2012])),
+                      tmp_path)
+    warn = html.unescape(re.search(r"<div class='warn'>(.*?)</div>", page, re.S).group(1))
+    assert "1 of 2 fitted elasticity values are not well identified (weak): c01." in warn
+    assert "1 of 2 fitted slope values are not well identified (no: at bound): c00." in warn
+    ok = params.assign(elasticity_identified="yes", slope_identified="yes")
+    page = write_page(dataclasses.replace(result, fit=SimpleNamespace(parameters=ok, years=[2012])), tmp_path)
+    assert "not well identified" not in page

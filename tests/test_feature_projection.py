@@ -240,13 +240,18 @@ def test_no_cross_hauling_rule_by_hand():
     assert no_cross_hauling_adjustment(p2, reverse_routes(p2)).tolist() == [-20.0, 15.0]
 
 
+LIBERALISATION_BASE = {"drivers": {"population_growth": [{"value": 1.2}], "income_growth": [{"value": 2.5}],
+                                   "income_elasticity": [{"value": 0.3}], "yield_growth": [{"value": 1.0}]}}
+LIBERALISATION = {"drivers": {"tariffs": [{"scale": 0.0, "from": 2020}],
+                              "transport_cost_growth": [{"value": -2.0, "from": 2020}]}}
+
+
 def test_projections_never_cross_haul():
-    ds = load_dataset(dataset_path("china9"))
-    base = {"drivers": {"population_growth": [{"value": 1.2}], "income_growth": [{"value": 2.5}],
-                        "income_elasticity": [{"value": 0.3}], "yield_growth": [{"value": 1.0}]}}
-    lib = {"drivers": {"tariffs": [{"scale": 0.0, "from": 2020}],
-                       "transport_cost_growth": [{"value": -2.0, "from": 2020}]}}
-    spec = spec_of(lib, periods=(2010, 2020, 2030, 2040, 2050), base=base)
+    # china9 without its tariffs (as shipped before issue 15): this test is about the pair rule under
+    # cost cuts; removing the shipped tariffs in one step is the xfail test below
+    shipped = load_dataset(dataset_path("china9"))
+    ds = shipped.replace(routes=shipped.routes.assign(tariff=0.0))
+    spec = spec_of(LIBERALISATION, periods=(2010, 2020, 2030, 2040, 2050), base=LIBERALISATION_BASE)
     for config, rule_needed in ((EXACT, True), (CalibrationConfig(), False)):
         res = run_scenario(ds, spec, config=config, embodied=False)
         assert res.ok
@@ -256,3 +261,15 @@ def test_projections_never_cross_haul():
         # exact: the rule was needed (without it this scenario cross-hauls); consistent: no negative
         # adjustment, so no pair's costs at zero flow sum below zero and the rule raises nothing
         assert raised.any() == rule_needed
+
+
+@pytest.mark.xfail(strict=True, reason="solver robustness (model owners): with the shipped tariffs "
+                   "(issue 15) "
+                   "removed from 2020 and transport -2 %/yr, the exact calibration's negative adjustments "
+                   "leave china9 sheep meat 2020 at certificate 0.089 and the consistent run misses wheat "
+                   "2050 (certificate 3.96e-06 > 1e-06)")
+def test_removing_the_shipped_tariffs_in_one_step_solves():
+    ds = load_dataset(dataset_path("china9"))
+    spec = spec_of(LIBERALISATION, periods=(2010, 2020, 2030, 2040, 2050), base=LIBERALISATION_BASE)
+    for config in (EXACT, CalibrationConfig()):
+        assert run_scenario(ds, spec, config=config, embodied=False).ok

@@ -52,8 +52,8 @@ def run_dirs(tmp_path_factory):
 
 def test_outputs_are_complete(run_dirs):
     names = sorted(p.name for p in run_dirs[0].iterdir())
-    assert names == [".petra-output.json", "embodied.parquet", "embodied_coverage.csv", "embodied_water.csv",
-                     "flows.parquet",
+    assert names == [".petra-output.json", "curves.parquet", "embodied.parquet", "embodied_coverage.csv",
+                     "embodied_water.csv", "flows.parquet",
                      "iamc.csv", "iamc.xlsx", "markets.parquet", "oscillations.csv", "plots", "run_log.csv",
                      "scenarios.yaml", "summary.json"]
     plots = sorted(p.name for p in (run_dirs[0] / "plots").iterdir())
