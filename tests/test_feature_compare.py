@@ -72,7 +72,10 @@ def test_differences_are_the_runs_own_values_subtracted(run_dir):
                     100 * (v - b) / abs(b), rel=1e-9, abs=1e-12)
     assert c[("soy_tariff", "CHN", "Difference|Agricultural Imports|Crops|Oil Crops|Soybean", 2030)] < 0
     # the base year is the same equilibrium in every scenario
-    assert (cmp[(cmp["year"] == 2010) & cmp["Variable"].str.startswith("Difference|")]["value"] == 0).all()
+    # (variables without a base-year value, e.g. deforestation, which needs an earlier observed year, are
+    # empty in both and so in the difference)
+    base = cmp[(cmp["year"] == 2010) & cmp["Variable"].str.startswith("Difference|")]["value"]
+    assert (base.dropna() == 0).all() and base.notna().sum() > 1000
     units = cmp.drop_duplicates("Variable").set_index("Variable")["Unit"]
     assert units["Relative Difference|Price|Agriculture|Crops|Oil Crops|Soybean"] == "%"
     assert units["Difference|Price|Agriculture|Crops|Oil Crops|Soybean"] == "USD_2010/t"
@@ -134,9 +137,18 @@ def test_welfare_table(run_dir):
     world = w[w["region"] == "World"].set_index(["scenario", "period"])[parts + ["trade_cost"]]
     assert np.allclose(regions.loc[world.index], world, rtol=1e-9, atol=1e-9)
     t = w[(w["scenario"] == "soy_tariff") & (w["period"] == 2030)].set_index("region")
-    assert t.loc["CHN", "tariff_revenue"] > 0 and t.loc["USA", "tariff_revenue"] == 0
+    # tariff revenue change by hand from the run's flows: sum of tariff x flow into the region, minus the
+    # baseline's (the shipped tariffs are real now: the 25 % stops US soybeans, whose 3 % MFN revenue goes)
+    fl = pd.read_parquet(run_dir / "flows.parquet")
+    fl = fl[fl["period"] == 2030].assign(revenue=lambda d: d["tariff"] * d["flow"])
+    rev = fl.groupby(["scenario", "importer"])["revenue"].sum()
+    for region in ("CHN", "USA"):
+        expected = (rev[("soy_tariff", region)] - rev[("Reference", region)]) / 1e3  # kt x USD/t -> million USD
+        assert t.loc[region, "tariff_revenue"] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    assert t.loc["CHN", "tariff_revenue"] != 0
     cheap = w[(w["scenario"] == "cheap_transport") & (w["period"] == 2030)].set_index("region")
-    assert cheap.loc["World", "trade_cost"] < 0 and cheap.loc["World", "total"] > 0
+    # cheaper transport is a gain for the world (its trade cost may rise: trade volume grows 80 % here)
+    assert cheap.loc["World", "total"] > 0
     plots = sorted(p.name for p in (run_dir / "compare" / "plots").iterdir())
     assert plots == ["embodied_CHN.png", "imports_CHN.png", "prices_CHN.png", "welfare_2030.png",
                      "welfare_world.png"]
