@@ -143,7 +143,7 @@ def test_welfare_table(run_dir):
     fl = fl[fl["period"] == 2030].assign(revenue=lambda d: d["tariff"] * d["flow"])
     rev = fl.groupby(["scenario", "importer"])["revenue"].sum()
     for region in ("CHN", "USA"):
-        expected = (rev[("soy_tariff", region)] - rev[("Reference", region)]) / 1e3  # kt x USD/t -> million USD
+        expected = (rev[("soy_tariff", region)] - rev[("Reference", region)]) / 1e3  # kt x USD/t -> MUSD
         assert t.loc[region, "tariff_revenue"] == pytest.approx(expected, rel=1e-9, abs=1e-9)
     assert t.loc["CHN", "tariff_revenue"] != 0
     cheap = w[(w["scenario"] == "cheap_transport") & (w["period"] == 2030)].set_index("region")
