@@ -11,8 +11,9 @@ from petra.errors import PetraError
 
 
 def calibrate_command(
-    dataset: Annotated[Path, typer.Argument(help="Dataset folder whose base year is observed (markets.csv, "
-                                                 "routes.csv flow = observed net flows)")],
+    dataset: Annotated[str, typer.Argument(help="Dataset folder whose base year is observed (markets.csv, "
+                                                 "routes.csv flow = observed net flows), or an embedded "
+                                                 "dataset name (china9, globiom37)")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: new, empty, or an earlier "
                                       "`petra calibrate` output (replaced on success): "
                                       "dataset/, report.html and its CSV tables")],
@@ -41,11 +42,14 @@ def calibrate_command(
     """
     from petra.calibration.config import load_config, with_method
     from petra.calibration.run import parse_years, run_calibration
+    from petra.embedded import embedded_or_path
+    from petra.progress import progress_reporter
 
     try:
         cfg = with_method(load_config(config), method)
-        run = run_calibration(dataset, out, cfg, validate=parse_years(validate), fit=parse_years(fit),
-                              base_year=base_year)
+        with progress_reporter("calibrate") as progress:  # a bar in a terminal, else a line per step
+            run = run_calibration(embedded_or_path(dataset), out, cfg, validate=parse_years(validate),
+                                  fit=parse_years(fit), base_year=base_year, progress=progress)
     except PetraError as exc:
         typer.echo(f"petra: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None

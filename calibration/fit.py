@@ -243,9 +243,10 @@ def laplace_sd(obj: CommodityFit, theta: np.ndarray, lo: np.ndarray, hi: np.ndar
     return np.sqrt(np.clip(np.diag(cov), 0.0, None))
 
 
-def fit_parameters(calibrated: Dataset, years: list[int], config: CalibrationConfig | None = None
-                   ) -> FitResult:
-    """Fit elasticities and new-flow slopes of a calibrated dataset to observed `years`."""
+def fit_parameters(calibrated: Dataset, years: list[int], config: CalibrationConfig | None = None,
+                   *, progress=None) -> FitResult:
+    """Fit elasticities and new-flow slopes of a calibrated dataset to observed `years`;
+    `progress(done, total, commodity)` is called after each commodity (petra.progress)."""
     cfg = config or CalibrationConfig()
     fc = cfg.fit
     t0 = time.perf_counter()
@@ -266,9 +267,12 @@ def fit_parameters(calibrated: Dataset, years: list[int], config: CalibrationCon
     z = float(norm.ppf(0.5 + fc.interval / 2))
     elasticity, slope = p.elasticity.copy(), p.slope.copy()
     rows = []
+    n_commodities = len(p.commodities)
     for c, cname in enumerate(p.commodities):
         sub, mk, rt = commodity_slice(p, c)
         if rt.size == 0:
+            if progress is not None:
+                progress(c + 1, n_commodities, str(cname))
             continue
         names, groups = np.unique(group_names[rt], return_inverse=True)
         g = len(names)
@@ -286,6 +290,8 @@ def fit_parameters(calibrated: Dataset, years: list[int], config: CalibrationCon
         best = rows[-1]["_theta"]
         fitted = obj.problem_for(best)
         elasticity[rt], slope[rt] = fitted.elasticity, fitted.slope
+        if progress is not None:
+            progress(c + 1, n_commodities, str(cname))
     for r in rows:
         r.pop("_theta")
     routes = calibrated.routes.copy()

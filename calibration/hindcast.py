@@ -46,6 +46,7 @@ from petra.dataset import Dataset
 from petra.errors import InputError, SolveError
 from petra.model.problem import Problem, build_problem
 from petra.model.recursive import PeriodInputs, period_years, project_periods
+from petra.progress import ProgressCallback, within
 
 METHODS = ("petra", "persistence", "last_year_shares", "ras")
 ALL = "all"
@@ -226,23 +227,32 @@ def score_table(p: Problem, modelled: dict[str, dict[int, np.ndarray]], observed
 
 
 def run_hindcast(dataset: Dataset, base_year: int, eval_years: list[int], fit_years: list[int] | None = None,
-                 config: CalibrationConfig | None = None, *, policy: Policy | None = None) -> HindcastResult:
+                 config: CalibrationConfig | None = None, *, policy: Policy | None = None,
+                 progress: ProgressCallback | None = None) -> HindcastResult:
     """Calibrate at `base_year`, fit on `fit_years`, project to the last evaluation year and score
-    petra and the baselines on `eval_years` (see module docstring); nothing is written."""
+    petra and the baselines on `eval_years` (see module docstring); nothing is written.
+    `progress(done, total, label)` after the calibration, each fitted commodity, the projection and
+    the scores (petra.progress)."""
     cfg = config or CalibrationConfig()
     eval_years, fit_years = sorted(set(eval_years)), sorted(set(fit_years or []))
     check_years(dataset, base_year, eval_years, fit_years)
     t0 = time.perf_counter()
     first = eval_years[0]
     training = training_copy(dataset, first)
+    n_fit = training.markets["commodity"].nunique() if fit_years else 0
+    total = n_fit + 3
+    step = progress if progress is not None else (lambda done, total, label: None)
     base = calibrate_base_year(at_base_year(training, base_year), cfg)
+    step(1, total, f"calibrated {base_year}")
     t1 = time.perf_counter()
-    fit = fit_parameters(base.dataset, fit_years, cfg) if fit_years else None
+    fit = fit_parameters(base.dataset, fit_years, cfg, progress=within(progress, 1, total, "fit ")) \
+        if fit_years else None
     final = fit.dataset if fit is not None else base.dataset
     t2 = time.perf_counter()
     years = projected_years(training, base_year, eval_years[-1])
     check_observations(training, years, after_base=False)
     p, flows = project_observed(final, years, policy=policy)
+    step(total - 1, total, f"projected {years[0]}-{years[-1]}")
     t3 = time.perf_counter()
     share_year = max([y for y in observed_years(training) if y < first] + [base_year])
     baselines, ras_records = baseline_flows(dataset, p, base_year, share_year, eval_years)
@@ -258,6 +268,7 @@ def run_hindcast(dataset: Dataset, base_year: int, eval_years: list[int], fit_ye
                       ignore_index=True)
     table = table[["year", "exporter", "importer", "commodity", "observed", *METHODS]]
     history, net = history_tables(dataset, p, keys, {base_year: p.flow_prev, **flows}, eval_years[-1])
+    step(total, total, "scored")
     t4 = time.perf_counter()
     return HindcastResult(
         flows=table, metrics=metrics, net_imports=net, history=history,

@@ -42,6 +42,7 @@ from petra.dataset import Dataset, load_dataset, write_dataset
 from petra.errors import InputError
 from petra.model.problem import build_problem
 from petra.model.recursive import anchored_inputs, project_periods
+from petra.progress import ProgressCallback, within
 
 
 def parse_years(values: list[str] | None) -> list[int]:
@@ -75,15 +76,21 @@ class CalibrationRun:
 
 
 def calibrate(dataset: Dataset, config: CalibrationConfig, *, validate: list[int] | None = None,
-              fit: list[int] | None = None) -> CalibrationRun:
-    """Calibrate, fit (years `fit`) and project (years `validate`); nothing is written."""
+              fit: list[int] | None = None, progress: ProgressCallback | None = None) -> CalibrationRun:
+    """Calibrate, fit (years `fit`) and project (years `validate`); nothing is written.
+    `progress(done, total, label)` after the base year, each fitted commodity and the projection."""
     t0 = time.perf_counter()
     validate, fit = sorted(validate or []), sorted(fit or [])
     check_observations(dataset, validate)
     check_observations(dataset, fit, after_base=False)
+    n_fit = dataset.markets["commodity"].nunique() if fit else 0
+    total = 1 + n_fit + (1 if validate else 0)
     base = calibrate_base_year(dataset, config)
+    if progress is not None:
+        progress(1, total, "base year")
     t1 = time.perf_counter()
-    fitted = fit_parameters(base.dataset, fit, config) if fit else None
+    fitted = fit_parameters(base.dataset, fit, config, progress=within(progress, 1, total, "fit ")) \
+        if fit else None
     final = fitted.dataset if fitted is not None else base.dataset
     t2 = time.perf_counter()
     r = final.routes
@@ -100,6 +107,8 @@ def calibrate(dataset: Dataset, config: CalibrationConfig, *, validate: list[int
                                    highs_options=FIT_HIGHS_OPTIONS, raise_on_failure=True).flows()
         for y in validate:
             frames.append(keys.assign(year=y, observed=observed[y], modelled=modelled[y]))
+        if progress is not None:
+            progress(total, total, "validation years")
     comparison = pd.concat(frames, ignore_index=True)[
         ["year", "exporter", "importer", "commodity", "observed", "modelled"]]
     t3 = time.perf_counter()
@@ -150,14 +159,15 @@ def panel_data(dataset: Dataset, comparison: pd.DataFrame, validate: list[int], 
 
 def run_calibration(dataset_path: str | Path, out: str | Path, config: CalibrationConfig, *,
                     validate: list[int] | None = None, fit: list[int] | None = None,
-                    base_year: int | None = None) -> CalibrationRun:
+                    base_year: int | None = None, progress: ProgressCallback | None = None
+                    ) -> CalibrationRun:
     """Load, re-base on `base_year` (an observed year; default the dataset's), calibrate and write
     DIR/dataset, DIR/report.html and the tables (all or nothing)."""
     guard_output_dir(out, "calibrate", [dataset_path])
     dataset = load_dataset(dataset_path)
     if base_year is not None:
         dataset = at_base_year(dataset, base_year)
-    run = calibrate(dataset, config, validate=validate, fit=fit)
+    run = calibrate(dataset, config, validate=validate, fit=fit, progress=progress)
     units = dataset.metadata.get("units") or {}
     unit, price_unit = str(units.get("quantity", "")), str(units.get("price", ""))
     settings = {"dataset": str(Path(dataset_path).resolve()),

@@ -23,8 +23,9 @@ class FeedOrigin(StrEnum):
 
 
 def embodied_command(
-    source: Annotated[Path, typer.Argument(help="Dataset folder (observed flows), `petra run` "
-                                                "output folder or `petra solve` directory")],
+    source: Annotated[str, typer.Argument(help="Dataset folder (observed flows) or embedded dataset name "
+                                                "(china9, globiom37), `petra run` output folder or "
+                                                "`petra solve` directory")],
     out: Annotated[Path, typer.Option("--out", help="Output folder: new, empty, or an earlier "
                                                     "`petra embodied` output (replaced)")],
     deforestation: Annotated[Path | None, typer.Option(help="deforestation.csv: region, period, land_type, "
@@ -60,6 +61,7 @@ def embodied_command(
     Writes DIR/embodied.csv (exporter, importer, commodity, period, indicator, value, unit),
     the indicator tables and plots. Exit codes: 0 done; 2 bad input (nothing written).
     """
+    from petra.embedded import embedded_or_path
     from petra.embodied.run import Options, run_embodied
 
     opts = Options(deforestation=deforestation, areas=areas, feed=feed, joint=joint,
@@ -68,7 +70,7 @@ def embodied_command(
                    carry_forward=carry_forward, observed_years=observed_years, flow_unit=flow_unit,
                    n2o_indirect=n2o_indirect, rice_season_days=rice_season_days, plots=plots)
     try:
-        summary = run_embodied(source, out, opts)
+        summary = run_embodied(embedded_or_path(source), out, opts)
     except PetraError as exc:
         typer.echo(f"petra: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from exc

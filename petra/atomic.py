@@ -91,6 +91,50 @@ def guard_output_dir(out: str | os.PathLike, command: str,
     return target
 
 
+HTML_MARKER = re.compile(rb'<meta name="petra-output" content="([a-z]+)">')
+HTML_MARKER_BYTES = 4096  # the marker is looked for in a file's first bytes
+
+
+def html_output_marker(command: str) -> str:
+    """The <meta> element marking an HTML file as petra's own output of `command` (in its <head>)."""
+    return f'<meta name="petra-output" content="{command}">'
+
+
+def file_output_command(path: Path) -> str | None:
+    """The command whose output the file `path` is (its HTML marker), or None."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(HTML_MARKER_BYTES)
+    except OSError:
+        return None
+    m = HTML_MARKER.search(head)
+    return m[1].decode() if m else None
+
+
+def guard_output_file(out: str | os.PathLike, command: str,
+                      inputs: Iterable[str | os.PathLike | None] = ()) -> Path:
+    """The resolved output file `out` of `petra <command>`, or InputError (exit 2) if writing there
+    could destroy anything that is not petra's own output of the same command: a symbolic link, a
+    folder, an input, or an existing file without the command's HTML marker. Nothing is touched."""
+    raw = Path(out)
+    if raw.is_symlink():
+        raise InputError("--out is a symbolic link; give the real path", file=str(raw))
+    target = raw.resolve()
+    if target.is_dir():
+        raise InputError("--out is a folder; give a file name such as explorer.html", file=str(raw))
+    for item in inputs:
+        if item is not None and Path(item).resolve() == target:
+            raise InputError("--out is an input of this command; refusing to replace it", file=str(raw))
+    if target.exists():
+        owner = file_output_command(target)
+        if owner != command:
+            what = (f"the output of `petra {owner}`" if owner else
+                    "not a petra output (no petra-output marker)")
+            raise InputError(f"--out exists and is {what}; petra replaces only its own `petra {command}` "
+                             "file: choose another name or remove this one yourself", file=str(raw))
+    return target
+
+
 _LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)(?:-.*)?$")
 
 

@@ -27,7 +27,8 @@ def main() -> None:
 
 @app.command()
 def solve(
-    dataset: Path = typer.Argument(..., help="Dataset folder (markets.csv, routes.csv, ...)."),
+    dataset: str = typer.Argument(..., help="Dataset folder (markets.csv, routes.csv, ...) or an "
+                                   "embedded dataset name (china9, globiom37)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder: new, empty, or an earlier "
                               "`petra solve` output (replaced on success)."),
     tol: float = typer.Option(1e-6, help="Certificate tolerance: maximum relative violation."),
@@ -39,11 +40,13 @@ def solve(
     (nothing written); 2 bad input, or infeasible/unbounded markets (nothing written).
     """
     from petra.atomic import atomic_output_dir, guard_output_dir
+    from petra.embedded import embedded_or_path
     from petra.model import solve as solve_dataset
     from petra.tables import FULL_PRECISION
 
     if loader not in ("direct", "pyomo"):
         raise typer.BadParameter(f"must be 'direct' or 'pyomo', not {loader!r}", param_hint="--loader")
+    dataset = embedded_or_path(dataset)
     try:
         guard_output_dir(out, "solve", [dataset])
         result = solve_dataset(dataset, tol=tol, loader=loader)
@@ -95,6 +98,11 @@ app.command("hindcast")(hindcast_command)
 from petra.ensemble.cli import ensemble_command  # noqa: E402
 
 app.command("ensemble")(ensemble_command)
+
+# `petra explore RUN_DIR [--out FILE]` (one offline HTML explorer of a run; petra.projection.explorer)
+from petra.projection.explore_cli import explore_command  # noqa: E402
+
+app.command("explore")(explore_command)
 
 # `petra compare RUN_DIR` (scenarios against a baseline: IAMC differences, welfare, plots)
 from petra.projection.compare_cli import compare_command  # noqa: E402

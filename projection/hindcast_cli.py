@@ -59,6 +59,7 @@ def hindcast_command(
     from petra.calibration.observed import year_span
     from petra.calibration.run import parse_years
     from petra.dataset import load_dataset
+    from petra.progress import progress_reporter
     from petra.projection.hindcast_policy import scenario_policy
     from petra.projection.run import dataset_path, quantity_unit
 
@@ -74,7 +75,8 @@ def hindcast_command(
         if pol is not None:
             pol.check(ds)
         evals, fits = parse_years(eval_years), parse_years(fit)
-        result = run_hindcast(ds, base_year, evals, fits, cfg, policy=pol)
+        with progress_reporter("hindcast", quiet=quiet) as progress:  # bar in a terminal, else lines
+            result = run_hindcast(ds, base_year, evals, fits, cfg, policy=pol, progress=progress)
         regions = set(ds.markets["region"])
         if focus_region is not None and focus_region not in regions:
             raise typer.BadParameter(f"region '{focus_region}' is not in the dataset",

@@ -35,8 +35,9 @@ all-or-nothing (`petra.atomic.atomic_output_dir`):
     oscillations.csv         routes switching on-off-on and prices zig-zagging between periods
     scenarios.yaml           the resolved configuration (every rule, defaults filled) for provenance
     plots/                   prices, focus-region imports by partner, bilateral flows
-    summary.json             dataset, periods, scenarios, status, certificates, circulation (total
-                             flow / net exports needed, per period), cyclic_commodities
+    summary.json             dataset, quantity_unit (of flows and markets), periods, scenarios,
+                             status, certificates, circulation (total flow / net exports needed,
+                             per period), cyclic_commodities
                              (commodities whose used routes contain a directed cycle, per period),
                              the focus region's embodied coverage (no times)
 
@@ -47,6 +48,8 @@ same command.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -60,6 +63,7 @@ from petra.calibration.base_year import calibrate_base_year
 from petra.calibration.config import CalibrationConfig, parse_config
 from petra.calibration.observed import at_base_year
 from petra.dataset import Dataset, load_dataset
+from petra.embedded import dataset_path, embedded_dataset  # noqa: F401 (re-exported: projection.run's API)
 from petra.errors import InputError
 from petra.model.diagnostics import on_directed_cycle
 from petra.model.problem import Problem, build_problem
@@ -80,10 +84,12 @@ from petra.projection.drivers import (
 from petra.projection.oscillation import price_zigzags, route_flips
 from petra.projection.project import project_scenario
 from petra.projection.scenario_config import (
+    SPEC_LABEL,
     Elasticities,
     ScenarioFile,
     ScenarioSpec,
     load_scenario_file,
+    load_scenario_spec,
     resolve,
 )
 from petra.projection.ssp_drivers import market_base_rates, scenario_levels, used_levels
@@ -94,44 +100,6 @@ def default_scenario_file(name: str = "default.yaml") -> Path:
     from importlib.resources import files
 
     return Path(str(files("petra.runs").joinpath(name)))
-
-
-def embedded_dataset(name: str) -> Path | None:
-    """The shipped dataset called `name` (a bare name such as china9, no path separator), else None."""
-    from importlib.resources import files
-
-    if not name or "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
-        return None
-    path = Path(str(files("petra.data").joinpath(name)))
-    return path if (path / "markets.csv").is_file() else None
-
-
-def dataset_path(name: str, scenario_file: Path | None = None) -> Path:
-    """A scenario file's `dataset` (or a command's DATASET argument): an embedded dataset name or a folder.
-
-    An embedded name (china9, globiom37) always means the shipped data, even if a folder of that name
-    exists in the working directory or beside the scenario file; write a path (`./china9`) for the
-    folder. Other names are folders, relative to the scenario file, then to the working directory.
-    """
-    if "\x00" in name:
-        raise InputError("key 'dataset': the name contains a NUL byte",
-                         file=str(scenario_file) if scenario_file else None)
-    embedded = embedded_dataset(name)
-    if embedded is not None:
-        return embedded
-    candidates = []
-    p = Path(name)
-    if p.is_absolute():
-        candidates.append(p)
-    else:
-        if scenario_file is not None:
-            candidates.append(scenario_file.parent / p)
-        candidates.append(Path.cwd() / p)
-    for c in candidates:
-        if (c / "markets.csv").is_file():
-            return c
-    raise InputError(f"key 'dataset': '{name}' is neither a dataset folder nor an embedded dataset "
-                     f"(china9, globiom37)", file=str(scenario_file) if scenario_file else None)
 
 
 def names_of(p: Problem) -> EntityNames:
@@ -448,7 +416,7 @@ def oscillation_table(scenario: str, p: Problem, proj: Projection) -> pd.DataFra
 class RunResult:
     """Every scenario of a run, the resolved configuration and the calibration checks."""
 
-    scenario_file: Path
+    scenario_file: Path | None  # None: a spec given as a mapping
     dataset: Dataset
     resolved: dict
     results: list[ScenarioResult]
@@ -459,9 +427,36 @@ class RunResult:
     def failures(self) -> list[ScenarioResult]:
         return [r for r in self.results if not r.ok]
 
+    def _ok(self, table: str) -> pd.DataFrame:
+        frames = [getattr(r, table) for r in self.results if r.ok]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    @property
+    def iamc_frame(self) -> pd.DataFrame:
+        """The IAMC results of the scenarios that solved as a long frame (model, scenario, region,
+        variable, unit, year, value), the rows of iamc.csv."""
+        return self._ok("iamc")
+
+    @property
+    def iamc(self):
+        """The IAMC results of the scenarios that solved as a `pyam.IamDataFrame` (what iamc.csv holds);
+        `iamc_frame` is the same as a pandas long frame."""
+        return iamc_mod.to_pyam(self.iamc_frame)
+
+    @property
+    def markets(self) -> pd.DataFrame:
+        """Every market x period of the scenarios that solved (markets.parquet)."""
+        return self._ok("markets")
+
+    @property
+    def flows(self) -> pd.DataFrame:
+        """Every route x period of the scenarios that solved (flows.parquet)."""
+        return self._ok("flows")
+
     def __repr__(self) -> str:
         names = ", ".join(f"{r.spec.name} ({'ok' if r.ok else 'failed'})" for r in self.results)
-        return f"<RunResult {self.scenario_file.name}: {len(self.results)} scenarios: {names}>"
+        source = self.scenario_file.name if self.scenario_file is not None else SPEC_LABEL
+        return f"<RunResult {source}: {len(self.results)} scenarios: {names}>"
 
 
 def resolved_config(sf: ScenarioFile, specs: list[ScenarioSpec], dataset: Path,
@@ -489,7 +484,7 @@ class RunInputs:
     """A scenario file read and validated with what it names: the scenarios to run (resolved), the
     dataset and the calibration settings."""
 
-    path: Path
+    path: Path | None  # None: a spec given as a mapping
     file: ScenarioFile
     names: list[str]
     specs: list[ScenarioSpec]
@@ -498,43 +493,63 @@ class RunInputs:
     config: CalibrationConfig
 
 
-def load_run_inputs(scenario_file: str | Path | None = None, names: list[str] | None = None) -> RunInputs:
-    """Read a scenario file (default: the shipped runs/default.yaml), resolve its scenarios (all
-    unless `names`), load its dataset and calibration settings; InputError naming the key."""
-    path = Path(scenario_file) if scenario_file is not None else default_scenario_file()
-    sf = load_scenario_file(path)
+def load_run_inputs(scenario_file: str | Path | Mapping | None = None,
+                    names: list[str] | None = None) -> RunInputs:
+    """Read a scenario file (default: the shipped runs/default.yaml) or take a spec given as a mapping
+    (the parsed form of a file), resolve its scenarios (all unless `names`), load its dataset and
+    calibration settings; InputError naming the key (and the file, or SPEC_LABEL for a mapping)."""
+    if isinstance(scenario_file, Mapping):  # a spec from Python: the parsed form of a file
+        path, label = None, SPEC_LABEL
+        sf = load_scenario_spec(scenario_file)
+    else:
+        if scenario_file is not None and not isinstance(scenario_file, str | os.PathLike):
+            raise InputError(f"a scenario spec must be a scenario file path or a mapping, not a "
+                             f"{type(scenario_file).__name__}", file=SPEC_LABEL)
+        path = Path(scenario_file) if scenario_file is not None else default_scenario_file()
+        label = str(path)
+        sf = load_scenario_file(path)
     names = list(names) if names else list(sf.scenarios)
-    specs = [resolve(sf, n, file=str(path)) for n in names]
+    specs = [resolve(sf, n, file=label) for n in names]
     for spec in specs:
-        check_rule_periods(spec, file=str(path))
-    ds_path = dataset_path(sf.dataset, path)
+        check_rule_periods(spec, file=label)
+    ds_path = dataset_path(sf.dataset, path) if path is not None else _spec_dataset_path(sf.dataset)
     dataset = load_dataset(ds_path)
     if sf.base_year is not None:
         try:
             dataset = at_base_year(dataset, sf.base_year)
         except InputError as exc:
-            raise InputError(f"key 'base_year': {exc}", file=str(path)) from None
+            raise InputError(f"key 'base_year': {exc}", file=label) from None
     for spec in specs:  # up front, so that `petra ensemble` exits 2 instead of failing every draw
-        check_first_period(spec, dataset, str(path))
-        scenario_levels(dataset, spec, file=str(path))
+        check_first_period(spec, dataset, label)
+        scenario_levels(dataset, spec, file=label)
     return RunInputs(path=path, file=sf, names=names, specs=specs, dataset_path=ds_path,
-                     dataset=dataset, config=load_calibration_config(sf, str(path)))
+                     dataset=dataset, config=load_calibration_config(sf, label))
 
 
-def run_scenarios(scenario_file: str | Path | None = None, names: list[str] | None = None, *,
+def _spec_dataset_path(name: str) -> Path:
+    """A Python spec's `dataset`: embedded name or folder relative to the working directory."""
+    try:
+        return dataset_path(name)
+    except InputError as exc:
+        raise InputError(str(exc), file=SPEC_LABEL) from None
+
+
+def run_scenarios(scenario_file: str | Path | Mapping | None = None, names: list[str] | None = None, *,
                   progress=None, tol: float = DEFAULT_TOLERANCE, embodied: bool = True) -> RunResult:
-    """Run scenarios of a file (default: the shipped runs/default.yaml; all its scenarios unless
-    `names`); nothing is written. `progress(done, total, label)` is called after each scenario."""
+    """Run scenarios of a file or of a spec given as a mapping (default: the shipped
+    runs/default.yaml; all its scenarios unless `names`); nothing is written.
+    `progress(done, total, label)` is called after each scenario."""
     check_tolerance(tol)
     inputs = load_run_inputs(scenario_file, names)
     path, sf, specs, dataset, config = inputs.path, inputs.file, inputs.specs, inputs.dataset, inputs.config
+    label = str(path) if path is not None else SPEC_LABEL
     bases: dict[Elasticities, CalibratedBase] = {}
     results = []
     for i, spec in enumerate(specs):
         if spec.elasticities not in bases:
             bases[spec.elasticities] = calibrate(dataset, spec.elasticities, config)
         results.append(run_scenario(dataset, spec, config=config, base=bases[spec.elasticities],
-                                    embodied=embodied, tol=tol, scenario_file=str(path)))
+                                    embodied=embodied, tol=tol, scenario_file=label))
         if progress is not None:
             progress(i + 1, len(specs), spec.name)
     calib = {f"set {i}": b.check for i, b in enumerate(bases.values())}
@@ -582,8 +597,9 @@ def write_run(run: RunResult, out: str | Path, *, plots: bool = True,
         if plots and ok:
             outputs.write_plots(ok, tmp / "plots", focus_region=focus_region or run.resolved["focus_region"])
         summary = {
-            "scenario_file": str(run.scenario_file), "dataset": run.resolved["dataset"],
-            "periods": run.resolved["periods"],
+            "scenario_file": str(run.scenario_file) if run.scenario_file else None,
+            "dataset": run.resolved["dataset"],
+            "periods": run.resolved["periods"], "quantity_unit": quantity_unit(run.dataset),
             "calibration_check": run.calibration,
             "scenarios": {r.spec.name: {"ok": r.ok, "failure": r.projection.failure,
                                         "solves": len(r.log),

@@ -66,6 +66,8 @@ regions and commodities are checked against the dataset by `petra.projection.dri
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -414,16 +416,42 @@ def read_scenario_document(path: Path, _seen: tuple[Path, ...] = ()) -> object:
     if parent_path in _seen or parent_path == path.resolve():
         raise InputError(f"key 'extends': '{parent_name}' extends this file again (a cycle)", file=str(path))
     parent = read_scenario_document(parent_path, (*_seen, path.resolve()))
+    return _extended(parent, parent_path, raw, path)
+
+
+def _extended(parent: object, parent_path: Path, raw: dict, path: Path | str) -> dict:
+    """`raw` (extends removed) on top of its parent document: keys replaced, scenarios merged by name."""
     if not isinstance(parent, dict):
         raise InputError("a scenario file must be a mapping with a 'scenarios' key", file=str(parent_path))
     merged = {**parent, **{k: v for k, v in raw.items() if k != "scenarios"}}
-    merged["scenarios"] = {**_scenarios_of(parent, parent_path), **_scenarios_of(raw, path)}
+    merged["scenarios"] = {**_scenarios_of(parent, parent_path), **_scenarios_of(raw, Path(path))}
     return merged
 
 
 def load_scenario_file(path: str | Path) -> ScenarioFile:
     """Read and validate a scenario YAML file (InputError on any problem)."""
     return parse_scenario_file(read_scenario_document(Path(path)), str(path))
+
+
+SPEC_LABEL = "scenario spec"
+"""How errors name a scenario spec given as a Python mapping (where a file's name would stand)."""
+
+
+def load_scenario_spec(spec: Mapping, *, base_dir: str | Path | None = None) -> ScenarioFile:
+    """Validate a scenario spec given as a mapping, the parsed form of a scenario file (same keys,
+    same checks and one-line InputError naming the key, with SPEC_LABEL for the file). `extends:` and
+    a relative `dataset:` folder are relative to `base_dir` (default: the working directory)."""
+    if not isinstance(spec, Mapping):
+        raise InputError(f"a scenario spec must be a mapping with a 'scenarios' key, not a "
+                         f"{type(spec).__name__}", file=SPEC_LABEL)
+    raw = copy.deepcopy(dict(spec))
+    if "extends" in raw:
+        parent_name = raw.pop("extends")
+        if not isinstance(parent_name, str) or not parent_name or "\x00" in parent_name:
+            raise InputError("key 'extends': must be the name of another scenario file", file=SPEC_LABEL)
+        parent_path = (Path(base_dir) if base_dir is not None else Path.cwd()) / parent_name
+        raw = _extended(read_scenario_document(parent_path), parent_path, raw, SPEC_LABEL)
+    return parse_scenario_file(raw, SPEC_LABEL)
 
 
 def resolve(sf: ScenarioFile, name: str, *, file: str = "") -> ScenarioSpec:
