@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from petra.dataset import Dataset
+from petra.dataset import AD_VALOREM_BASIS, Dataset
 from petra.errors import InputError
 from petra.model.problem import Problem
 from petra.tables import source_line
@@ -89,11 +89,22 @@ def route_flows(dataset: Dataset, years: list[int]) -> dict[int, np.ndarray]:
     return out
 
 
+def rebased_tariffs(old_markets: pd.DataFrame, new_markets: pd.DataFrame,
+                    routes: pd.DataFrame) -> np.ndarray:
+    """Each route's tariff (currency per unit) scaled by its exporter's price ratio new / old: the same
+    ad valorem rate at the new base year's exporter price."""
+    keys = pd.MultiIndex.from_frame(routes[["exporter", "commodity"]])
+    old = old_markets.set_index(["region", "commodity"])["price"].reindex(keys).to_numpy(dtype=float)
+    new = new_markets.set_index(["region", "commodity"])["price"].reindex(keys).to_numpy(dtype=float)
+    return routes["tariff"].to_numpy(dtype=float) * new / old
+
+
 def at_base_year(dataset: Dataset, year: int) -> Dataset:
     """The dataset re-based on observed `year`: markets.csv production, consumption and price and
-    routes.csv flows are that year's observations; elasticities, transport costs, tariffs and route
-    parameters are kept (cost adjustments are reset to 0: calibrate again). Intensities are the
-    dataset's (the base period uses that year's).
+    routes.csv flows are that year's observations; elasticities, transport costs and route parameters are
+    kept (cost adjustments are reset to 0: calibrate again), and so are tariffs unless the dataset's
+    `tariff_basis` is AD_VALOREM_BASIS (then they are converted at the year's exporter prices).
+    Intensities are the dataset's (the base period uses that year's).
 
     Prices observed as empty are filled with the commodity's production-weighted mean price over the
     regions observed that year (recorded in metadata `rebase.price_fills`; prices that a dataset
@@ -130,8 +141,12 @@ def at_base_year(dataset: Dataset, year: int) -> Dataset:
     routes = dataset.routes.copy()
     routes["flow"] = route_flows(dataset, [year])[year]
     routes["cost_adjustment"] = 0.0
+    ad_valorem = dataset.metadata.get("tariff_basis") == AD_VALOREM_BASIS
+    if ad_valorem:
+        routes["tariff"] = rebased_tariffs(dataset.markets, markets, routes)
     meta = dict(dataset.metadata)
     meta["rebase"] = {"from_base_year": dataset.metadata.get("base_year"), "year": year,
-                      "price_fills": fills}
+                      "price_fills": fills, "tariffs": "ad valorem, at the year's exporter prices"
+                      if ad_valorem else "kept (currency per unit)"}
     meta["base_year"] = year
     return dataset.replace(markets=markets, routes=routes, metadata=meta)

@@ -38,7 +38,7 @@ from petra.data.commodities import MAPPINGS, load_commodities, load_item_map, sp
 from petra.data.faostat import read_text_csv, read_wide
 from petra.data.netviz import read_netviz
 from petra.data.regions import SCHEMES, load_area_map, map_areas, read_region_map, region_names
-from petra.dataset import load_dataset
+from petra.dataset import AD_VALOREM_BASIS, load_dataset
 from petra.emission_factors import NON_RICE_CROP_CH4, RICE_SEASON_DAYS, is_flooded_rice
 from petra.errors import InputError
 
@@ -688,6 +688,7 @@ def dataset_metadata(scheme: str, fm: freight.FreightModel, cov: YearCoverage) -
     return {
         "title": f"petra default dataset ({scheme}): FAOSTAT-based base year {BASE_YEAR}",
         "base_year": BASE_YEAR, "region_scheme": scheme, "observed_years": cov.observed,
+        "tariff_basis": AD_VALOREM_BASIS,
         "units": {"quantity": "kt (1000 t, primary equivalent)", "price": "USD(2010)/t",
                   "transport_cost": "USD(2010)/t (fitted to USDA ocean freight 2010)",
                   "tariff": "USD(2010)/t: ad valorem equivalent x exporter's base-year price "

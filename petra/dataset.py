@@ -142,6 +142,13 @@ COMMODITY_COLUMNS = [Column("commodity", "str"), Column("name", "str", required=
                      Column("unit", "str", required=False, blank="")]
 
 
+AD_VALOREM_BASIS = "ad valorem x exporter price"
+"""dataset.toml `tariff_basis` of a dataset whose routes.csv tariffs are ad valorem rates converted at the
+base year's exporter prices (the shipped ones): re-basing the dataset on another observed year
+(`petra calibrate --base-year`, hindcasts) converts them again at that year's exporter prices. Without
+it, tariffs are specific (currency per unit) and kept."""
+
+
 @dataclass(frozen=True)
 class Dataset:
     """A validated dataset. Frames have exactly the contract's columns (optional ones filled).

@@ -221,3 +221,29 @@ def test_us_specific_rates_become_ad_valorem_at_the_unit_value(tmp_path):
     rates = tariffs.us_rates(lines)
     assert rates["mfn"].iloc[0] == pytest.approx((0.1 + 0.09 + 0.02 + 45.0 / (500 * 1.265823)) / 3)
     assert rates[["n_lines", "n_skipped"]].values.tolist() == [[3, 1]]
+
+
+def test_rebasing_converts_ad_valorem_tariffs_at_the_new_years_exporter_prices():
+    # the shipped tariffs are ad valorem rates x the 2010 exporter price (tariff_basis); re-based on 2020
+    # (the shipped scenario files' base year) the same rate applies to 2020's price. A dataset without the
+    # basis keeps its tariffs (specific, currency per unit).
+    from petra.calibration.observed import at_base_year
+    from petra.dataset import AD_VALOREM_BASIS, load_dataset
+    from petra.projection.run import embedded_dataset
+
+    ds = load_dataset(embedded_dataset("china9"))
+    assert ds.metadata["tariff_basis"] == AD_VALOREM_BASIS
+    key = ("USA", "CHN", "soybeans")
+    rate = (ds.routes.set_index(["exporter", "importer", "commodity"]).loc[key, "tariff"]
+            / ds.markets.set_index(["region", "commodity"]).loc[("USA", "soybeans"), "price"])
+    assert rate == pytest.approx(0.0303, abs=5e-5)
+    for data, converted in ((ds, True), (ds.replace(metadata={k: v for k, v in ds.metadata.items()
+                                                               if k != "tariff_basis"}), False)):
+        r20 = at_base_year(data, 2020)
+        tariff = r20.routes.set_index(["exporter", "importer", "commodity"]).loc[key, "tariff"]
+        price20 = r20.markets.set_index(["region", "commodity"]).loc[("USA", "soybeans"), "price"]
+        original = ds.routes.set_index(["exporter", "importer", "commodity"]).loc[key, "tariff"]
+        if converted:
+            assert tariff == pytest.approx(rate * price20, rel=1e-12) and tariff != original
+        else:
+            assert tariff == original
