@@ -55,6 +55,10 @@ def embodied_command(
     rice_season_days: Annotated[float | None, typer.Option(help="Derive rice CH4 (IPCC 2019) for this "
                                                                "season length where not given")] = None,
     plots: Annotated[bool, typer.Option(help="Write plots")] = True,
+    dataset_defaults: Annotated[bool, typer.Option(help="Dataset SOURCE: use its own feed.csv and "
+                                                        "deforestation.csv where --feed / --deforestation "
+                                                        "are not given (the shipped datasets have "
+                                                        "both)")] = True,
 ) -> None:
     """Embodied land, water, nitrogen, GHG (and deforestation, feed) in bilateral flows.
 
@@ -68,7 +72,8 @@ def embodied_command(
                    joint_key=joint_key.value,
                    feed_origin=feed_origin.value, water_cap=water_cap, footprint=footprint,
                    carry_forward=carry_forward, observed_years=observed_years, flow_unit=flow_unit,
-                   n2o_indirect=n2o_indirect, rice_season_days=rice_season_days, plots=plots)
+                   n2o_indirect=n2o_indirect, rice_season_days=rice_season_days, plots=plots,
+                   dataset_defaults=dataset_defaults)
     try:
         summary = run_embodied(embedded_or_path(source), out, opts)
     except PetraError as exc:

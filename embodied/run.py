@@ -28,6 +28,7 @@ summary.json          what was computed, from what, with which options
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
@@ -88,6 +89,24 @@ class Options:
     rice_season_days: float | None = None
     plots: bool = True
     thresholds: tuple[float, float] = (1 / 3, 2 / 3)
+    dataset_defaults: bool = True  # a dataset SOURCE's own feed.csv / deforestation.csv where none is given
+
+
+DEFAULT_FILES = {"feed": "feed.csv", "deforestation": "deforestation.csv"}
+"""Inputs a dataset folder may ship for the post-processor (`petra.data` builds both for the shipped ones)."""
+
+
+def with_dataset_defaults(src: Source, opts: Options) -> Options:
+    """`opts` with the dataset's own DEFAULT_FILES where the user gave none (dataset sources only: a run
+    folder's accounts already used them, `petra.embodied.run_folder`)."""
+    if not opts.dataset_defaults or src.kind != "dataset" or src.dataset.path is None:
+        return opts
+    given = {}
+    for name, file in DEFAULT_FILES.items():
+        path = Path(src.dataset.path) / file
+        if getattr(opts, name) is None and path.is_file():
+            given[name] = path
+    return dataclasses.replace(opts, **given) if given else opts
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
@@ -288,6 +307,7 @@ def check_intensity_units(dataset: Dataset, flow_units: dict[str, str]) -> None:
 def compute(src: Source, opts: Options) -> dict[str, pd.DataFrame]:
     """Every output table, in memory."""
     ds = src.dataset
+    opts = with_dataset_defaults(src, opts)
     if ds.intensities is None:
         raise InputError("the dataset has no intensities.csv (resource use per tonne of product); "
                          "the embodied post-processor needs it", file=str(ds.path))

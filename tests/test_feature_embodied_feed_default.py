@@ -142,3 +142,30 @@ def test_bad_default_feed_file_exits_2_naming_file_line_and_column(tmp_path):
     msg = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(msg) == 1 and "feed.csv" in msg[0] and "4" in msg[0] and "value" in msg[0], res.stderr
     assert not out.exists()
+
+
+def test_petra_embodied_on_a_dataset_uses_its_own_feed_and_deforestation(tmp_path):
+    # `petra embodied china9` takes the dataset's feed.csv and deforestation.csv where --feed and
+    # --deforestation are not given: the same accounts as naming the files; --no-dataset-defaults: none
+    from typer.testing import CliRunner
+
+    from petra.cli import app
+
+    root = Path(petra.data.__file__).resolve().parent / "china9"
+    runs = {"default": [], "named": ["--feed", str(root / "feed.csv"), "--deforestation",
+                                     str(root / "deforestation.csv")], "off": ["--no-dataset-defaults"]}
+    got = {}
+    for name, extra in runs.items():
+        res = CliRunner().invoke(app, ["embodied", "china9", "--out", str(tmp_path / name), "--no-plots",
+                                       "--observed-years", *extra])
+        assert res.exit_code == 0, res.output
+        got[name] = pd.read_csv(tmp_path / name / "embodied.csv")
+    pd.testing.assert_frame_equal(got["default"], got["named"])
+    ind = set(got["default"]["indicator"])
+    assert {"feed_land", "feed_nitrogen", "deforestation_co2"} <= ind
+    assert not {i for i in set(got["off"]["indicator"]) if i.startswith("feed_") or i.startswith("defor")}
+    # livestock imports carry their feed's land: USA -> CHN pig meat 2015 has a positive feed_land
+    d = got["default"]
+    row = d[(d.exporter == "USA") & (d.importer == "CHN") & (d.commodity == "pig_meat") & (d.period == 2015)
+            & (d.indicator == "feed_land")]
+    assert len(row) == 1 and row["value"].iloc[0] > 0
