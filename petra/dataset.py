@@ -51,7 +51,7 @@ import tomli_w
 
 from petra import bounds as b
 from petra.errors import InputError, shown
-from petra.tables import FULL_PRECISION, Column, read_table, source_line, validate_text_frame
+from petra.tables import FULL_PRECISION, Column, read_table, source_line, table_path, validate_text_frame
 from petra.textfiles import load_toml
 
 Q = {"upper": b.QUANTITY_MAX}  # a quantity: <= QUANTITY_MAX
@@ -363,19 +363,21 @@ def load_dataset(folder: str | Path) -> Dataset:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("dataset folder not found", file=str(folder))
-    markets = zero_round_off(read_table(folder / "markets.csv", MARKET_COLUMNS, key=["region", "commodity"]),
+    markets_file = table_path(folder, "markets.csv") or folder / "markets.csv"
+    markets = zero_round_off(read_table(markets_file, MARKET_COLUMNS, key=["region", "commodity"]),
                              ["commodity"])
-    routes = read_table(folder / "routes.csv", ROUTE_COLUMNS, key=["exporter", "importer", "commodity"])
-    _check_routes(markets, routes, str(folder / "routes.csv"))
+    routes_file = table_path(folder, "routes.csv") or folder / "routes.csv"
+    routes = read_table(routes_file, ROUTE_COLUMNS, key=["exporter", "importer", "commodity"])
+    _check_routes(markets, routes, str(routes_file))
     regions = commodities = None
-    if (folder / "regions.csv").is_file():
-        regions = read_table(folder / "regions.csv", REGION_COLUMNS, key=["region"])
-    if (folder / "commodities.csv").is_file():
-        commodities = read_table(folder / "commodities.csv", COMMODITY_COLUMNS, key=["commodity"])
+    if (path := table_path(folder, "regions.csv")) is not None:
+        regions = read_table(path, REGION_COLUMNS, key=["region"])
+    if (path := table_path(folder, "commodities.csv")) is not None:
+        commodities = read_table(path, COMMODITY_COLUMNS, key=["commodity"])
     optional = {}
     for attr, (cols, key, name) in _OPTIONAL_TABLES.items():
-        if (folder / name).is_file():
-            optional[attr] = _round_off(attr, read_table(folder / name, cols, key=key))
+        if (path := table_path(folder, name)) is not None:
+            optional[attr] = _round_off(attr, read_table(path, cols, key=key))
     metadata = {}
     if (folder / "dataset.toml").is_file():
         metadata = load_toml(folder / "dataset.toml", what="dataset.toml")

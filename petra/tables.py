@@ -8,8 +8,10 @@ report bad input the same way.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import math
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,14 +84,44 @@ def read_table(path: str | Path, columns: list[Column], *, key: list[str] | None
     return validate_text_frame(raw, columns, key=key, label=label)
 
 
-def _read_cells(path: Path, label: str, columns: list[Column]) -> pd.DataFrame:
-    """A CSV file as a frame of text cells (header trimmed). InputError on non-UTF-8 text, a NUL byte,
-    an empty file, a header naming a column twice (after trimming) or a row with more non-empty
-    fields than the header; short rows are padded with empty cells and blank lines skipped."""
+MAX_TABLE_BYTES = 2_000_000_000
+"""Largest CSV table petra reads, in bytes of text (after decompressing a `.csv.gz`): a 1 MB gzip bomb
+could otherwise expand to gigabytes."""
+
+
+def table_path(folder: Path, name: str) -> Path | None:
+    """`folder/name` (e.g. routes.csv), or its gzip-compressed form `name.gz`, or None if neither exists;
+    InputError if both do (which one is meant?)."""
+    plain, packed = folder / name, folder / f"{name}.gz"
+    if plain.is_file() and packed.is_file():
+        raise InputError(f"both {name} and {name}.gz exist; keep one", file=str(folder))
+    return plain if plain.is_file() else packed if packed.is_file() else None
+
+
+def _read_bytes(path: Path, label: str) -> bytes:
+    """The file's bytes, decompressed if it ends in .gz; InputError above MAX_TABLE_BYTES (reading
+    stops there) or if unreadable."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror or exc})", file=label) from None
+        if path.name.endswith(".gz"):
+            with gzip.open(path, "rb") as f:
+                data = f.read(MAX_TABLE_BYTES + 1)
+        elif path.stat().st_size > MAX_TABLE_BYTES:
+            data = None
+        else:
+            data = path.read_bytes()
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise InputError(f"cannot read file ({getattr(exc, 'strerror', None) or exc})", file=label) from None
+    if data is None or len(data) > MAX_TABLE_BYTES:
+        raise InputError(f"larger than {MAX_TABLE_BYTES:,} bytes of text; petra reads tables up to that size",
+                         file=label)
+    return data
+
+
+def _read_cells(path: Path, label: str, columns: list[Column]) -> pd.DataFrame:
+    """A CSV file (or `.csv.gz`) as a frame of text cells (header trimmed). InputError on non-UTF-8
+    text, a NUL byte, an empty file, a header naming a column twice (after trimming) or a row with more
+    non-empty fields than the header; short rows are padded with empty cells and blank lines skipped."""
+    data = _read_bytes(path, label)
     text = decode_utf8(data, label)
     if "\x00" in text:
         raise InputError("contains a NUL byte (not a text table)", file=label,
