@@ -592,7 +592,7 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
                                     cov.observed)
     m = fill_prices(m, ct["value"], raw["deflator"])
     markets = base_markets(m)
-    centroids = region_centroids(ct, scheme, amap, unmapped)
+    centroids = region_centroids(ct, scheme, amap, unmapped, regions)
     fm = freight.FreightModel(raw["freight"], freight.load_ports(), raw["deflator"], BASE_YEAR)
     ports_of = freight.region_ports(scheme, centroids)
     costs = fm.route_costs(centroids, ports_of)
@@ -654,15 +654,29 @@ def base_markets(m: pd.DataFrame) -> pd.DataFrame:
                  "demand_elasticity"]]
 
 
-def region_centroids(ct: dict, scheme: str, amap, unmapped: set[int]) -> pd.DataFrame:
-    """Region centroids (lat, lon degrees) weighted by the countries' base-year production."""
+def region_centroids(ct: dict, scheme: str, amap, unmapped: set[int],
+                     regions: list[str] | None = None) -> pd.DataFrame:
+    """Region centroids (lat, lon degrees) weighted by the countries' base-year production; a region of
+    `regions` that produces none of the commodities (a city state, a small island) gets the plain mean
+    of its countries' centroids. InputError naming a region none of whose countries has a centroid."""
     prod = ct["production"]
     prod_base = with_region(prod[prod["year"] == BASE_YEAR], scheme, amap, unmapped)
     cen = pd.read_csv(MAPPINGS / "country_centroids.csv", keep_default_na=False)
     w = prod_base.groupby("area")["value"].sum().rename("weight").reset_index()
     w = w.merge(amap[["fao_code", "iso3"]], left_on="area", right_on="fao_code").merge(cen, on="iso3")
     w = with_region(w, scheme, amap, unmapped)
-    return transport.weighted_centroids(w[w["weight"] > 0])
+    w = w[w["weight"] > 0][["region", "lat", "lon", "weight"]]
+    rest = [r for r in (regions or []) if r not in set(w["region"])]
+    if rest:
+        members = amap[amap[scheme].isin(rest)][["iso3", scheme]].merge(cen, on="iso3")
+        members = members.rename(columns={scheme: "region"}).drop_duplicates(["region", "iso3"])
+        lost = [r for r in rest if r not in set(members["region"])]
+        if lost:
+            raise InputError(f"region '{lost[0]}' ({len(lost)} such) has no country with a centroid in "
+                             "mappings/country_centroids.csv (transport costs need one): merge it into a "
+                             "neighbouring region", file=f"region map ({scheme})")
+        w = pd.concat([w, members[["region", "lat", "lon"]].assign(weight=1.0)], ignore_index=True)
+    return transport.weighted_centroids(w)
 
 
 def route_table(flows: pd.DataFrame, costs: pd.DataFrame, regions: list[str],

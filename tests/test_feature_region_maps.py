@@ -106,3 +106,23 @@ def test_a_user_map_builds_a_dataset_consistent_with_china9(tmp_path):
                                    check_names=False)
     assert pd.read_csv(tmp_path / "data" / "china4" / "regions.csv")["name"].tolist() == [
         "China", "United States", "Brazil", "Rest of world"]
+
+
+def test_a_region_without_production_is_placed_at_its_countries_centroid():
+    # a user region that produces none of the commodities (Singapore here) has no production-weighted
+    # centroid: it gets the plain mean of its countries' centroids (from mappings/country_centroids.csv)
+    from petra.data.build import BASE_YEAR, region_centroids
+    from petra.data.regions import MAPPINGS
+
+    areas = load_area_map()
+    areas["t"] = areas["fao_code"].map({41: "CHN", 200: "SGP"}).fillna("")
+    production = pd.DataFrame({"area": [41], "year": [BASE_YEAR], "value": [100.0]})
+    got = region_centroids({"production": production}, "t", areas, set(), ["CHN", "SGP"]).set_index("region")
+    cen = pd.read_csv(MAPPINGS / "country_centroids.csv", keep_default_na=False).set_index("iso3")
+    for region in ("CHN", "SGP"):
+        assert got.loc[region, "lat"] == pytest.approx(cen.loc[region, "lat"], abs=1e-9)
+        assert got.loc[region, "lon"] == pytest.approx(cen.loc[region, "lon"], abs=1e-9)
+    areas.loc[areas["fao_code"] == 96, "t"] = "HK"  # Hong Kong: in no centroid row
+    assert "HKG" not in set(cen.index)
+    with pytest.raises(InputError, match="region 'HK'.*no country with a centroid"):
+        region_centroids({"production": production}, "t", areas, set(), ["CHN", "SGP", "HK"])
