@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +76,7 @@ class Aggregate:
     unmapped: dict[str, list[str]]          # release -> ISO3 codes without a region
     population_only: dict[str, list[str]]   # release -> ISO3 codes with population but no GDP
     regions: dict[str, dict[str, int]]      # release -> region -> number of countries
+    gdp_filled: dict[str, list[str]] = field(default_factory=dict)  # release -> regions without any GDP
 
 
 def _years_of(frame: pd.DataFrame) -> list[str]:
@@ -133,7 +134,7 @@ def aggregate(countries: dict[str, pd.DataFrame], regions_of: dict[str, str],
     """Per release, the region sums of `countries` (release -> country table of read_v3/read_v2).
 
     InputError naming the first region of `regions` that no SSP country maps to."""
-    parts, unmapped, pop_only, counts = [], {}, {}, {}
+    parts, unmapped, pop_only, counts, filled = [], {}, {}, {}, {}
     for release, c in countries.items():
         region = c["iso3"].map(regions_of)
         unmapped[release] = sorted(set(c.loc[region.isna(), "iso3"]))
@@ -150,6 +151,18 @@ def aggregate(countries: dict[str, pd.DataFrame], regions_of: dict[str, str],
         g = c.groupby(["ssp", "region", "year"], as_index=False)[
             ["population", "gdp_ppp", "pop_with_gdp", "gdp_with_pop"]].sum(min_count=1)
         g["gdp_per_capita"] = g["gdp_with_pop"] / g["pop_with_gdp"]
+        # a region none of whose countries has GDP (in a country-level map: AFG, VEN, ... alone) takes the
+        # world's GDP per capita of that SSP and year (all countries with both series): stated, reported
+        with np.errstate(invalid="ignore", divide="ignore"):
+            world = c.groupby(["ssp", "year"])[["gdp_with_pop", "pop_with_gdp"]].sum()
+            world_pc = (world["gdp_with_pop"] / world["pop_with_gdp"]).rename("world_pc").reset_index()
+        none = g["pop_with_gdp"] <= 0
+        if none.any():
+            g = g.merge(world_pc, on=["ssp", "year"], how="left")
+            g.loc[none, "gdp_per_capita"] = g.loc[none, "world_pc"]
+            g.loc[none, "gdp_ppp"] = g.loc[none, "world_pc"] * g.loc[none, "population"]
+            g = g.drop(columns="world_pc")
+        filled[release] = sorted(set(g.loc[none, "region"]) & set(regions))
         g["release"], g["gdp_unit"] = release, GDP_UNITS[release]
         parts.append(g)
     table = pd.concat(parts, ignore_index=True)
@@ -159,7 +172,7 @@ def aggregate(countries: dict[str, pd.DataFrame], regions_of: dict[str, str],
                               key=lambda s: s.map(order) if s.name == "region" else s,
                               ascending=[False, True, True, True])
     return Aggregate(table=table[COLUMNS].reset_index(drop=True), unmapped=unmapped,
-                     population_only=pop_only, regions=counts)
+                     population_only=pop_only, regions=counts, gdp_filled=filled)
 
 
 def report_lines(agg: Aggregate) -> list[str]:
@@ -175,6 +188,10 @@ def report_lines(agg: Aggregate) -> list[str]:
         per_region = ", ".join(f"{r} {n}" for r, n in counts.items())
         lines.append(f"| {release} | {per_region} | {', '.join(agg.unmapped[release]) or 'none'} "
                      f"| {', '.join(agg.population_only[release]) or 'none'} |")
+    filled = {r: v for r, v in agg.gdp_filled.items() if v}
+    if filled:
+        lines += ["", "Regions without any country's GDP, given the world's GDP per capita of the SSP and "
+                  "year: " + "; ".join(f"{r} {', '.join(v)}" for r, v in filled.items())]
     lines += ["", "Regions without any SSP country: none (a region without one is a build error).", ""]
     return lines
 

@@ -246,3 +246,18 @@ def test_the_builder_lists_unmapped_countries_and_refuses_a_region_without_any()
     assert r.loc[2025, "gdp_per_capita"] == 10.0  # 20 / 2: BBB has no GDP, so not in the denominator
     with pytest.raises(InputError, match="region 'S' has no country"):
         aggregate({"v3": c}, {"AAA": "R", "BBB": "R"}, ["R", "S"])
+
+
+def test_a_region_without_any_gdp_takes_the_worlds_gdp_per_capita():
+    # in a country-level map a country with population but no SSP GDP (AFG, VEN in v3) is a region alone:
+    # it takes the world's GDP per capita of that SSP and year, by hand (10 + 30) / (1 + 3) = 10
+    from petra.data.ssp import aggregate, report_lines
+
+    c = pd.DataFrame({"ssp": "SSP2", "iso3": ["AAA", "BBB", "CCC"], "year": 2020,
+                      "population": [1.0, 3.0, 5.0], "gdp_ppp": [10.0, 30.0, np.nan]})
+    agg = aggregate({"v3": c}, {"AAA": "R", "BBB": "R", "CCC": "S"}, ["R", "S"])
+    t = agg.table.set_index("region")
+    assert t.loc["S", "gdp_per_capita"] == 10.0 and t.loc["S", "gdp_ppp"] == 50.0
+    assert t.loc["R", "gdp_per_capita"] == 10.0 and t.loc["R", "gdp_ppp"] == 40.0
+    assert agg.gdp_filled == {"v3": ["S"]}
+    assert any("S" in line and "world" in line for line in report_lines(agg))
