@@ -21,13 +21,13 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from petra.atomic import atomic_output_dir, guard_output_dir
 from petra.dataset import load_dataset
 from petra.embodied.defaults import dataset_defaults
 from petra.embodied.scenario import ScenarioAccounts, scenario_accounts
 from petra.errors import InputError
+from petra.textfiles import load_yaml
 
 RUN_FILES = ("flows.parquet", "markets.parquet", "scenarios.yaml")
 FLOW_COLUMNS = ["scenario", "period", "exporter", "importer", "commodity", "flow"]
@@ -57,10 +57,7 @@ def account_run_folder(source: str | Path) -> tuple[list[ScenarioAccounts], dict
     from petra.embodied.run import flow_units_of, zero_round_off
 
     source = Path(source)
-    try:
-        cfg = yaml.safe_load((source / "scenarios.yaml").read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML ({exc})", file=str(source / "scenarios.yaml")) from exc
+    cfg = load_yaml(source / "scenarios.yaml", what="scenarios.yaml")  # bounded, aliases refused
     if not isinstance(cfg, dict) or not cfg.get("dataset"):
         raise InputError("no 'dataset' key naming the run's dataset", file=str(source / "scenarios.yaml"))
     dataset = load_dataset(Path(cfg["dataset"]))

@@ -28,13 +28,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from petra.atomic import OUTPUT_MARKER, output_command
 from petra.errors import InputError, shown
 from petra.projection.iamc import IAMC_COLUMNS
 from petra.projection.welfare import COMPONENTS, KT_TO_MT, WORLD, welfare_changes
 from petra.tables import FULL_PRECISION
+from petra.textfiles import load_yaml
 
 BASELINE_NAMES = ("ssp2", "baseline", "reference", "ref", "base")
 """Scenario names (lower case, letters and digits only) taken as the baseline when none is given."""
@@ -80,10 +80,10 @@ def read_run_folder(run_dir: str | Path) -> RunFolder:
 
     path = check_run_folder(run_dir)
     try:
-        resolved = yaml.safe_load((path / "scenarios.yaml").read_text(encoding="utf-8"))
+        resolved = load_yaml(path / "scenarios.yaml", what="scenarios.yaml")  # bounded, aliases refused
         scenarios = list(resolved["scenarios"])
         focus = str(resolved["focus_region"])
-    except (yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"not the resolved configuration of a run ({exc.__class__.__name__})",
                          file=str(path / "scenarios.yaml")) from None
     df = pyam.IamDataFrame(str(path / "iamc.csv"))

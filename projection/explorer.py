@@ -25,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from petra.atomic import OUTPUT_MARKER, guard_output_file, html_output_marker, output_command
 from petra.errors import InputError
 from petra.palette import OTHER_COLOUR, region_colour, scenario_colour
 from petra.projection.outputs import MAX_PARTNERS_SHOWN
+from petra.textfiles import load_yaml
 
 SIGNIFICANT_DIGITS = 5
 """Digits kept for every embedded value (a relative rounding error below 5e-5)."""
@@ -176,8 +176,7 @@ def explorer_data(run_dir: str | Path) -> dict:
 
 def _explorer_data(run_dir: Path) -> dict:
     summary = _read(run_dir / "summary.json", lambda p: json.loads(p.read_text(encoding="utf-8")), dict)
-    resolved = _read(run_dir / "scenarios.yaml", lambda p: yaml.safe_load(p.read_text(encoding="utf-8")),
-                     dict)
+    resolved = _read(run_dir / "scenarios.yaml", lambda p: load_yaml(p, what="scenarios.yaml"), dict)
     markets = _read(run_dir / "markets.parquet", pd.read_parquet, pd.DataFrame)
     flows = _read(run_dir / "flows.parquet", pd.read_parquet, pd.DataFrame)
     for name, table, columns in (("markets.parquet", markets, MARKET_COLUMNS),
