@@ -14,6 +14,8 @@ the files), the base year included. See data/PROVENANCE.md.
 from __future__ import annotations
 
 import argparse
+import gzip
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +55,9 @@ INTENSITY_FLOAT_FORMAT = "%.7g"
 RATE_FLOAT_FORMAT = "%.6g"
 """CSV number format of income elasticities and ad valorem rates (sources give 2-9 digits; routes.csv
 holds the tariffs themselves at FLOAT_FORMAT)."""
+COMPRESS_ABOVE_BYTES = 5_000_000
+"""A built table larger than this (bytes of CSV) is shipped gzip-compressed (country-level datasets;
+china9's and globiom37's tables are all smaller and stay plain)."""
 
 # Sources a complete market year needs (production, prices, trade): observed years are the years
 # every one of them covers. Keys name the sources in dataset.toml [provenance.years].
@@ -631,10 +636,27 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
                      screen_names(screened, amap), screen_names(unscreened, amap), pol.report)
         if ssp_countries is not None:
             ssp.build_into(tmp, scheme, ssp_countries, amap, regions)
+        compress_large_tables(tmp)
         load_dataset(tmp)  # validate before it replaces the shipped folder
     return {"markets": markets, "routes": routes, "notes": notes, "unmapped": sorted(unmapped),
             "fills": fills, "no_price": no_price, "screened": screen_names(screened, amap),
             "unscreened": screen_names(unscreened, amap)}
+
+
+def compress_large_tables(folder: Path, above: int = COMPRESS_ABOVE_BYTES) -> list[str]:
+    """gzip every CSV of `folder` larger than `above` bytes into NAME.csv.gz (reproducible: no name or
+    time in the header) and remove the plain file; the names compressed. The dataset reader takes either
+    form (petra.tables.table_path)."""
+    done = []
+    for path in sorted(folder.glob("*.csv")):
+        if path.stat().st_size <= above:
+            continue
+        with open(path, "rb") as src, open(path.with_name(path.name + ".gz"), "wb") as raw, \
+                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
+            shutil.copyfileobj(src, gz, 1 << 20)
+        path.unlink()
+        done.append(path.name)
+    return done
 
 
 def screen_names(cases: pd.DataFrame, amap: pd.DataFrame) -> pd.DataFrame:

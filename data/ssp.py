@@ -77,6 +77,7 @@ class Aggregate:
     population_only: dict[str, list[str]]   # release -> ISO3 codes with population but no GDP
     regions: dict[str, dict[str, int]]      # release -> region -> number of countries
     gdp_filled: dict[str, list[str]] = field(default_factory=dict)  # release -> regions without any GDP
+    skipped: dict[str, list[str]] = field(default_factory=dict)  # release not built -> regions it lacks
 
 
 def _years_of(frame: pd.DataFrame) -> list[str]:
@@ -133,14 +134,20 @@ def aggregate(countries: dict[str, pd.DataFrame], regions_of: dict[str, str],
               regions: list[str]) -> Aggregate:
     """Per release, the region sums of `countries` (release -> country table of read_v3/read_v2).
 
-    InputError naming the first region of `regions` that no SSP country maps to."""
-    parts, unmapped, pop_only, counts, filled = [], {}, {}, {}, {}
-    for release, c in countries.items():
+    InputError naming the first region of `regions` that no country of the first release (v3, the
+    default) maps to. A later release (v2) lacking a region is left out of the table whole (a
+    country-level map: v2 has no ATG, ESH, KIR, SYC, SSD) and listed in `skipped`, so a scenario asking
+    for it gets the run's one-line 'no series' error instead of a partial world."""
+    parts, unmapped, pop_only, counts, filled, skipped = [], {}, {}, {}, {}, {}
+    for k, (release, c) in enumerate(countries.items()):
         region = c["iso3"].map(regions_of)
         unmapped[release] = sorted(set(c.loc[region.isna(), "iso3"]))
         pop_only[release] = sorted(set(c.loc[c["population"].notna() & c["gdp_ppp"].isna(), "iso3"]))
         c = c.assign(region=region).dropna(subset=["region"])
         empty = [r for r in regions if r not in set(c["region"])]
+        if empty and k > 0:
+            skipped[release] = empty
+            continue
         if empty:
             raise InputError(f"SSP {release}: region '{empty[0]}' has no country in the SSP files "
                              "(data/mappings/areas.csv)")
@@ -172,7 +179,7 @@ def aggregate(countries: dict[str, pd.DataFrame], regions_of: dict[str, str],
                               key=lambda s: s.map(order) if s.name == "region" else s,
                               ascending=[False, True, True, True])
     return Aggregate(table=table[COLUMNS].reset_index(drop=True), unmapped=unmapped,
-                     population_only=pop_only, regions=counts, gdp_filled=filled)
+                     population_only=pop_only, regions=counts, gdp_filled=filled, skipped=skipped)
 
 
 def report_lines(agg: Aggregate) -> list[str]:
@@ -192,7 +199,10 @@ def report_lines(agg: Aggregate) -> list[str]:
     if filled:
         lines += ["", "Regions without any country's GDP, given the world's GDP per capita of the SSP and "
                   "year: " + "; ".join(f"{r} {', '.join(v)}" for r, v in filled.items())]
-    lines += ["", "Regions without any SSP country: none (a region without one is a build error).", ""]
+    for release, lacking in agg.skipped.items():
+        lines += ["", f"Release {release} not built: it has no country for region(s) {', '.join(lacking)} "
+                  "(a scenario naming it stops with a one-line error)."]
+    lines += ["", "Regions without any country of the default release: none (that is a build error).", ""]
     return lines
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from petra.errors import InputError
 
-EMBEDDED = ("china9", "globiom37")
+EMBEDDED = ("china9", "globiom37", "world")
 """Names of the shipped datasets (folders of petra.data)."""
 
 
