@@ -26,6 +26,7 @@ from scipy.optimize import brentq
 
 from petra.model.certificate import certificate, market_trade
 from petra.model.equilibrium_math import (
+    DENSE_MAX,
     demand_at,
     dual_derivative,
     excess_supply_jacobian,
@@ -62,9 +63,17 @@ def dual_newton(p: Problem, price: np.ndarray, *, tol: float, max_steps: int = 2
     certificate is not reached in `max_steps`."""
     if not applicable(p):
         return None
+    # a diverging attempt (a price the curves and routes do not pin down, stepped towards infinity)
+    # overflows quietly and is refused below: the caller then takes another path
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _iterate(p, np.asarray(price, dtype=float).copy(), tol, max_steps)
+
+
+def _iterate(p: Problem, price: np.ndarray, tol: float, max_steps: int) -> Refined | None:
     n = p.n_markets
-    price = np.asarray(price, dtype=float).copy()
     for step in range(max_steps + 1):
+        if not np.all(np.isfinite(price)):
+            return None
         gap = price[p.importer] - price[p.exporter]
         X, dX = route_response(p, gap)
         S, D = supply_at(p, price), demand_at(p, price)
@@ -75,13 +84,17 @@ def dual_newton(p: Problem, price: np.ndarray, *, tol: float, max_steps: int = 2
             break
         imports, exports = market_trade(p, X)
         g = S - D + imports - exports
-        H = excess_supply_jacobian(p, S, D, dX)
+        dense = n <= DENSE_MAX
+        H = excess_supply_jacobian(p, S, D, dX, dense=dense)
         mu = 1e-10 * max(float(np.abs(H.diagonal()).max()) if n else 1.0, 1e-300)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", spla.MatrixRankWarning)
-                d = spla.spsolve((H + sp.diags(np.full(n, mu))).tocsc(), -g)
-        except (RuntimeError, ValueError):
+            if dense:
+                d = np.linalg.solve(H + mu * np.eye(n), -g)
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", spla.MatrixRankWarning)
+                    d = spla.spsolve((H + sp.diags(np.full(n, mu))).tocsc(), -g)
+        except (RuntimeError, ValueError, np.linalg.LinAlgError):
             return None
         if not np.all(np.isfinite(d)) or float(g @ d) >= 0.0:
             return None

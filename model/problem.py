@@ -143,6 +143,13 @@ def build_problem(dataset: Dataset) -> Problem:
     )
 
 
+def route_subset(p: Problem, routes: np.ndarray) -> Problem:
+    """The problem with only the routes `routes` (indices, in that order); every market stays."""
+    rt = np.asarray(routes, dtype=np.int64)
+    return replace(p, exporter=p.exporter[rt], importer=p.importer[rt],
+                   **{f: getattr(p, f)[rt] for f in ROUTE_ARRAYS if getattr(p, f) is not None})
+
+
 def commodity_slice(p: Problem, c: int, route_mask: np.ndarray | None = None
                     ) -> tuple[Problem, np.ndarray, np.ndarray]:
     """The sub-problem of commodity index `c`: (problem, market indices, route indices).

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from petra.dataset import Dataset, load_dataset
 from petra.errors import InfeasibleMarketError, InputError, SolveError
+from petra.model import working_set as ws
 from petra.model.certificate import market_trade
 from petra.model.diagnostics import infeasible_markets, unbounded_routes
 from petra.model.equilibrium_math import welfare
@@ -20,6 +22,11 @@ from petra.model.problem import Problem, build_problem
 from petra.model.sqp import SQPResult, solve_sqp
 
 DEFAULT_TOLERANCE = 1e-6
+BLAS_THREADS = 1
+"""BLAS threads for petra's own linear algebra during a solve (dense Newton systems of a few hundred
+unknowns in the refinement and dual Newton): with more, each small solve waits on thread hand-offs,
+30-45 ms instead of 0.7 ms for 185 unknowns on this busy 2-core machine (benchmarks/bench_world.py).
+HiGHS keeps its own threads (it does not use numpy's OpenBLAS)."""
 MAX_TOLERANCE = 1.0  # a relative violation above 100 % certifies nothing
 
 
@@ -107,22 +114,38 @@ def _raise_for_failure(p: Problem, status: str, *, optimal: bool) -> None:
 
 
 def solve_problem(p: Problem, *, tol: float = DEFAULT_TOLERANCE, highs_options: dict | None = None,
-                  max_iter: int = 40, backend: HighsBackend | None = None, loader: str = "direct"
-                  ) -> tuple[SQPResult, dict]:
+                  max_iter: int = 40, backend: HighsBackend | None = None, loader: str = "direct",
+                  working_set: bool = True) -> tuple[SQPResult, dict]:
     """Solve a Problem; returns the SQP result and timings. Raises InfeasibleMarketError for
     infeasible or unbounded problems, SolveError when HiGHS fails otherwise. Prices are >= 0: where the
-    balance would need a negative price the problem is solved again with free disposal."""
+    balance would need a negative price the problem is solved again with free disposal.
+
+    A problem with more than `working_set.MIN_ROUTES` routes is solved on a working set of its routes
+    (`petra.model.working_set`; certified on the whole problem), falling back to the whole problem."""
     t0 = time.perf_counter()
+    if working_set and backend is None and p.n_routes > ws.MIN_ROUTES:
+        def restricted(sub: Problem) -> SQPResult:
+            return solve_problem(sub, tol=tol, highs_options=highs_options, max_iter=max_iter,
+                                 loader=loader, working_set=False)[0]
+
+        with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+            out = ws.solve_on_working_set(p, restricted, tol=tol)
+        if out is not None and out[0].converged:
+            sol, info = out
+            return sol, {"highs_seconds": float(np.sum(sol.trace.highs_seconds)),
+                         "iterate_seconds": time.perf_counter() - t0, "setup_seconds": 0.0,
+                         "build_seconds": 0.0, "load_seconds": 0.0, **info}
     if backend is None:
         backend = HighsBackend(p, highs_options, loader=loader)
     t1 = time.perf_counter()
-    sol = solve_sqp(p, backend, tol=tol, max_iter=max_iter)
-    if not sol.converged or (sol.price < -tol * p.p_scale[p.commodity_index]).any():
-        # free disposal: an excess that nothing can absorb is thrown away at price 0 rather than sold at
-        # a negative price. The balance rows become >= 0 only then, so that every other problem is
-        # solved exactly as the equality model (whose prices are then all >= 0: the same equilibrium)
-        backend = HighsBackend(p, highs_options, loader=loader, free_disposal=True)
+    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
         sol = solve_sqp(p, backend, tol=tol, max_iter=max_iter)
+        if not sol.converged or (sol.price < -tol * p.p_scale[p.commodity_index]).any():
+            # free disposal: an excess that nothing can absorb is thrown away at price 0 rather than sold
+            # at a negative price. The balance rows become >= 0 only then, so that every other problem is
+            # solved exactly as the equality model (whose prices are then all >= 0: the same equilibrium)
+            backend = HighsBackend(p, highs_options, loader=loader, free_disposal=True)
+            sol = solve_sqp(p, backend, tol=tol, max_iter=max_iter)
     t2 = time.perf_counter()
     if not sol.converged:
         _raise_for_failure(p, sol.status, optimal=sol.optimal)

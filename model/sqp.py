@@ -148,7 +148,8 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
 
     def refined(qp: QPSolution, within: float):
         """The refinement from a QP point, recorded, or None (it must meet `within`)."""
-        ref = refine(p, qp.price, qp.X, tol=within) if refine_solution else None
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # failed attempts: None
+            ref = refine(p, qp.price, qp.X, tol=within) if refine_solution else None
         if ref is None:
             return None
         trace.refined, trace.refine_steps = True, ref.steps
@@ -181,6 +182,17 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
         best = refined(sol, max(tol, cert.max_violation)) or (sol.S, sol.D, sol.X, sol.price, cert)
         if best[4].max_violation <= tol:
             break
+        if len(trace.highs_seconds) == 1 and dual_newton_applicable(p):
+            # every route's cost rises: Newton on the dual from the first QP's prices needs no further
+            # QP and converges globally (measured on the world dataset, 185 markets x 34k routes:
+            # 2 s against 24 QPs and 120 s of successive linearisations)
+            dn = dual_newton(p, best[3] if np.all(np.isfinite(best[3])) else p.P0, tol=tol)
+            if dn is not None:
+                trace.solvers.append("dual-newton")
+                trace.certificates.append(dn.certificate.max_violation)
+                return SQPResult(S=dn.S, D=dn.D, X=dn.X, price=dn.price, certificate=dn.certificate,
+                                 converged=True, status=f"{sol.status} (dual Newton from the first QP)",
+                                 optimal=True, trace=trace)
         if not has_iso or len(trace.highs_seconds) == max_iter:
             if not has_iso and sol.solver != "qpasm" and backend.active_set_available:
                 # the interior point can be too inexact on tiny markets to name the routes in use;
