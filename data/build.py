@@ -41,7 +41,13 @@ from petra.data.faostat import read_text_csv, read_wide
 from petra.data.netviz import read_netviz
 from petra.data.regions import SCHEMES, load_area_map, map_areas, read_region_map, region_names
 from petra.dataset import AD_VALOREM_BASIS, load_dataset
-from petra.emission_factors import NON_RICE_CROP_CH4, RICE_SEASON_DAYS, is_flooded_rice
+from petra.emission_factors import (
+    MANURE_TEMPERATURE_CLASS,
+    NON_RICE_CROP_CH4,
+    RICE_SEASON_DAYS,
+    is_flooded_rice,
+    manure_ch4_factors,
+)
 from petra.errors import InputError
 
 BASE_YEAR = 2010
@@ -74,7 +80,8 @@ INTENSITY_SOURCES = {
                        "year's production (water_green, water_blue)",
     "nitrogen": "fertilizer-by-crop-ifa: IFA 2007/08 N by crop, applied to the base year only "
                 "(nitrogen, n2o)",
-    "animal_stock": "gcamfaostat GCAMFAOSTAT_AnimalStock: FAOSTAT QCL livestock numbers (ch4_enteric)",
+    "animal_stock": "gcamfaostat GCAMFAOSTAT_AnimalStock: FAOSTAT QCL livestock numbers "
+                    "(ch4_enteric, ch4_manure)",
 }
 # Default inputs of the embodied post-processor (feed.csv, deforestation.csv).
 EMBODIED_SOURCES = {
@@ -125,7 +132,7 @@ def read_sources(src: Path) -> dict:
     conc = read_text_csv(src / "water-footprint-mekonnen-hoekstra" / "regions_concordance_water.csv")
     water_codes = inten.water_code_map(conc["Area.Code"], conc["Code_water"])
     ifa = pd.read_csv(src / "fertilizer-by-crop-ifa" / "IFA_Fert_ktN.csv", comment="#")
-    stock = read_wide(src / "gcamfaostat" / "GCAMFAOSTAT_AnimalStock.csv.gz")
+    stock = read_wide(src / "gcamfaostat" / "GCAMFAOSTAT_AnimalStock.csv.gz", unit=True)
     (sugar_item,) = [int(i) for i in load_commodities()["fbs_item"] if i]  # FBS 2542 sugar (raw eq.)
     return {"trade": trade, "pv": pv, "ha": ha, "prod_old": prod_old, "deflator": defl, "water": water,
             "water_codes": water_codes, "ifa": ifa, "stock": stock, "fbs_sugar": read_fbs(src, sugar_item),
@@ -488,9 +495,7 @@ def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped, years
     zero = pd.DataFrame([(r, c, y, NON_RICE_CROP_CH4) for r in regions for c in no_ch4 for y in years],
                         columns=["region", "commodity", "year", "value"])
     rice_c = [c for c in commodities if is_flooded_rice(c)]
-    out.append(("ch4", zero, "IPCC: no crop CH4 but rice",
-                lambda c, p: "missing: livestock manure CH4 (no source)",
-                [c for c in commodities if c not in rice_c]))
+    out.append(("ch4", zero, "IPCC: no crop CH4 but rice", lambda c, p: "missing: no crop CH4 value", no_ch4))
     rice = inten.rice_ch4(land[land["commodity"].isin(rice_c)])
     out.append(("ch4", rice, f"IPCC2019 T5.11 x {RICE_SEASON_DAYS} d x QCL-area/QCL-production",
                 lambda c, p: f"missing: rice CH4 needs land (area harvested extract ends {area_last_year})",
@@ -499,14 +504,21 @@ def intensity_table(raw, ct, scheme, amap, regions, commodities, unmapped, years
     for ind, vals, src, reason, *only in out:
         v = vals.rename(columns={"year": "period"})[["region", "commodity", "period", "value"]]
         frames.append(inten.complete(v, regions, only[0] if only else commodities, years, ind, src, reason))
-    # enteric CH4 of livestock products only (IPCC 2006 Tier 1 per head x FAOSTAT animal numbers)
+    # livestock CH4 (IPCC 2006 Tier 1 per head x FAOSTAT animal numbers): enteric, manure and their sum
     heads = livestock.head_counts(raw["stock"])
-    kg = with_region(livestock.enteric_ch4(heads, livestock.ipcc_regions(amap)), scheme, amap, unmapped)
-    ent = inten.ratio_by_region(kg[["area"] + keys + ["value"]], prod[["area"] + keys + ["value"]], keys)
-    ent = ent.rename(columns={"year": "period"})[["region", "commodity", "period", "value"]]
-    frames.append(inten.complete(ent, regions, [c for c in commodities if c in LIVESTOCK], years,
-                                 "ch4_enteric", "IPCC2006 T10.10-11 x FAOSTAT heads",
-                                 lambda c, p: "missing: no animal numbers or production"))
+    ipcc = livestock.ipcc_regions(amap)
+    stock_c = [c for c in commodities if c in LIVESTOCK]
+    no_heads = lambda c, p: "missing: no animal numbers or production"  # noqa: E731
+    gas = []
+    for ind, kg_by_area, src in (
+            ("ch4_enteric", livestock.enteric_ch4(heads, ipcc), "IPCC2006 T10.10-11 x FAOSTAT heads"),
+            ("ch4_manure", livestock.manure_ch4(heads, ipcc, manure_ch4_factors()),
+             f"IPCC2006 T10.14-15 ({MANURE_TEMPERATURE_CLASS}) x FAOSTAT heads")):
+        kg = with_region(kg_by_area, scheme, amap, unmapped)
+        v = inten.ratio_by_region(kg[["area"] + keys + ["value"]], prod[["area"] + keys + ["value"]], keys)
+        v = v.rename(columns={"year": "period"})[["region", "commodity", "period", "value"]]
+        gas.append(inten.complete(v, regions, stock_c, years, ind, src, no_heads))
+    frames += [*gas, inten.gas_total(gas, "ch4", no_heads)]
     return pd.concat(frames, ignore_index=True)
 
 

@@ -188,21 +188,24 @@ WIDE_ALIASES = {"area": ["area_code", "country codes", "Area Code"],
                 "element": ["element", "Element"]}
 
 
-def read_wide(path: str | Path, years: list[int] | None = None) -> pd.DataFrame:
+def read_wide(path: str | Path, years: list[int] | None = None, *, unit: bool = False) -> pd.DataFrame:
     """A wide FAOSTAT extract (one column per year; gcamdata_FAO_raw or gcamfaostat layouts).
 
     Returns long columns area, item_code, element (text as in the file), year, value (NaN rows
-    dropped). Files start with `#` comment lines; latin-1 or UTF-8.
+    dropped); with `unit` also the file's unit column (e.g. ``An``, ``1000 An``). Files start with `#`
+    comment lines; latin-1 or UTF-8.
     """
     file = str(path)
     raw = read_text_csv(path, comment="#")
-    cols = _pick(raw, WIDE_ALIASES, file)
+    cols = _pick(raw, {**WIDE_ALIASES, **({"unit": ["unit", "Unit"]} if unit else {})}, file)
     ycols = [c for c in raw.columns if c.isdigit() and (years is None or int(c) in years)]
     lines = raw["_line"].to_numpy()
     base = pd.DataFrame({
         "area": parse_codes(raw[cols["area"]], file=file, column=cols["area"], lines=lines),
         "item_code": parse_codes(raw[cols["item_code"]], file=file, column=cols["item_code"], lines=lines),
         "element": raw[cols["element"]].str.strip().to_numpy(), "_line": lines})
+    if unit:
+        base.insert(3, "unit", raw[cols["unit"]].str.strip().to_numpy())
     parts = []
     for y in ycols:
         v = parse_values(raw[y], file=file, column=y, lines=lines)

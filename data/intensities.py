@@ -8,8 +8,10 @@ Pure functions over country-level frames (FAO area codes already mapped to `regi
   n2o         kg/t   nitrogen * EF1 * 44/28 (IPCC 2006 EF1 0.01 kg N2O-N/kg N; flooded rice 0.004,
                      IPCC 2019 Refinement)
   ch4         kg/t   rice: land (ha/t) * baseline factor (kg CH4/ha/day, IPCC 2019 Table 5.11) * season
-                     days (`rice_ch4`); 0 for other crops (no IPCC source); livestock: no manure source
-                     (rows with an empty value and the reason)
+                     days (`rice_ch4`); 0 for other crops (no IPCC source); livestock: ch4_enteric +
+                     ch4_manure (`gas_total`)
+  ch4_enteric kg/t   livestock: IPCC 2006 Tier 1 per head x FAOSTAT heads / production (`livestock`)
+  ch4_manure  kg/t   same, manure management (one temperature class, `emission_factors`)
 Emission factors come from petra.emission_factors (one home, shared with the post-processor).
 Values are per t of the model commodity's unit (rice: milled equivalent; sugar: raw sugar).
 """
@@ -23,7 +25,7 @@ from petra import emission_factors as ef
 
 UNITS = {"land": "ha/t", "water_green": "m3/t", "water_blue": "m3/t", "nitrogen": "kg/t", "n2o": "kg/t",
          "ch4": "kg/t",
-         "ch4_enteric": "kg/t"}
+         "ch4_enteric": "kg/t", "ch4_manure": "kg/t"}
 
 
 WATER_GLOBAL_CODE = 999
@@ -109,4 +111,19 @@ def complete(values: pd.DataFrame, regions: list[str], commodities: list[str], p
     full["source"] = np.where(ok, source, [missing_reason(c, p) for c, p in
                                            zip(full["commodity"], full["period"], strict=True)])
     full.loc[~ok, "value"] = np.nan
+    return full[["region", "commodity", "period", "indicator", "value", "unit", "source"]]
+
+
+def gas_total(parts: list[pd.DataFrame], indicator: str, missing_reason) -> pd.DataFrame:
+    """A gas total (e.g. ``ch4``) as the sum of its sources' `complete` frames (same grid and unit):
+    missing (empty value + `missing_reason(commodity, period)`) where any source is."""
+    keys = ["region", "commodity", "period"]
+    vals = pd.concat([p.set_index(keys)["value"] for p in parts], axis=1)
+    total = vals.sum(axis=1, min_count=len(parts)).where(vals.notna().all(axis=1))
+    full = total.rename("value").reset_index()
+    names = " + ".join(p["indicator"].iloc[0] for p in parts)
+    ok = full["value"].notna().to_numpy()
+    reasons = [missing_reason(c, p) for c, p in zip(full["commodity"], full["period"], strict=True)]
+    full = full.assign(indicator=indicator, unit=UNITS[indicator],
+                       source=np.where(ok, f"sum: {names}", reasons))
     return full[["region", "commodity", "period", "indicator", "value", "unit", "source"]]

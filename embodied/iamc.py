@@ -7,7 +7,8 @@ Columns: model, scenario, region, variable, unit, year, value. Variables are
   ``water_blue`` -> ``Embodied Water|Blue``, ``water_green`` -> ``Embodied Water|Green``,
   ``nitrogen`` -> ``Embodied Nitrogen``, ``ch4`` -> ``Embodied Emissions|CH4``, ``n2o`` ->
   ``Embodied Emissions|N2O``, ``deforestation_co2`` -> ``Embodied Emissions|CO2|Deforestation``; gas sources
-  (``ch4_enteric``) -> ``Embodied Emissions|CH4|Enteric``; feed (``feed_land``) -> base + ``|Feed``;
+  (``ch4_enteric``, ``ch4_manure``) -> ``Embodied Emissions|CH4|Enteric``, ``...|CH4|Manure``; feed
+  (``feed_land``) -> base + ``|Feed``;
 * account: ``Imports``, ``Exports``, ``Net Exports`` (direct, exporter-average intensities),
   ``Production`` (territorial), ``Consumption`` (footprint: traced through re-exports where computed, else
   direct), ``Imports|Traced`` (consumption from other origins, traced);

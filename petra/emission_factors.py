@@ -2,12 +2,20 @@
 (`petra.data.intensities`) and the embodied post-processor (`petra.embodied.embodied_math`).
 
 IPCC 2006 Guidelines Vol. 4 Ch. 11, Table 11.1 (direct N2O from managed soils) and Table 11.3
-(indirect); Ch. 10 Tables 10.10 and 10.11 (enteric CH4). Rice follows the 2019 Refinement: Ch. 5 Table
-5.11 (CH4 baseline factor) and Ch. 11 Table 11.1 (EF1 of flooded rice), so both rice gases come from
-one edition.
+(indirect); Ch. 10 Tables 10.10 and 10.11 (enteric CH4) and Tables 10.14 and 10.15 (manure management
+CH4: in petra.data `mappings/ipcc_manure_ch4.csv`, read by `manure_ch4_factors`, its only reader). Rice
+follows the 2019 Refinement: Ch. 5 Table 5.11 (CH4 baseline factor) and Ch. 11 Table 11.1 (EF1 of
+flooded rice), so both rice gases come from one edition.
 """
 
 from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pandas as pd
+
+from petra.errors import InputError
 
 EF1 = 0.01
 """kg N2O-N per kg N applied (synthetic and organic fertiliser, crop residues), IPCC 2006 Table 11.1."""
@@ -60,3 +68,35 @@ ENTERIC_OTHER = {"buffalo": (55.0, 55.0), "sheep": (8.0, 5.0), "goats": (5.0, 5.
                  "poultry": (0.0, 0.0)}
 DEVELOPED_IPCC_REGIONS = ("North America", "Western Europe", "Eastern Europe", "Oceania")
 """IPCC regions whose countries take the 'developed' factors of Table 10.10 (Japan too, by country)."""
+
+# IPCC 2006 Vol. 4 Ch. 10, Tables 10.14 (cattle, buffalo, swine by IPCC region and temperature) and 10.15
+# (sheep, goats, poultry by developed / developing and temperature class): Tier 1 manure management CH4,
+# kg CH4 per head per year. The factors live in one file, petra.data `mappings/ipcc_manure_ch4.csv`,
+# written by `python -m petra.data.ipcc_manure` from the AMEE transcription (see data/PROVENANCE.md).
+MANURE_CH4_FILE = "mappings/ipcc_manure_ch4.csv"
+MANURE_TEMPERATURE_CLASS = "temperate"
+"""Temperature class of the manure CH4 factors petra uses everywhere: the sources hold no country
+temperatures, so every region takes IPCC's 'temperate' class (annual mean 15-25 degC; a Table 10.14
+factor is the mean of its 15-25 degC columns). 'cool' and 'warm' bound the uncertainty (PROVENANCE)."""
+MANURE_TEMPERATURE_CLASSES = ("cool", "temperate", "warm")
+
+
+@functools.cache
+def _manure_ch4_table() -> pd.DataFrame:
+    from importlib.resources import files
+
+    path = Path(str(files("petra.data").joinpath(MANURE_CH4_FILE)))
+    t = pd.read_csv(path, keep_default_na=False, dtype={"ipcc_table": str})
+    t["kg_ch4_per_head"] = pd.to_numeric(t["kg_ch4_per_head"], errors="coerce")
+    return t
+
+
+def manure_ch4_factors(temperature_class: str = MANURE_TEMPERATURE_CLASS) -> pd.DataFrame:
+    """Manure management CH4 factors of one temperature class (kg CH4/head/yr): animal, ipcc_region
+    (Table 10.14 rows) or development ('developed' / 'developing', Table 10.15 rows), kg_ch4_per_head."""
+    if temperature_class not in MANURE_TEMPERATURE_CLASSES:
+        raise InputError(f"manure temperature class {temperature_class!r} is not one of "
+                         f"{', '.join(MANURE_TEMPERATURE_CLASSES)}")
+    t = _manure_ch4_table()
+    t = t[t["temperature_class"] == temperature_class]
+    return t[["animal", "ipcc_region", "development", "kg_ch4_per_head"]].reset_index(drop=True)
