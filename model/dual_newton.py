@@ -43,17 +43,41 @@ def applicable(p: Problem) -> bool:
     return not bool(uncapped_flat_routes(p).any())
 
 
-def _line_search(p: Problem, price: np.ndarray, d: np.ndarray) -> float:
-    """The step minimising Phi along d (d a descent direction): bracket the root of the
-    directional derivative by doubling, then Brent."""
-    lo, hi = 0.0, 1.0
+def _line_search(p: Problem, price: np.ndarray, d: np.ndarray, cap: float = np.inf) -> float:
+    """The step minimising Phi along d (d a descent direction) up to `cap` (where a price reaches 0):
+    bracket the root of the directional derivative by doubling, then Brent; `cap` if Phi still falls
+    there."""
+    if np.isfinite(cap) and dual_derivative(p, price, d, cap) <= 0.0:
+        return cap
+    lo, hi = 0.0, min(1.0, cap)
     for _ in range(60):
         if dual_derivative(p, price, d, hi) >= 0.0:
             break
-        lo, hi = hi, 2.0 * hi
+        lo, hi = hi, min(2.0 * hi, cap)
     else:
         return hi
     return float(brentq(lambda a: dual_derivative(p, price, d, a), lo, hi, xtol=1e-14 * hi, rtol=1e-12))
+
+
+def _newton_direction(H, g: np.ndarray, held: np.ndarray) -> np.ndarray | None:
+    """Solve (H + mu I) d = -g on the markets not `held` (d = 0 on held ones); None if singular."""
+    n = g.size
+    mu = 1e-10 * max(float(np.abs(H.diagonal()).max()) if n else 1.0, 1e-300)
+    rhs = np.where(held, 0.0, -g)
+    try:
+        if isinstance(H, np.ndarray):
+            A = H + mu * np.eye(n)
+            if held.any():
+                A[held, :], A[:, held] = 0.0, 0.0
+                A[held, held] = 1.0
+            return np.linalg.solve(A, rhs)
+        keep = sp.diags((~held).astype(float))
+        A = (keep @ (H + sp.diags(np.full(n, mu))) @ keep + sp.diags(held.astype(float))).tocsc()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", spla.MatrixRankWarning)
+            return spla.spsolve(A, rhs)
+    except (RuntimeError, ValueError, np.linalg.LinAlgError):
+        return None
 
 
 def dual_newton(p: Problem, price: np.ndarray, *, tol: float, max_steps: int = 200
@@ -66,7 +90,7 @@ def dual_newton(p: Problem, price: np.ndarray, *, tol: float, max_steps: int = 2
     # a diverging attempt (a price the curves and routes do not pin down, stepped towards infinity)
     # overflows quietly and is refused below: the caller then takes another path
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _iterate(p, np.asarray(price, dtype=float).copy(), tol, max_steps)
+        return _iterate(p, np.maximum(np.asarray(price, dtype=float), 0.0), tol, max_steps)
 
 
 def _iterate(p: Problem, price: np.ndarray, tol: float, max_steps: int) -> Refined | None:
@@ -84,19 +108,21 @@ def _iterate(p: Problem, price: np.ndarray, tol: float, max_steps: int) -> Refin
             break
         imports, exports = market_trade(p, X)
         g = S - D + imports - exports
-        dense = n <= DENSE_MAX
-        H = excess_supply_jacobian(p, S, D, dX, dense=dense)
-        mu = 1e-10 * max(float(np.abs(H.diagonal()).max()) if n else 1.0, 1e-300)
-        try:
-            if dense:
-                d = np.linalg.solve(H + mu * np.eye(n), -g)
-            else:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", spla.MatrixRankWarning)
-                    d = spla.spsolve((H + sp.diags(np.full(n, mu))).tocsc(), -g)
-        except (RuntimeError, ValueError, np.linalg.LinAlgError):
-            return None
+        # free disposal (prices >= 0): a market at price 0 with an excess, or whose price the step would
+        # push below 0, keeps price 0 this step (a projected Newton step on the bound p >= 0)
+        held = (price <= 0.0) & (g > 0.0)
+        H = excess_supply_jacobian(p, S, D, dX, dense=n <= DENSE_MAX)
+        for _ in range(n + 1):
+            d = _newton_direction(H, g, held)
+            if d is None:
+                return None
+            pushed = (price <= 0.0) & (d < 0.0) & ~held
+            if not pushed.any():
+                break
+            held = held | pushed
         if not np.all(np.isfinite(d)) or float(g @ d) >= 0.0:
             return None
-        price = price + _line_search(p, price, d) * d
+        falling = d < 0.0
+        cap = float(np.min(-price[falling] / d[falling])) if falling.any() else np.inf
+        price = np.maximum(price + _line_search(p, price, d, max(cap, 0.0)) * d, 0.0)
     return None

@@ -70,3 +70,24 @@ def test_stalled_qps_are_finished_by_the_dual_newton_fallback():
     assert "dual Newton" in sol.status
     ref, _ = solve_problem(p, tol=1e-9)
     assert np.allclose(sol.price, ref.price, rtol=1e-7)
+
+
+def test_free_disposal_by_hand_price_zero_where_the_excess_cannot_be_sold():
+    # A: S = 100 + 0.1 (100/200)(p - 200), D = 10 - 0.5 (10/200)(p - 200): at p = 0 supply 90, demand
+    # 15. New route A -> B, tau 50, slope 1 (no trade last period): X = pB - pA - 50.
+    # B: S = 10 + 0.025 (pB - 200), D = 40 - 0.1 (pB - 200). With pA = 0 B balances at
+    # -45 + 1.025 pB = 60 - 0.1 pB, pB = 105 / 1.125; X = pB - 50 leaves A an excess 75 - X > 0 at
+    # price 0: free disposal, which the unconstrained dual cannot express (its minimiser has pA < 0).
+    ds = dataset([("A", "milk", 100.0, 10.0, 200.0, 0.1, -0.5), ("B", "milk", 10.0, 40.0, 200.0, 0.5, -0.5)],
+                 [("A", "B", "milk", 0.0, 50.0, 0.0, 2.0, 1.0)])
+    p = build_problem(ds)
+    dn = dual_newton(p, p.P0, tol=1e-12)
+    assert dn is not None and dn.certificate.max_violation <= 1e-12
+    pb = 105.0 / 1.125
+    assert dn.price[0] == 0.0
+    assert dn.price[1] == pytest.approx(pb, rel=1e-10)
+    assert dn.X[0] == pytest.approx(pb - 50.0, rel=1e-10)
+    assert dn.S[0] - dn.D[0] - dn.X[0] == pytest.approx(75.0 - (pb - 50.0), rel=1e-10)  # disposed
+    # the same equilibrium through the QP path (its free-disposal model)
+    ref, _ = solve_problem(p, tol=1e-9)
+    assert np.allclose(ref.price, dn.price, atol=1e-6) and np.allclose(ref.X, dn.X, rtol=1e-7)
