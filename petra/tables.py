@@ -216,6 +216,9 @@ def _read_cells(path: Path, label: str, columns: list[Column]) -> tuple[list[str
                 raise InputError(f"{len(r)} fields where the header has {width}", file=label, row=line)
             r = r[:width]
         padded.append(r + [""] * (width - len(r)))
+    if not rows.count:  # no data rows: a column named twice (empty names only, here) counts once
+        header = list(dict.fromkeys(header))
+        return header, [np.empty(0, dtype=object) for _ in header]
     if not padded:  # every row split at its commas
         return header, [_objects(rows.flat[j::width]) for j in range(width)]
     cells = [np.empty(rows.count, dtype=object) for _ in range(width)]
