@@ -175,7 +175,7 @@ class Dataset:
         return pd.MultiIndex.from_frame(self.markets[["region", "commodity"]])
 
     def replace(self, **changes) -> Dataset:
-        """A copy with some frames replaced (validated again)."""
+        """A copy with some frames replaced (validated again; numbers kept bit for bit, see `from_frames`)."""
         kw = dict(markets=self.markets, routes=self.routes, regions=self.regions,
                   commodities=self.commodities, metadata=self.metadata, path=self.path,
                   observed_markets=self.observed_markets, observed_flows=self.observed_flows,
@@ -294,7 +294,11 @@ def from_frames(markets: pd.DataFrame, routes: pd.DataFrame, regions: pd.DataFra
                 intensities: pd.DataFrame | None = None,
                 ssp_drivers: pd.DataFrame | None = None, income_elasticities: pd.DataFrame | None = None,
                 tariff_schedules: pd.DataFrame | None = None) -> Dataset:
-    """Build a Dataset from in-memory frames with the same checks (and messages) as `load_dataset`."""
+    """Build a Dataset from in-memory frames with the same checks (and messages) as `load_dataset`.
+
+    Frames are validated as they are (`petra.tables.validate_frame`), not rendered as CSV text and read
+    back: a number is kept bit for bit (pandas' reader would round some, e.g. 0.00011251961346749989 to
+    0.0001125196134674); a cell in a message is shown as its text would be (`repr(float)`)."""
     m = zero_round_off(validate_frame(markets, MARKET_COLUMNS, key=["region", "commodity"],
                                       label="markets.csv"), ["commodity"])
     r = validate_frame(routes, ROUTE_COLUMNS, key=["exporter", "importer", "commodity"], label="routes.csv")
