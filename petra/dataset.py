@@ -51,7 +51,7 @@ import tomli_w
 
 from petra import bounds as b
 from petra.errors import InputError, shown
-from petra.tables import FULL_PRECISION, Column, read_table, source_line, table_path, validate_text_frame
+from petra.tables import FULL_PRECISION, Column, read_table, source_line, table_path, validate_frame
 from petra.textfiles import load_toml
 
 Q = {"upper": b.QUANTITY_MAX}  # a quantity: <= QUANTITY_MAX
@@ -175,7 +175,7 @@ class Dataset:
         return pd.MultiIndex.from_frame(self.markets[["region", "commodity"]])
 
     def replace(self, **changes) -> Dataset:
-        """A copy with some frames replaced (validated again)."""
+        """A copy with some frames replaced (validated again; numbers kept bit for bit, see `from_frames`)."""
         kw = dict(markets=self.markets, routes=self.routes, regions=self.regions,
                   commodities=self.commodities, metadata=self.metadata, path=self.path,
                   observed_markets=self.observed_markets, observed_flows=self.observed_flows,
@@ -227,12 +227,14 @@ def _check_known_names(frame: pd.DataFrame, cols, markets: pd.DataFrame, file: s
 
 def _check_known_markets(frame: pd.DataFrame, col: str, markets: pd.DataFrame, file: str) -> None:
     """InputError at the first row of `frame` whose (region in `col`, commodity) is not a market."""
-    market_set = set(zip(markets["region"], markets["commodity"], strict=True))
-    keys = list(zip(frame[col], frame["commodity"], strict=True))
-    missing = np.array([k not in market_set for k in keys], dtype=bool)
+    regions, commodities = pd.Index(pd.unique(markets["region"])), pd.Index(pd.unique(markets["commodity"]))
+    known = np.zeros((len(regions) + 1, len(commodities) + 1), dtype=bool)  # last row, column: unknown
+    known[regions.get_indexer(markets["region"]), commodities.get_indexer(markets["commodity"])] = True
+    missing = ~known[regions.get_indexer(frame[col]), commodities.get_indexer(frame["commodity"])]
     if missing.any():
         i = int(np.argmax(missing))
-        raise InputError(f"market ({shown(keys[i][0])}, {shown(keys[i][1])}) is not in markets.csv",
+        key = (frame[col].iloc[i], frame["commodity"].iloc[i])
+        raise InputError(f"market ({shown(key[0])}, {shown(key[1])}) is not in markets.csv",
                          file=file, row=source_line(frame, i), column=col)
 
 
@@ -285,25 +287,6 @@ def _label(frame: pd.DataFrame, folder: Path | None, name: str) -> str:
     return frame.attrs.get("file") or (str(Path(folder) / name) if folder is not None else name)
 
 
-def _as_text(df: pd.DataFrame, cols: list[Column]) -> pd.DataFrame:
-    """Render a frame's contract columns as CSV-like text cells (empty for blank-able NaN/+inf)."""
-    out = {}
-    for c in cols:
-        if c.name not in df.columns:
-            continue
-        v = df[c.name]
-        if c.kind == "str":
-            out[c.name] = v.astype(str).to_numpy(dtype=object)  # positional: any index (a filtered frame)
-            continue
-        x = pd.to_numeric(v, errors="coerce").to_numpy(dtype=float)
-        text = np.array([repr(float(t)) for t in x], dtype=object)
-        if c.blank is not None:
-            blank = np.isnan(x) | ((x == math.inf) if c.blank == math.inf else False)
-            text[blank] = ""
-        out[c.name] = text
-    return pd.DataFrame(out)
-
-
 def from_frames(markets: pd.DataFrame, routes: pd.DataFrame, regions: pd.DataFrame | None = None,
                 commodities: pd.DataFrame | None = None, metadata: dict | None = None,
                 path: Path | None = None, observed_markets: pd.DataFrame | None = None,
@@ -311,11 +294,14 @@ def from_frames(markets: pd.DataFrame, routes: pd.DataFrame, regions: pd.DataFra
                 intensities: pd.DataFrame | None = None,
                 ssp_drivers: pd.DataFrame | None = None, income_elasticities: pd.DataFrame | None = None,
                 tariff_schedules: pd.DataFrame | None = None) -> Dataset:
-    """Build a Dataset from in-memory frames with the same checks (and messages) as `load_dataset`."""
-    m = zero_round_off(validate_text_frame(_as_text(markets, MARKET_COLUMNS), MARKET_COLUMNS,
-                                           key=["region", "commodity"], label="markets.csv"), ["commodity"])
-    r = validate_text_frame(_as_text(routes, ROUTE_COLUMNS), ROUTE_COLUMNS,
-                            key=["exporter", "importer", "commodity"], label="routes.csv")
+    """Build a Dataset from in-memory frames with the same checks (and messages) as `load_dataset`.
+
+    Frames are validated as they are (`petra.tables.validate_frame`), not rendered as CSV text and read
+    back: a number is kept bit for bit (pandas' reader would round some, e.g. 0.00011251961346749989 to
+    0.0001125196134674); a cell in a message is shown as its text would be (`repr(float)`)."""
+    m = zero_round_off(validate_frame(markets, MARKET_COLUMNS, key=["region", "commodity"],
+                                      label="markets.csv"), ["commodity"])
+    r = validate_frame(routes, ROUTE_COLUMNS, key=["exporter", "importer", "commodity"], label="routes.csv")
     _check_routes(m, r, "routes.csv")
     optional = {}
     for attr, frame in (("observed_markets", observed_markets), ("observed_flows", observed_flows),
@@ -323,8 +309,7 @@ def from_frames(markets: pd.DataFrame, routes: pd.DataFrame, regions: pd.DataFra
                         ("income_elasticities", income_elasticities), ("tariff_schedules", tariff_schedules)):
         if frame is not None:
             cols, key, name = _OPTIONAL_TABLES[attr]
-            optional[attr] = _round_off(attr, validate_text_frame(_as_text(frame, cols), cols, key=key,
-                                                                  label=name))
+            optional[attr] = _round_off(attr, validate_frame(frame, cols, key=key, label=name))
     _check_observed(m, optional, path)
     return Dataset(markets=m, routes=r, regions=regions, commodities=commodities,
                    metadata=dict(metadata or {}), path=path, **optional)
