@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from petra.palette import OTHER, OTHER_COLOUR, region_colour, scenario_colour
+from petra.palette import scenario_colour
 from petra.projection.iamc import PRICE_UNIT
-from petra.projection.outputs import MAX_PARTNERS_SHOWN, main_partners
+from petra.projection.outputs import MAX_PARTNERS_SHOWN, main_partners, stacked_partner_bars
 from petra.projection.welfare import COMPONENTS, WORLD
 
 MAIN_COMMODITIES = 4
@@ -105,14 +105,9 @@ def imports_figure(flows: pd.DataFrame, focus: str, order: list[str]):
             w = (d[d["scenario"] == scen].pivot_table(index="period", columns="exporter", values="flow",
                                                       aggfunc="sum", fill_value=0.0)
                  .reindex(index=periods, columns=ranked, fill_value=0.0) / 1000.0)
-            w = main_partners(w, MAX_PARTNERS_SHOWN)
-            bottom = np.zeros(len(w))
-            for col in w.columns:
-                colour = OTHER_COLOUR if col == OTHER else region_colour(col)
-                bars = ax.bar([str(p) for p in w.index], w[col].to_numpy(), bottom=bottom, color=colour,
-                              label=col, width=0.75)
+            drawn = stacked_partner_bars(ax, main_partners(w, MAX_PARTNERS_SHOWN), width=0.75)
+            for col, bars in drawn.items():
                 handles.setdefault(col, bars)
-                bottom += w[col].to_numpy()
             if i == 0:
                 ax.set_title(scen, fontsize=10, color=scenario_colour(scen), fontweight="bold")
             ax.tick_params(labelsize=7)

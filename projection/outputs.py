@@ -48,6 +48,19 @@ def main_partners(wide: pd.DataFrame, n: int) -> pd.DataFrame:
     return out
 
 
+def stacked_partner_bars(ax, wide: pd.DataFrame, **bar) -> dict:
+    """Stack `wide` (periods x partners, as `main_partners` returns it) as bars on `ax`, one colour per
+    partner in every panel, scenario and run (petra.palette; 'other' grey); the bar handles by partner."""
+    bottom = np.zeros(len(wide))
+    handles = {}
+    for col in wide.columns:
+        colour = OTHER_COLOUR if col == OTHER else region_colour(col)
+        handles[col] = ax.bar([str(p) for p in wide.index], wide[col].to_numpy(), bottom=bottom,
+                              label=col, color=colour, **bar)
+        bottom += wide[col].to_numpy()
+    return handles
+
+
 def write_plots(results: list, folder: Path, *, focus_region: str) -> list[str]:
     """prices_<focus>.png, imports_<focus>_<scenario>.png, flows_<commodity>_<scenario>_<period>.png."""
     import matplotlib
@@ -97,13 +110,8 @@ def write_plots(results: list, folder: Path, *, focus_region: str) -> list[str]:
         for ax, c in zip(axes[0], top, strict=False):
             w = d[d["commodity"] == c].pivot_table(index="period", columns="exporter", values="flow",
                                                    aggfunc="sum", fill_value=0.0) / 1000.0
-            w = main_partners(w[w.sum().sort_values(ascending=False).index], MAX_PARTNERS_SHOWN)
-            bottom = np.zeros(len(w))
-            for col in w.columns:
-                # one colour per partner in every panel, scenario and run (petra.palette)
-                colour = OTHER_COLOUR if col == OTHER else region_colour(col)
-                ax.bar(w.index.astype(str), w[col].to_numpy(), bottom=bottom, label=col, color=colour)
-                bottom += w[col].to_numpy()
+            stacked_partner_bars(ax, main_partners(w[w.sum().sort_values(ascending=False).index],
+                                                   MAX_PARTNERS_SHOWN))
             ax.set_title(c, fontsize=9)
             ax.tick_params(labelsize=7)
             ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False)
