@@ -1,4 +1,4 @@
-"""The datasets shipped with petra (`petra.data`: china9, globiom37) by name.
+"""The datasets shipped with petra (`petra.data`: china9, globiom37, world) by name.
 
 An embedded name always means the shipped data, even where a folder of that name exists in the
 working directory; write a path (`./china9`) for such a folder. Every command's DATASET argument
@@ -29,7 +29,7 @@ def embedded_dataset(name: str) -> Path | None:
 def dataset_path(name: str, scenario_file: Path | None = None) -> Path:
     """A scenario file's `dataset` (or a command's DATASET argument): an embedded dataset name or a folder.
 
-    An embedded name (china9, globiom37) always means the shipped data, even if a folder of that name
+    An embedded name (china9, globiom37, world) always means the shipped data, even if a folder of that name
     exists in the working directory or beside the scenario file; write a path (`./china9`) for the
     folder. Other names are folders, relative to the scenario file, then to the working directory.
     """
