@@ -106,8 +106,7 @@ def enteric_ch4(heads: pd.DataFrame, regions: pd.DataFrame) -> pd.DataFrame:
         "pig_meat": h["pigs"] * other("swine"),
         "poultry_meat": h["pigs"] * 0.0 + ef.ENTERIC_OTHER["poultry"][0],
     }
-    parts = [h[["area", "year"]].assign(commodity=c, value=np.asarray(v, dtype=float)) for c, v in kg.items()]
-    return pd.concat(parts, ignore_index=True)
+    return _long(h, kg)
 
 
 def manure_ch4(heads: pd.DataFrame, regions: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
@@ -156,5 +155,10 @@ def manure_ch4(heads: pd.DataFrame, regions: pd.DataFrame, factors: pd.DataFrame
         "poultry_meat": np.where(dev, h["chickens"] * broilers + h["turkeys"] * turkeys + h["ducks"] * ducks,
                                  all_poultry * dev_factor("poultry", ~dev)),
     }
+    return _long(h, kg)
+
+
+def _long(h: pd.DataFrame, kg: dict) -> pd.DataFrame:
+    """area, year, commodity, value rows from per-commodity arrays aligned with `h`'s rows."""
     parts = [h[["area", "year"]].assign(commodity=c, value=np.asarray(v, dtype=float)) for c, v in kg.items()]
     return pd.concat(parts, ignore_index=True)

@@ -25,7 +25,8 @@ DEFAULT_TOLERANCE = 1e-6
 BLAS_THREADS = 1
 """BLAS threads for petra's own linear algebra during a solve (dense Newton systems of a few hundred
 unknowns in the refinement and dual Newton): with more, each small solve waits on thread hand-offs,
-30-45 ms instead of 0.7 ms for 185 unknowns on this busy 2-core machine (benchmarks/bench_world.py).
+30-45 ms instead of 0.7 ms for 185 unknowns on this busy 2-core machine (measured on the world
+dataset's period solves, `python benchmarks/bench_run.py world`).
 HiGHS keeps its own threads (it does not use numpy's OpenBLAS)."""
 MAX_TOLERANCE = 1.0  # a relative violation above 100 % certifies nothing
 
@@ -122,14 +123,20 @@ def solve_problem(p: Problem, *, tol: float = DEFAULT_TOLERANCE, highs_options: 
 
     A problem with more than `working_set.MIN_ROUTES` routes is solved on a working set of its routes
     (`petra.model.working_set`; certified on the whole problem), falling back to the whole problem."""
+    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+        return _solve_problem(p, tol=tol, highs_options=highs_options, max_iter=max_iter, backend=backend,
+                              loader=loader, working_set=working_set)
+
+
+def _solve_problem(p: Problem, *, tol: float, highs_options: dict | None, max_iter: int,
+                   backend: HighsBackend | None, loader: str, working_set: bool) -> tuple[SQPResult, dict]:
     t0 = time.perf_counter()
     if working_set and backend is None and p.n_routes > ws.MIN_ROUTES:
         def restricted(sub: Problem) -> SQPResult:
-            return solve_problem(sub, tol=tol, highs_options=highs_options, max_iter=max_iter,
-                                 loader=loader, working_set=False)[0]
+            return _solve_problem(sub, tol=tol, highs_options=highs_options, max_iter=max_iter,
+                                  backend=None, loader=loader, working_set=False)[0]
 
-        with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
-            out = ws.solve_on_working_set(p, restricted, tol=tol)
+        out = ws.solve_on_working_set(p, restricted, tol=tol)
         if out is not None and out[0].converged:
             sol, info = out
             return sol, {"highs_seconds": float(np.sum(sol.trace.highs_seconds)),
@@ -138,14 +145,13 @@ def solve_problem(p: Problem, *, tol: float = DEFAULT_TOLERANCE, highs_options: 
     if backend is None:
         backend = HighsBackend(p, highs_options, loader=loader)
     t1 = time.perf_counter()
-    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+    sol = solve_sqp(p, backend, tol=tol, max_iter=max_iter)
+    if not sol.converged or (sol.price < -tol * p.p_scale[p.commodity_index]).any():
+        # free disposal: an excess that nothing can absorb is thrown away at price 0 rather than sold at
+        # a negative price. The balance rows become >= 0 only then, so that every other problem is
+        # solved exactly as the equality model (whose prices are then all >= 0: the same equilibrium)
+        backend = HighsBackend(p, highs_options, loader=loader, free_disposal=True)
         sol = solve_sqp(p, backend, tol=tol, max_iter=max_iter)
-        if not sol.converged or (sol.price < -tol * p.p_scale[p.commodity_index]).any():
-            # free disposal: an excess that nothing can absorb is thrown away at price 0 rather than sold
-            # at a negative price. The balance rows become >= 0 only then, so that every other problem is
-            # solved exactly as the equality model (whose prices are then all >= 0: the same equilibrium)
-            backend = HighsBackend(p, highs_options, loader=loader, free_disposal=True)
-            sol = solve_sqp(p, backend, tol=tol, max_iter=max_iter)
     t2 = time.perf_counter()
     if not sol.converged:
         _raise_for_failure(p, sol.status, optimal=sol.optimal)

@@ -40,7 +40,7 @@ from petra.model.equilibrium_math import (
 from petra.model.formulation import route_scales
 from petra.model.highs_backend import HighsBackend, QPSolution
 from petra.model.problem import ISOELASTIC, Problem, route_upper
-from petra.model.refine import refine
+from petra.model.refine import Refined, refine
 
 MAX_BACKOFFS = 6  # consecutive unsolvable linearisations before giving up
 MIN_SCALED_BOUND = 1e-12  # held flows below this (scaled units) are held at 0
@@ -119,6 +119,14 @@ def _bound_floor(X: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.where(X < MIN_SCALED_BOUND * q, 0.0, X)
 
 
+def from_dual_newton(dn: Refined, status: str, trace: SQPTrace) -> SQPResult:
+    """A certified dual Newton result as the solve's result, recorded in `trace`."""
+    trace.solvers.append("dual-newton")
+    trace.certificates.append(dn.certificate.max_violation)
+    return SQPResult(S=dn.S, D=dn.D, X=dn.X, price=dn.price, certificate=dn.certificate, converged=True,
+                     status=status, optimal=True, trace=trace)
+
+
 def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter: int = 40,
               refine_solution: bool = True) -> SQPResult:
     """Iterate QP solves (and refinements) until the certificate is <= tol, HiGHS fails or max_iter."""
@@ -188,11 +196,7 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
             # 2 s against 24 QPs and 120 s of successive linearisations)
             dn = dual_newton(p, best[3] if np.all(np.isfinite(best[3])) else p.P0, tol=tol)
             if dn is not None:
-                trace.solvers.append("dual-newton")
-                trace.certificates.append(dn.certificate.max_violation)
-                return SQPResult(S=dn.S, D=dn.D, X=dn.X, price=dn.price, certificate=dn.certificate,
-                                 converged=True, status=f"{sol.status} (dual Newton from the first QP)",
-                                 optimal=True, trace=trace)
+                return from_dual_newton(dn, f"{sol.status} (dual Newton from the first QP)", trace)
         if not has_iso or len(trace.highs_seconds) == max_iter:
             if not has_iso and sol.solver != "qpasm" and backend.active_set_available:
                 # the interior point can be too inexact on tiny markets to name the routes in use;
@@ -216,11 +220,8 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
         start = best[3] if best is not None else sol.price
         dn = dual_newton(p, start if np.all(np.isfinite(start)) else p.P0, tol=tol)
         if dn is not None:
-            trace.solvers.append("dual-newton")
-            trace.certificates.append(dn.certificate.max_violation)
-            status = f"{sol.status} (QPs stalled; dual Newton reached a certified equilibrium)"
-            return SQPResult(S=dn.S, D=dn.D, X=dn.X, price=dn.price, certificate=dn.certificate,
-                             converged=True, status=status, optimal=True, trace=trace)
+            return from_dual_newton(
+                dn, f"{sol.status} (QPs stalled; dual Newton reached a certified equilibrium)", trace)
     if best is None:
         return SQPResult(S=sol.S, D=sol.D, X=sol.X, price=sol.price, certificate=None, converged=False,
                          status=sol.status, optimal=sol.optimal, trace=trace)

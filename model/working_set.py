@@ -32,7 +32,7 @@ from petra.model.dual_newton import applicable as dual_newton_applicable
 from petra.model.dual_newton import dual_newton
 from petra.model.equilibrium_math import route_marginal_cost
 from petra.model.problem import Problem, route_subset
-from petra.model.sqp import SQPResult, SQPTrace
+from petra.model.sqp import SQPResult, SQPTrace, from_dual_newton
 
 MIN_ROUTES = 5000
 """Problems with more routes than this are solved on a working set (china9 and globiom37 have fewer
@@ -63,9 +63,7 @@ def _warm(sub: Problem, price: np.ndarray, tol: float) -> SQPResult | None:
     dn = dual_newton(sub, price, tol=tol)
     if dn is None:
         return None
-    return SQPResult(S=dn.S, D=dn.D, X=dn.X, price=dn.price, certificate=dn.certificate, converged=True,
-                     status="Optimal (working set grown; dual Newton from the last prices)", optimal=True,
-                     trace=SQPTrace(certificates=[dn.certificate.max_violation], solvers=["dual-newton"]))
+    return from_dual_newton(dn, "Optimal (working set grown; dual Newton from the last prices)", SQPTrace())
 
 
 def solve_on_working_set(p: Problem, solve: Callable[[Problem], SQPResult], *, tol: float
