@@ -35,8 +35,10 @@ import pandas as pd
 from petra.calibration.config import CalibrationConfig
 from petra.calibration.consistent import ConsistentCalibration, calibrate_consistent
 from petra.calibration.least_squares import CalibrationError, Reconciliation, market_imbalance, reconcile
+from petra.calibration.price_fidelity import price_table
+from petra.calibration.reexports import net_reexports
 from petra.dataset import Dataset
-from petra.model.problem import Problem, build_problem
+from petra.model.problem import Problem, build_problem, reported_prices
 from petra.model.solve import solve_problem
 
 
@@ -50,6 +52,8 @@ class BaseYearCalibration:
     negative: the used routes with a negative implied cost (price gap < 0).
     reconciliation: the least-squares step's result, None if the data closed.
     consistency: what the consistent calibration moved (method "consistent"), else None.
+    reexports: the observed re-exports traced to direct flows, per hub (`petra.calibration.reexports`).
+    prices: observed, reported and trade-point price per market (`petra.calibration.price_fidelity`).
     check: the re-solve's maximum relative deviations and where.
     """
 
@@ -59,6 +63,8 @@ class BaseYearCalibration:
     reconciliation: Reconciliation | None
     reconciled_markets: pd.DataFrame | None
     consistency: ConsistentCalibration | None
+    reexports: pd.DataFrame
+    prices: pd.DataFrame
     check: dict
     timings: dict
 
@@ -75,6 +81,8 @@ def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = Non
     `highs_options` go to the verifying solve (e.g. {"threads": 1})."""
     cfg = config or CalibrationConfig()
     t0 = time.perf_counter()
+    # the observed prices are the input (trade prices of an earlier calibration are estimated anew)
+    dataset = dataset.replace(markets=dataset.markets.drop(columns="trade_price", errors="ignore"))
     p = build_problem(dataset)
     S, D, P, X = p.S0.copy(), p.D0.copy(), p.P0.copy(), p.flow_prev.copy()
     imbalance = market_imbalance(p, S, D, X)
@@ -93,26 +101,52 @@ def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = Non
         names = ", ".join(f"{p.market_label(i)} {imbalance[i]:.3g}" for i in worst)
         raise CalibrationError(f"observed markets do not balance (production + imports - exports != "
                                f"consumption) and least_squares.mode is 'never'; worst: {names}")
-    consistency = None
-    if cfg.method == "consistent":
-        S, D, P, X, consistency = calibrate_consistent(p, S, D, P, X, cfg.consistent)
-    t1 = time.perf_counter()
+    # the model's regions export only their own production (supply and demand nodes): observed
+    # re-exports are traced to direct flows first, in both methods
+    import os
+    reexports = net_reexports(p, S, X, swaps=bool(os.environ.get('PETRA_SWAPS')))
+    X = reexports.X
     routes = dataset.routes.copy()
+    transport = routes["transport_cost"].to_numpy(dtype=float)
+    tariff = routes["tariff"].to_numpy(dtype=float)
+    consistency = None
+    trade = P
+    if cfg.method == "consistent":
+        # the transport-cost prior stays the routes' transport cost (the scale of their isoelastic
+        # expansion cost and of transport-cost drivers); the estimated excess t - prior >= 0 becomes the
+        # route's cost adjustment below (gap - tau at trade prices)
+        S, D, trade, _, X, consistency = calibrate_consistent(p, S, D, P, X, transport, tariff,
+                                                              cfg.consistent)
+    t1 = time.perf_counter()
     e = routes["expansion_elasticity"].to_numpy(dtype=float)
     if cfg.default_expansion_elasticity is not None:
         e = np.where(np.isinf(e), cfg.default_expansion_elasticity, e)
     slope = routes["new_flow_slope"].to_numpy(dtype=float)
     slope = np.where(slope > 0, slope, cfg.default_new_flow_slope * slope_unit(p))
-    gap = P[p.importer] - P[p.exporter]
+    # price links at trade-point prices (the observed prices with method exact)
+    tau = transport + tariff
+    gap = trade[p.importer] - trade[p.exporter]
     used = X > 0
-    margin = cfg.unused_margin * P[p.importer]
-    adj = np.where(used, gap - p.tau, np.maximum(0.0, gap + margin - p.tau))
+    margin = cfg.unused_margin * trade[p.importer]
+    adj = np.where(used, gap - tau, np.maximum(0.0, gap + margin - tau))
+    if cfg.method == "consistent":
+        # a used route calibrated below its transport-cost prior (transport_floor_share < 1) takes the
+        # calibrated cost as its transport cost: adjustments stay >= 0, so no route's marginal cost falls
+        # below 0 at any flow
+        c0 = transport + adj
+        transport = np.where(used, np.minimum(transport, c0), transport)
+        adj = c0 - transport
     routes["flow"] = X
+    routes["transport_cost"] = transport
     routes["expansion_elasticity"] = e
     routes["new_flow_slope"] = slope
     routes["cost_adjustment"] = adj
     markets = dataset.markets.copy()
     markets["production"], markets["consumption"], markets["price"] = S, D, P
+    if cfg.method == "consistent":
+        markets["trade_price"] = trade
+    else:
+        markets = markets.drop(columns="trade_price", errors="ignore")
     meta = dict(dataset.metadata)
     meta["calibration"] = {
         "method": f"petra.calibration {cfg.method} base year" + (" after least-squares reconciliation"
@@ -128,15 +162,17 @@ def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = Non
     table["status"] = np.where(used, "used", "unused")
     table["flow"] = X
     table["price_gap"] = gap
-    table["tau"] = p.tau
+    table["tau"] = tau
     table["cost_adjustment"] = adj
-    table["implied_cost"] = np.where(used, gap, adj + p.tau)
+    table["implied_cost"] = np.where(used, gap, adj + tau)
     negative = table[used & (gap < 0)].sort_values("implied_cost").reset_index(drop=True)
     t2 = time.perf_counter()
     check = verify_calibration(calibrated, cfg.tolerance, highs_options=highs_options) if verify else {}
     t3 = time.perf_counter()
     return BaseYearCalibration(dataset=calibrated, routes=table, negative=negative, reconciliation=rec,
-                               reconciled_markets=recon_table, consistency=consistency, check=check,
+                               reconciled_markets=recon_table, consistency=consistency,
+                               reexports=reexports.hubs,
+                               prices=price_table(dataset.markets, calibrated.markets), check=check,
                                timings={"reconcile_seconds": t1 - t0, "calibrate_seconds": t2 - t1,
                                         "verify_seconds": t3 - t2, "total_seconds": t3 - t0})
 
@@ -164,7 +200,8 @@ def verify_calibration(calibrated: Dataset, tolerance: float, *, highs_options: 
     dev = {
         "production": relative_deviation(sol.S, p.S0, qf),
         "consumption": relative_deviation(sol.D, p.D0, qf),
-        "price": np.where(empty, 0.0, relative_deviation(sol.price, p.P0, p.P0)),
+        "price": np.where(empty, 0.0, relative_deviation(sol.price, reported_prices(p, p.P0),
+                                                         reported_prices(p, p.P0))),
     }
     dev_flow = relative_deviation(sol.X, p.flow_prev, qf[p.exporter])
     market_worst = np.maximum.reduce(list(dev.values()))

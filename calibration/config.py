@@ -63,18 +63,27 @@ class LeastSquaresConfig(_Strict):
 
 class ConsistentConfig(_Strict):
     """The consistent calibration (`method = "consistent"`, `petra.calibration.consistent`): netting
-    cycles out of the observed flows, then prices nearest the observed ones whose gap along every used
-    route is at least `cost_floor_share` x its transport cost + tariff, by weighted least squares."""
+    cycles out of the observed flows, then trade-point prices and used routes' transport costs estimated
+    jointly near the observed prices and the transport-cost priors (a robust weighted least squares)."""
 
-    cost_floor_share: float = Field(
-        1.0, ge=0.0, description="a used route's calibrated trade cost (its price gap) >= share x "
-        "(transport cost + tariff). 1 (default): every cost adjustment >= 0, so no route's marginal "
-        "cost is negative at any flow and no cycle can carry trade; below 1 the adjustment may be "
-        "negative down to (share - 1) x tau")
-    weight_price: float = Field(1.0, gt=0.0, description="weight of relative price deviations")
-    weight_cost: float = Field(1.0, ge=0.0, description="weight of trade-cost deviations from "
-                               "transport cost + tariff, relative to the commodity's mean price")
-    price_floor: float = Field(0.01, gt=0.0, le=1.0, description="prices stay >= floor x observed")
+    price_sd: float = Field(
+        0.25, gt=0.0, description="standard deviation of a market's trade-point price around its "
+        "observed (farm-gate) price, relative to it")
+    transport_sd: float = Field(
+        0.5, gt=0.0, description="standard deviation of a used route's transport cost around its "
+        "distance-based prior, relative to it")
+    huber: float = Field(
+        1.0, gt=0.0, description="price deviations beyond this many standard deviations are penalised "
+        "linearly (Huber loss): an implausible observation does not drag its trade partners")
+    transport_floor_share: float = Field(
+        1.0, gt=0.0, le=1.0, description="a used route's calibrated transport cost >= share x its prior. "
+        "1 (default): every cost adjustment (calibrated minus prior transport cost) is >= 0, so no "
+        "route's marginal cost is negative at any flow; chosen by hindcast (README, Base-year calibration)")
+    plausible_band: float = Field(
+        4.0, gt=1.0, description="an observed price more than this factor above or below the median "
+        "observed price of its commodity across regions is implausible: its trade price follows its "
+        "partners' (weight 1e-3) and the market is listed")
+    price_floor: float = Field(0.05, gt=0.0, le=1.0, description="trade prices stay >= floor x observed")
 
 
 class FitConfig(_Strict):

@@ -17,17 +17,29 @@ observed and every used route's price gap equals its trade cost. petra does this
    matrices reachable this way the LP picks the one with the least transport cost (the transportation
    problem's answer, restricted to observed relations and volumes): two-way trade is netted to one way,
    and where cycles overlap the flow is removed from the costlier routes.
-2. **Prices and trade costs** (`consistent_prices`, a QP). With the used routes acyclic there are prices
-   whose gap along every used route is at least its cost floor:
+2. **Trade-point prices and transport costs** (`trade_prices`, a QP). FAOSTAT's producer prices are
+   farm-gate prices, not the prices at which goods cross borders: their gaps often contradict the
+   direction of observed trade. The reported price of every market stays the observed one (the
+   curves are anchored there); arbitrage happens at a trade-point price pi_i = P0_i + basis_i, and the
+   used routes' transport costs t_r are estimated with it, both near their observations and priors:
 
-       minimise  w_p * sum_i ((P_i - P0_i) / P0_i)^2 + w_c * sum_r ((g_r - tau_r) / s_c)^2
-       s.t.      g_r = P_importer - P_exporter >= floor_share * tau_r   (every used route)
-                 P_i >= price_floor * P0_i
+       minimise  sum_i w_i huber((pi_i - P0_i) / (price_sd x P0_i))
+                 + sum_r ((t_r - T_r) / (transport_sd x T_r))^2 / 2
+       s.t.      pi_importer - pi_exporter = t_r + tariff_r         (every used route)
+                 t_r >= transport_floor_share x T_r,  pi_i >= price_floor x P0_i
 
-   where tau_r = transport cost + tariff is the cost prior and s_c the commodity's mean price. The
-   route's calibrated trade cost is its gap g_r; its cost adjustment g_r - tau_r is >= 0 with the
-   default floor_share = 1, so that every route's marginal cost a + tau*(X/X_prev)^(1/e) is positive
-   at every flow: no cycle of routes can carry flow in any later solve, whatever the cost drivers do.
+   with T_r the distance-based transport cost (a prior with an uncertainty, not a floor) and
+   huber(z) = z^2/2 for |z| <= h, h|z| - h^2/2 beyond (`huber`): one implausible price observation
+   takes a large basis of its own instead of dragging its partners. The weights w_i are the market's
+   size relative to its commodity's mean (a large market's price is the better measured), and nearly
+   0 for an observation outside the commodity's plausible band (more than `plausible_band` times the
+   median of its observed prices across regions): such a market's trade price follows its partners'
+   (`price_weights`). With the used routes acyclic
+   there is always a solution. Every used route's total trade cost t + tariff is then positive and
+   equals its trade-point price gap: its cost adjustment is 0 and no route's marginal cost is
+   negative at any flow, whatever later cost drivers do (transport and tariffs only scale or add).
+   Markets whose trade price ends more than `INCONSISTENT_SHARE` from the observed price are listed
+   with the route that makes them so (`inconsistent_markets`).
 
 Production and consumption are kept (reconciled first by least squares if the data do not close), so
 the result is an exact equilibrium of the calibrated model, verified by re-solving it as `exact` is.
@@ -45,8 +57,15 @@ from petra.calibration.config import ConsistentConfig
 from petra.calibration.least_squares import CalibrationError, close_balance
 from petra.model.diagnostics import cyclic_commodities
 from petra.model.highs_qp import solve_diagonal_qp
-from petra.model.problem import Problem, commodity_mean
+from petra.model.problem import Problem, commodity_mean, commodity_slice
 
+TRANSPORT_SCALE_FLOOR = 0.01
+"""A route's transport-cost deviations are measured against max(prior, this share of the commodity's mean
+price): a near-zero prior (neighbours) does not make every cent of deviation a large relative one."""
+MAX_WEIGHT_RATIO = 10.0
+"""Price weights (market size over the commodity's mean size) are kept within [1/10, 10]."""
+IMPLAUSIBLE_WEIGHT = 1e-3
+"""Weight of an implausible price observation (outside the commodity's plausible band)."""
 COST_FLOOR = 1e-3  # netting cost floor, share of the commodity's mean price: makes every route's cost
 # positive, so the LP removes every cycle, without ranking routes whose prior cost is zero
 
@@ -55,17 +74,22 @@ COST_FLOOR = 1e-3  # netting cost floor, share of the commodity's mean price: ma
 class ConsistentCalibration:
     """What the consistent calibration moved.
 
+    X: the netted flows; P: the trade-point prices.
     routes: per observed used route: exporter, importer, commodity, flow_observed, flow, change,
-        price_gap_observed, price_gap (the calibrated trade cost), tau.
+        price_gap_observed, trade_price_gap (the calibrated trade cost), transport_prior,
+        transport_cost (calibrated), tariff.
     commodities: per commodity: volume_observed, volume, moved_share (sum |X - X0| / sum X0),
-        routes_closed, cyclic_before, cyclic_after, dearer_routes_before (used routes from the dearer
-        market), price_change_mean, price_change_max (relative |P - P0| / P0 over its markets).
+        routes_closed, cyclic_before, cyclic_after, dearer_routes_before/after (used routes from the
+        dearer market, at observed / trade-point prices), basis_mean, basis_max (|pi - P0| / P0 over its
+        markets), transport_ratio_median (calibrated / prior transport cost of used routes).
+    inconsistent: `inconsistent_markets`.
     """
 
     X: np.ndarray
     P: np.ndarray
     routes: pd.DataFrame
     commodities: pd.DataFrame
+    inconsistent: pd.DataFrame
 
 
 def net_cycles(p: Problem, X0: np.ndarray) -> np.ndarray:
@@ -99,32 +123,88 @@ def net_cycles(p: Problem, X0: np.ndarray) -> np.ndarray:
     return X
 
 
-def consistent_prices(p: Problem, X: np.ndarray, cfg: ConsistentConfig) -> np.ndarray:
-    """Step 2: prices nearest the observed ones whose gap along every used route is >= its floor."""
+def implausible_prices(p: Problem, band: float) -> np.ndarray:
+    """Markets whose observed price is more than `band` times above or below the median observed price
+    of their commodity across regions (bool per market)."""
+    med = pd.Series(p.P0).groupby(p.commodity_index).transform("median").to_numpy()
+    return (p.P0 > band * med) | (p.P0 < med / band)
+
+
+def price_weights(p: Problem, cfg: ConsistentConfig) -> np.ndarray:
+    """Weight of each market's price deviation: its size max(S0, D0) over its commodity's mean market
+    size, within [1/MAX_WEIGHT_RATIO, MAX_WEIGHT_RATIO] (a large market's price is the better measured
+    and the more consequential one), and IMPLAUSIBLE_WEIGHT where the observation is implausible
+    (`implausible_prices`): such a price takes the basis its partners' prices need, not the reverse."""
+    q = np.maximum(p.S0, p.D0)
+    mean_q = commodity_mean(q, p.commodity_index, len(p.commodities))[p.commodity_index]
+    w = np.clip(q / mean_q, 1.0 / MAX_WEIGHT_RATIO, MAX_WEIGHT_RATIO)
+    return np.where(implausible_prices(p, cfg.plausible_band), IMPLAUSIBLE_WEIGHT, w)
+
+
+def trade_prices(p: Problem, X: np.ndarray, transport: np.ndarray, tariff: np.ndarray, cfg: ConsistentConfig
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Step 2: trade-point prices and the used routes' transport costs, estimated jointly, commodity by
+    commodity (they do not interact; smaller QPs, which HiGHS's active-set solver can finish where its
+    interior point stops short).
+
+    Returns (trade price per market, transport cost per route: calibrated on used routes, the prior on
+    the others). See the module docstring for the loss.
+    """
+    trade = p.P0.astype(float).copy()
+    out = np.asarray(transport, dtype=float).copy()
+    w = price_weights(p, cfg)
+    for c in range(len(p.commodities)):
+        sub, mk, rt = commodity_slice(p, c)
+        if mk.size == 0:
+            continue
+        trade[mk], out[rt] = _commodity_trade_prices(sub, X[rt], out[rt], np.asarray(tariff, float)[rt],
+                                                     w[mk], cfg)
+    return trade, out
+
+
+def _commodity_trade_prices(p: Problem, X: np.ndarray, transport: np.ndarray, tariff: np.ndarray,
+                            w: np.ndarray, cfg: ConsistentConfig) -> tuple[np.ndarray, np.ndarray]:
+    """`trade_prices` of one commodity's problem. The QP's columns are the price deviations in standard
+    deviations z = u + v+ - v- (u quadratic, v+ and v- linear beyond `cfg.huber`: the Huber loss) and the
+    transport-cost deviations y in standard deviations."""
     used = np.flatnonzero(X > 0)
     n, k = p.n_markets, used.size
-    ci = p.commodity_index
-    mean_price = commodity_mean(p.P0, ci, len(p.commodities))
-    sc = mean_price[ci[p.exporter[used]]]
-    sP = np.maximum(p.P0, 1e-3 * mean_price[ci])
+    mean_price = float(commodity_mean(p.P0, p.commodity_index, 1)[0])
+    sP = cfg.price_sd * np.maximum(p.P0, COST_FLOOR * mean_price)
     ei, ii = p.exporter[used], p.importer[used]
-    tau = p.tau[used]
-    # columns: zP = (P - P0)/sP (n), y = (g - tau)/sc (k); rows: sP_i zP_i - sP_e zP_e - sc y = tau - gap0
+    prior = transport[used]
+    sT = cfg.transport_sd * np.maximum(prior, TRANSPORT_SCALE_FLOOR * mean_price)
+    # rows: sP_i z_i - sP_e z_e - sT y = tariff + prior - (P0_i - P0_e), per used route (/ mean price)
     r = np.arange(k)
-    A = sp.csc_matrix((np.r_[sP[ii] / sc, -sP[ei] / sc, -np.ones(k)],
-                       (np.r_[r, r, r], np.r_[ii, ei, n + r])), shape=(k, n + k))
-    rhs = (tau - (p.P0[ii] - p.P0[ei])) / sc
-    lower = np.r_[(cfg.price_floor - 1.0) * p.P0 / sP, (cfg.cost_floor_share - 1.0) * tau / sc]
-    upper = np.full(n + k, np.inf)
-    hess = np.r_[np.full(n, 2 * cfg.weight_price), np.full(k, 2 * cfg.weight_cost)]
-    qp = solve_diagonal_qp(hess, np.zeros(n + k), A, rhs, rhs, lower, upper)
+    z_cols = [np.r_[ii, ei], np.r_[n + ii, n + ei], np.r_[2 * n + ii, 2 * n + ei]]
+    z_vals = np.r_[sP[ii], -sP[ei]] / mean_price
+    A_routes = sp.csc_matrix((np.r_[z_vals, z_vals, -z_vals, -sT / mean_price],
+                              (np.r_[r, r, r, r, r, r, r],
+                               np.r_[z_cols[0], z_cols[1], z_cols[2], 3 * n + r])),
+                             shape=(k, 3 * n + k))
+    rhs = (tariff[used] + prior - (p.P0[ii] - p.P0[ei])) / mean_price
+    # rows: z_i >= (price_floor - 1) P0_i / sP_i (trade prices stay >= price_floor x observed)
+    m = np.arange(n)
+    A_floor = sp.csc_matrix((np.r_[np.ones(n), np.ones(n), -np.ones(n)],
+                             (np.r_[m, m, m], np.r_[m, n + m, 2 * n + m])),
+                            shape=(n, 3 * n + k))
+    A = sp.vstack([A_routes, A_floor]).tocsc()
+    lo = np.r_[rhs, (cfg.price_floor - 1.0) * p.P0 / sP]
+    hi = np.r_[rhs, np.full(n, np.inf)]
+    lower = np.r_[np.full(n, -np.inf), np.zeros(2 * n), (cfg.transport_floor_share - 1.0) * prior / sT]
+    upper = np.full(3 * n + k, np.inf)
+    hess = np.r_[w, np.zeros(2 * n), np.ones(k)]
+    cost = np.r_[np.zeros(n), cfg.huber * w, cfg.huber * w, np.zeros(k)]
+    qp = solve_diagonal_qp(hess, cost, A, lo, hi, lower, upper)
     if not qp.optimal:
-        raise CalibrationError(f"consistent prices failed (HiGHS: {qp.status}); the used routes after "
-                               "netting should be acyclic, so this is a solver failure")
-    P = p.P0 + sP * qp.z[:n]
-    # the gaps meet their floors to HiGHS's feasibility tolerance; the adjustment is set from these
-    # prices afterwards, so the calibrated equilibrium is exact whatever the round-off
-    return P
+        raise CalibrationError(f"trade prices of {p.commodities[0]} failed (HiGHS: {qp.status}); the used "
+                               "routes after netting should be acyclic, so this is a solver failure")
+    z = qp.z[:n] + qp.z[n:2 * n] - qp.z[2 * n:3 * n]
+    out = transport.copy()
+    out[used] = np.maximum(prior + sT * qp.z[3 * n:], cfg.transport_floor_share * prior)
+    # the route links meet their rows to HiGHS's feasibility tolerance; the adjustments are set from
+    # these prices afterwards, so the calibrated equilibrium is exact whatever the round-off
+    return p.P0 + sP * z, out
 
 
 def dearer_routes(p: Problem, X: np.ndarray, P: np.ndarray) -> np.ndarray:
@@ -132,32 +212,82 @@ def dearer_routes(p: Problem, X: np.ndarray, P: np.ndarray) -> np.ndarray:
     return (X > 0) & (P[p.exporter] > P[p.importer])
 
 
+INCONSISTENT_SHARE = 0.3
+"""A market whose trade price is more than this share away from its observed price is listed as
+inconsistent with its trade partners, with the route that makes it so."""
+
+
+def inconsistent_markets(p: Problem, X: np.ndarray, trade: np.ndarray, transport: np.ndarray,
+                         tariff: np.ndarray, band: float = np.inf) -> pd.DataFrame:
+    """Markets whose trade price is more than INCONSISTENT_SHARE from the observed price, with why: the
+    used route whose observed price gap most contradicts its prior trade cost (transport + tariff).
+
+    Columns: region, commodity, price (observed), trade_price, basis_share ((trade - price)/price),
+    partner, reason."""
+    share = (trade - p.P0) / p.P0
+    cost = np.asarray(transport, dtype=float) + np.asarray(tariff, dtype=float)
+    implausible = implausible_prices(p, band)
+    med = pd.Series(p.P0).groupby(p.commodity_index).transform("median").to_numpy()
+    # a used route's shortfall: exporter price + prior trade cost - importer price (> 0: the observed
+    # gap is too small for the route's cost; it pulls the importer's trade price up, the exporter's down)
+    short = np.where(X > 0, p.P0[p.exporter] + cost - p.P0[p.importer], -np.inf)
+    rows = []
+    for i in np.flatnonzero((np.abs(share) > INCONSISTENT_SHARE) | implausible):
+        side = p.importer if share[i] > 0 else p.exporter
+        mine = np.flatnonzero((side == i) & (X > 0))
+        note = (f"observed price {p.P0[i]:.4g} is more than {band:g} times off the median {med[i]:.4g} of "
+                f"the commodity's observed prices; " if implausible[i] else "")
+        if mine.size == 0:
+            rows.append((p.region[i], p.commodity[i], p.P0[i], trade[i], share[i], "",
+                         note + "no used route; moved with its trade partners' arbitrage"))
+            continue
+        r = mine[np.argmax(short[mine])]
+        e, m = p.exporter[r], p.importer[r]
+        if share[i] > 0:
+            why = (f"imports from {p.region[e]}, whose observed price {p.P0[e]:.4g} plus prior trade cost "
+                   f"{cost[r]:.4g} exceeds its own {p.P0[i]:.4g}")
+            partner = p.region[e]
+        else:
+            why = (f"exports to {p.region[m]}, whose observed price {p.P0[m]:.4g} is below its own "
+                   f"{p.P0[i]:.4g} plus prior trade cost {cost[r]:.4g}")
+            partner = p.region[m]
+        rows.append((p.region[i], p.commodity[i], p.P0[i], trade[i], share[i], partner, note + why))
+    return pd.DataFrame(rows, columns=["region", "commodity", "price", "trade_price", "basis_share",
+                                       "partner", "reason"])
+
+
 def calibrate_consistent(p: Problem, S: np.ndarray, D: np.ndarray, P0: np.ndarray, X0: np.ndarray,
-                         cfg: ConsistentConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                                         ConsistentCalibration]:
-    """Both steps on (reconciled) base-year values; returns (S, D, P, X, report)."""
+                         transport: np.ndarray, tariff: np.ndarray, cfg: ConsistentConfig
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                    ConsistentCalibration]:
+    """Both steps on (reconciled) base-year values; returns (S, D, trade price, transport cost, X,
+    report). Prices P0 are kept: they are the reported prices, at which the curves stay anchored."""
     from dataclasses import replace
 
     q = replace(p, P0=P0, S0=S, D0=D)
     X = net_cycles(q, X0)
     S, D = close_balance(q, S, D, X)
-    P = consistent_prices(q, X, cfg)
-    used0 = np.flatnonzero(X0 > 0)
+    trade, t = trade_prices(q, X, transport, tariff, cfg)
+    used0 = np.flatnonzero((X0 > 0) | (X > 0))
     ci = p.commodity_index
     gap0 = P0[p.importer] - P0[p.exporter]
-    gap = P[p.importer] - P[p.exporter]
+    gap = trade[p.importer] - trade[p.exporter]
     routes = pd.DataFrame({
         "exporter": p.region[p.exporter[used0]], "importer": p.region[p.importer[used0]],
         "commodity": p.commodity[p.exporter[used0]], "flow_observed": X0[used0], "flow": X[used0],
-        "change": X[used0] - X0[used0], "price_gap_observed": gap0[used0], "price_gap": gap[used0],
-        "tau": p.tau[used0]})
+        "change": X[used0] - X0[used0], "price_gap_observed": gap0[used0], "trade_price_gap": gap[used0],
+        "transport_prior": np.asarray(transport, dtype=float)[used0], "transport_cost": t[used0],
+        "tariff": np.asarray(tariff, dtype=float)[used0]})
     routes = routes.reindex(routes["change"].abs().sort_values(ascending=False, kind="stable").index
                             ).reset_index(drop=True)
     kc = len(p.commodities)
     rc = ci[p.exporter]
     vol0 = np.bincount(rc, weights=X0, minlength=kc)
-    rel = np.abs(P - P0) / np.where(P0 > 0, P0, 1.0)
+    rel = np.abs(trade - P0) / np.where(P0 > 0, P0, 1.0)
     cnt = np.maximum(np.bincount(ci, minlength=kc), 1)
+    used = X > 0
+    prior = np.asarray(transport, dtype=float)
+    t_rel = np.where(used & (prior > 0), t / np.where(prior > 0, prior, 1.0), np.nan)
     commodities = pd.DataFrame({
         "commodity": p.commodities,
         "volume_observed": vol0,
@@ -169,9 +299,13 @@ def calibrate_consistent(p: Problem, S: np.ndarray, D: np.ndarray, P0: np.ndarra
         "cyclic_after": cyclic_commodities(p, X),
         "dearer_routes_before": np.bincount(rc, weights=dearer_routes(p, X0, P0).astype(float),
                                             minlength=kc).astype(int),
-        "dearer_routes_after": np.bincount(rc, weights=dearer_routes(p, X, P).astype(float),
+        "dearer_routes_after": np.bincount(rc, weights=dearer_routes(p, X, trade).astype(float),
                                            minlength=kc).astype(int),
-        "price_change_mean": np.bincount(ci, weights=rel, minlength=kc) / cnt,
-        "price_change_max": pd.Series(rel).groupby(ci).max().reindex(range(kc), fill_value=0.0).to_numpy(),
+        "basis_mean": np.bincount(ci, weights=rel, minlength=kc) / cnt,
+        "basis_max": pd.Series(rel).groupby(ci).max().reindex(range(kc), fill_value=0.0).to_numpy(),
+        "transport_ratio_median": pd.Series(t_rel).groupby(rc).median().reindex(range(kc)).to_numpy(),
     })
-    return S, D, P, X, ConsistentCalibration(X=X, P=P, routes=routes, commodities=commodities)
+    report = ConsistentCalibration(X=X, P=trade, routes=routes, commodities=commodities,
+                                   inconsistent=inconsistent_markets(q, X, trade, transport, tariff,
+                                                                     cfg.plausible_band))
+    return S, D, trade, t, X, report

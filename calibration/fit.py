@@ -407,7 +407,7 @@ def synthetic_history(calibrated: Dataset, years: list[int], elasticity: dict[st
         om.append(pd.DataFrame({"year": year, "region": p.region, "commodity": p.commodity,
                                 "production": anchors[year][0], "consumption": anchors[year][1],
                                 "price": price}))
-        keep = X > 1e-9 * p.q_scale[c_of_route]
+        keep = X > 0
         r = calibrated.routes
         of.append(pd.DataFrame({"year": year, "exporter": r["exporter"][keep],
                                 "importer": r["importer"][keep], "commodity": r["commodity"][keep],

@@ -135,7 +135,8 @@ def at_base_year(dataset: Dataset, year: int) -> Dataset:
             for i in np.flatnonzero((commodity == c) & missing):
                 price[i] = fill
                 fills.append(f"{dataset.markets['region'].iloc[i]} {c}")
-    markets = dataset.markets.copy()
+    # a calibration's trade prices belong to its own base year
+    markets = dataset.markets.drop(columns="trade_price", errors="ignore").copy()
     markets["production"], markets["consumption"], markets["price"] = (
         production, sub["consumption"].to_numpy(dtype=float), price)
     routes = dataset.routes.copy()

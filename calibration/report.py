@@ -39,6 +39,7 @@ from petra.calibration.focus_panels import (  # noqa: E402
     key_html,
     traded_commodities,
 )
+from petra.calibration.price_fidelity import fidelity  # noqa: E402
 from petra.calibration.report_html import (  # noqa: E402
     CSS,
     display_price,
@@ -117,9 +118,11 @@ GLOSSARY = {
     "cyclic_before": "Whether the observed used routes contain a directed cycle (trade flowing around).",
     "cyclic_after": "The same after netting (no, by construction).",
     "dearer_routes_before": "Used routes flowing from the dearer to the cheaper market in the data.",
-    "dearer_routes_after": "The same after the price step (0 by construction).",
-    "price_change_mean": "Mean relative price change |P - P0| / P0 over the commodity's markets.",
-    "price_change_max": "Largest relative price change over its markets.",
+    "dearer_routes_after": "The same at the calibrated trade-point prices (0 by construction).",
+    "basis_mean": "Mean |trade price - observed price| / observed price over the commodity's markets.",
+    "basis_max": "Largest |trade price - observed price| / observed price over its markets.",
+    "transport_ratio_median": "Median over used routes of the calibrated transport cost (transport prior "
+                              "+ cost adjustment) over the transport-cost prior.",
     # largest_residuals.csv and negative_cost_routes.csv
     "observed": "Observed flow on the route (Mt).",
     "modelled": "Modelled flow on the route (Mt).",
@@ -356,9 +359,40 @@ def warnings_of(base_check: dict, negative: pd.DataFrame, reconciled, fit_summar
     return out + identification_warnings(fit_summary)
 
 
+def price_fidelity_html(prices: pd.DataFrame | None) -> str:
+    """The headline of price fidelity: reported and trade-point prices against the observed ones."""
+    if prices is None or not len(prices):
+        return ""
+    f = fidelity(prices)
+    rows = "".join(
+        f"<tr><th>{esc(label)}</th><td>{esc(fmt_share(f[k]['median']))}</td>"
+        f"<td>{esc(fmt_share(f[k]['worst']))}</td><td>{f[k]['beyond_30pct']} of {f['markets']}</td>"
+        f"<td>{f[k]['beyond_half_or_double']}</td></tr>"
+        for k, label in (("price", "reported price (curves anchored)"),
+                         ("trade_price", "trade-point price (arbitrage)")))
+    return ("<h3>Price fidelity: calibrated against observed prices</h3>"
+            "<table class='fidelity'><tr><th></th><th>median deviation</th><th>worst</th>"
+            "<th>beyond 30 %</th><th>beyond half or double</th></tr>" + rows + "</table>"
+            "<p class='src'>Observed: the base year's producer prices. Where they contradict the direction "
+            "of trade, the markets' trade-point prices differ from them by a basis; the markets judged "
+            "inconsistent and why: <code>inconsistent_markets.csv</code>; every market: "
+            "<code>prices.csv</code>.</p>")
+
+
+def reexport_html(reexports: pd.DataFrame | None) -> str:
+    """One sentence on the observed re-exports traced to direct flows."""
+    if reexports is None or not len(reexports):
+        return "<p>No region exported more than it produced: no re-exports to trace.</p>"
+    return (f"<p>Re-exports traced to direct flows (a region exports only its own production): "
+            f"{len(reexports)} markets exported more than they produced, "
+            f"{esc(fmt_share(float(reexports['share'].max()), 2))} of their exports at most "
+            f"(<code>reexports.csv</code>); every market's net trade is kept.</p>")
+
+
 def summary_html(*, settings: dict, metrics: pd.DataFrame, base_check: dict, negative: pd.DataFrame,
                  reconciled, fit_summary, consistency, focus_region: str, unit: str, price_unit: str,
-                 validate: list, fit_years: list, n_markets: int | None, n_routes: int | None) -> str:
+                 validate: list, fit_years: list, n_markets: int | None, n_routes: int | None,
+                 prices: pd.DataFrame | None = None, reexports: pd.DataFrame | None = None) -> str:
     """The one-screen summary (see module docstring)."""
     cfg = settings.get("config") or {}
     method = cfg.get("method", "exact")
@@ -372,10 +406,11 @@ def summary_html(*, settings: dict, metrics: pd.DataFrame, base_check: dict, neg
     half = (len(facts) + 1) // 2
     facts_html = "".join("<tr>" + "".join(f"<th>{esc(k)}</th><td>{esc(v)}</td>" for k, v in facts[i::half])
                          + "</tr>" for i in range(half))
-    how = ("consistent: cycles of used routes netted out of the observed flows, prices moved as little as "
-           "needed for every trade cost to be at least transport cost + tariff, then per-route cost "
-           "adjustments" if method == "consistent" else
-           "exact: observed flows and prices kept, per-route cost adjustments of either sign")
+    how = ("consistent: re-exports traced to direct flows, cycles of used routes netted out, observed "
+           "prices kept, trade-point prices and trade costs estimated so that every used route's "
+           "trade-price gap is its transport cost + tariff + an adjustment >= 0" if method == "consistent"
+           else "exact: observed flows (re-exports traced) and prices kept, per-route cost adjustments "
+           "of either sign")
     what = (f"<p>petra's base year {esc(base)} was calibrated ({esc(how)}) so that solving the model "
             f"reproduces the base year's production, consumption, prices and flows. "
             f"Re-solving the calibrated "
@@ -406,7 +441,8 @@ def summary_html(*, settings: dict, metrics: pd.DataFrame, base_check: dict, neg
     warn_html = ("<div class='warn'><b>Warnings</b><ul>" + "".join(f"<li>{esc(w)}</li>" for w in warns)
                  + "</ul></div>") if warns else "<p class='src'>No warnings.</p>"
     return (f"<table class='facts'>{facts_html}</table>{what}"
-            f"<div class='summary-grid'><div>{reproduction_table(base_check)}</div></div>{moved}{val}{fit}"
+            f"<div class='summary-grid'><div>{reproduction_table(base_check)}</div></div>"
+            f"{price_fidelity_html(prices)}{reexport_html(reexports)}{moved}{val}{fit}"
             f"{warn_html}")
 
 
@@ -443,7 +479,8 @@ def write_report(folder, *, title: str, comparison: pd.DataFrame, base_check: di
                  settings: dict, focus_region: str, main_partners: int, unit: str,
                  reconciled: pd.DataFrame | None, fit_summary: pd.DataFrame | None,
                  consistency=None, panels: PanelData | None = None, price_unit: str = "",
-                 size: tuple[int, int] | None = None) -> dict:
+                 size: tuple[int, int] | None = None, prices: pd.DataFrame | None = None,
+                 reexports: pd.DataFrame | None = None) -> dict:
     """Write report.html and its CSV tables into `folder`; returns the metrics summary. `unit` and
     `price_unit` are the dataset's; the page shows the IAMC output's (Mt, USD_2010/t)."""
     metrics = metrics_table(comparison)
@@ -465,6 +502,12 @@ def write_report(folder, *, title: str, comparison: pd.DataFrame, base_check: di
         consistency.commodities.to_csv(folder / "consistency_commodities.csv", index=False,
                                        float_format="%.10g")
         consistency.routes.to_csv(folder / "consistency_routes.csv", index=False, float_format="%.10g")
+        consistency.inconsistent.to_csv(folder / "inconsistent_markets.csv", index=False,
+                                        float_format="%.10g")
+    if prices is not None:
+        prices.to_csv(folder / "prices.csv", index=False, float_format="%.10g")
+    if reexports is not None:
+        reexports.to_csv(folder / "reexports.csv", index=False, float_format="%.10g")
     (folder / "settings.json").write_text(json.dumps(settings, indent=2, default=str) + "\n")
 
     q_unit, scale = display_quantity(unit)
@@ -496,6 +539,7 @@ def write_report(folder, *, title: str, comparison: pd.DataFrame, base_check: di
         "<section id='summary'>",
         summary_html(settings=settings, metrics=metrics, base_check=base_check, negative=negative,
                      reconciled=reconciled, fit_summary=fit_summary, consistency=consistency,
+                     prices=prices, reexports=reexports,
                      focus_region=focus_region, unit=q_unit, price_unit=p_unit, validate=validate,
                      fit_years=fit_years, n_markets=nm, n_routes=nr),
         "</section>",
@@ -521,7 +565,7 @@ def write_report(folder, *, title: str, comparison: pd.DataFrame, base_check: di
     parts += ["<p class='src'>Every metric per commodity and year: <code>metrics.csv</code>.</p>"]
     if consistency is not None:
         cc = consistency.commodities
-        shares = {k: fmt_share for k in ("moved_share", "price_change_mean", "price_change_max")}
+        shares = {k: fmt_share for k in ("moved_share", "basis_mean", "basis_max")}
         parts += ["<h3>Consistent calibration: what moved, per commodity</h3>",
                   table_html(cc, "consistency", q | shares),
                   "<p class='src'>Every route's change: <code>consistency_routes.csv</code>.</p>"]
@@ -546,7 +590,10 @@ def write_report(folder, *, title: str, comparison: pd.DataFrame, base_check: di
         "negative_cost_routes.csv, "
         "largest_residuals.csv, route_calibration.csv, parameters.csv, focus_net_imports.csv, "
         "focus_partner_imports.csv, settings.json"
-        + (", consistency_commodities.csv, consistency_routes.csv" if consistency is not None else "")
+        + (", consistency_commodities.csv, consistency_routes.csv, inconsistent_markets.csv"
+           if consistency is not None else "")
+        + (", prices.csv" if prices is not None else "")
+        + (", reexports.csv" if reexports is not None else "")
         + (", reconciliation.csv" if reconciled is not None else "") + ".</p></body></html>"]
     (folder / "report.html").write_text("\n".join(parts), encoding="utf-8")
     return {"metrics": metrics}

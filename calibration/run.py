@@ -186,6 +186,7 @@ def run_calibration(dataset_path: str | Path, out: str | Path, config: Calibrati
                      reconciled=run.base.reconciled_markets,
                      fit_summary=run.fit.parameters if run.fit is not None else None,
                      consistency=run.base.consistency, price_unit=price_unit,
+                     prices=run.base.prices, reexports=run.base.reexports,
                      panels=panels,
                      size=(len(run.final.markets), len(run.final.routes)))
     return run

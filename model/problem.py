@@ -31,6 +31,11 @@ class Problem:
     NEW, decided by flow_prev > 0 and a finite elasticity), `quota` (optional upper bound on the
     flow, commodity unit; None or +inf = none: a route at its quota may have a price gap above its
     marginal cost, the quota rent).
+    `price_factor` (optional, per market): reported price / trade-point price (None = 1). A calibrated
+    dataset's markets carry a trade-point price (markets.csv `trade_price`), at which arbitrage
+    happens: the problem is posed in trade-point prices (P0 = the trade price, the curves with the same
+    point elasticities there, route costs >= 0), and a solved price p is reported as p x price_factor,
+    so that the reported base-year price is the observed one (`reported_prices`).
     Scales per commodity (`q_scale`, `p_scale`) make the numerical problem well conditioned.
     """
 
@@ -54,6 +59,7 @@ class Problem:
     q_scale: np.ndarray
     p_scale: np.ndarray
     quota: np.ndarray | None = None
+    price_factor: np.ndarray | None = None
 
     @property
     def n_markets(self) -> int:
@@ -80,7 +86,7 @@ class Problem:
 
 # the Problem's arrays by what they are indexed on (besides commodity_index, exporter and importer,
 # which hold indices): slicing and copying go through these lists, so a new array is declared once
-MARKET_ARRAYS = ("region", "commodity", "S0", "D0", "P0", "es", "ed")
+MARKET_ARRAYS = ("region", "commodity", "S0", "D0", "P0", "es", "ed", "price_factor")
 ROUTE_ARRAYS = ("tau", "flow_prev", "elasticity", "slope", "adjustment", "kind", "quota")
 COMMODITY_ARRAYS = ("commodities", "q_scale", "p_scale")
 
@@ -116,13 +122,13 @@ def build_problem(dataset: Dataset) -> Problem:
     importer = market_index.reindex(pd.MultiIndex.from_frame(r[["importer", "commodity"]])).to_numpy()
     S0 = m["production"].to_numpy(dtype=float)
     D0 = m["consumption"].to_numpy(dtype=float)
-    P0 = m["price"].to_numpy(dtype=float)
+    P0, factor = anchor_prices(m)
     k = len(commodities)
     q_scale = commodity_mean(np.maximum(S0, D0), commodity_index, k)
     p_scale = commodity_mean(P0, commodity_index, k)
     flow_prev = r["flow"].to_numpy(dtype=float)
     elasticity = r["expansion_elasticity"].to_numpy(dtype=float)
-    return Problem(
+    return Problem(price_factor=factor,
         region=m["region"].to_numpy(dtype=object),
         commodity=m["commodity"].to_numpy(dtype=object),
         commodity_index=commodity_index.astype(np.int64),
@@ -141,6 +147,25 @@ def build_problem(dataset: Dataset) -> Problem:
         q_scale=q_scale,
         p_scale=p_scale,
     )
+
+
+def anchor_prices(markets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    """(anchor prices, price factor) of a markets table: its trade prices (column `trade_price`, written
+    by calibration; empty = the price) and price / trade price, or its prices and None without trade
+    prices."""
+    price = markets["price"].to_numpy(dtype=float)
+    if "trade_price" not in markets.columns:
+        return price, None
+    trade = markets["trade_price"].to_numpy(dtype=float)
+    trade = np.where(np.isfinite(trade) & (trade > 0), trade, price)
+    if (trade == price).all():
+        return price, None
+    return trade, price / trade
+
+
+def reported_prices(p: Problem, prices: np.ndarray) -> np.ndarray:
+    """Prices of `p`'s markets (trade-point prices) as reported: x price_factor (unchanged without)."""
+    return prices if p.price_factor is None else np.asarray(prices, dtype=float) * p.price_factor
 
 
 def route_subset(p: Problem, routes: np.ndarray) -> Problem:
@@ -168,7 +193,7 @@ def commodity_slice(p: Problem, c: int, route_mask: np.ndarray | None = None
     sub = replace(
         p, commodity_index=np.zeros(mk.size, np.int64), exporter=pos[p.exporter[rt]],
         importer=pos[p.importer[rt]],
-        **{f: getattr(p, f)[mk] for f in MARKET_ARRAYS},
+        **{f: getattr(p, f)[mk] for f in MARKET_ARRAYS if getattr(p, f) is not None},
         **{f: getattr(p, f)[rt] for f in ROUTE_ARRAYS if getattr(p, f) is not None},
         **{f: getattr(p, f)[c:c + 1] for f in COMMODITY_ARRAYS})
     return sub, mk, rt

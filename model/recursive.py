@@ -145,6 +145,8 @@ class Projection:
     `petra.model.equilibrium_math.supply_slope`); flow_prev, elasticity, slope: (T, n_routes), each
     period's previous flow, period expansion elasticity (e x years, capped) and new-flow slope. With
     tau and adjustment they are every parameter of the period's route costs (welfare needs them).
+    supply_price: (T, n_markets), the supply nodes' prices (P is the demand nodes'; they differ only
+    where a region exports its whole production, `petra.model.nodes`).
     log: one dict per solve (period, commodity, status, certificate, qp_solves, solver, seconds).
     failure: None when every period solved within tolerance, else the reason; periods from the
     failing one on are NaN.
@@ -167,6 +169,7 @@ class Projection:
     flow_prev: np.ndarray | None = None
     elasticity: np.ndarray | None = None
     slope: np.ndarray | None = None
+    supply_price: np.ndarray | None = None
     log: list[dict] = field(default_factory=list)
     failure: str | None = None
 
@@ -195,6 +198,7 @@ def project_periods(problem: Problem, inputs: Sequence[PeriodInputs], *,
                      D=np.full((T, n), np.nan), P=np.full((T, n), np.nan), X=np.full((T, m), np.nan),
                      tau=np.full((T, m), np.nan), adjustment=np.full((T, m), np.nan),
                      imports=np.full((T, n), np.nan), exports=np.full((T, n), np.nan),
+                     supply_price=np.full((T, n), np.nan),
                      **{k: np.full((T, n), np.nan) for k in CURVE_ARRAYS},
                      **{k: np.full((T, m), np.nan) for k in ROUTE_COST_ARRAYS})
     X_prev = problem.flow_prev if base_flows is None else np.asarray(base_flows, dtype=float)
@@ -203,7 +207,7 @@ def project_periods(problem: Problem, inputs: Sequence[PeriodInputs], *,
         pk = step_problem(problem, X_prev, period.production, period.consumption, tau=period.tau,
                           quota=period.quota, years=period.years, adjustment=period.adjustment)
         allowed = None if period.banned is None else ~np.asarray(period.banned, dtype=bool)
-        S, D, P, X = (np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(m))
+        S, D, P, Ps, X = (np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(m))
         for c, name in enumerate(problem.commodities):
             sub, mk, rt = commodity_slice(pk, c, allowed)
             if mk.size == 0:
@@ -234,8 +238,10 @@ def project_periods(problem: Problem, inputs: Sequence[PeriodInputs], *,
                     raise SolveError(out.failure)
                 return out
             S[mk], D[mk], P[mk], X[rt] = sol.S, sol.D, sol.price, sol.X
+            Ps[mk] = sol.price if sol.supply_price is None else sol.supply_price
         imp, exp = market_trade(problem, X)
         out.S[k], out.D[k], out.P[k], out.X[k], out.tau[k] = S, D, P, X, pk.tau
+        out.supply_price[k] = Ps
         out.adjustment[k] = pk.adjustment
         record_curves(out, k, pk)
         out.imports[k], out.exports[k] = imp, exp

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,8 @@ from petra.model.certificate import market_trade
 from petra.model.diagnostics import infeasible_markets, unbounded_routes
 from petra.model.equilibrium_math import welfare
 from petra.model.highs_backend import HighsBackend
-from petra.model.problem import Problem, build_problem
+from petra.model.nodes import NodeSplit, market_values, split_nodes
+from petra.model.problem import Problem, build_problem, reported_prices
 from petra.model.sqp import SQPResult, solve_sqp
 
 DEFAULT_TOLERANCE = 1e-6
@@ -49,8 +50,9 @@ class SolveResult:
     """A solved period.
 
     flows: exporter, importer, commodity, flow (commodity unit), one row per route.
-    markets: region, commodity, price (currency/unit, >= 0), production, consumption, disposal (the
-        excess thrown away at price 0; commodity unit).
+    markets: region, commodity, price (currency/unit, >= 0; the demand node's), supply_price (the
+        supply node's: above price only where a region exports its whole production), production,
+        consumption, disposal (the excess thrown away at price 0; commodity unit).
     objective: welfare, consumer minus producer surplus areas minus trade cost (price x quantity).
     certificate: maximum relative violations of the equilibrium conditions (see certificate.py).
     """
@@ -86,6 +88,7 @@ def result_tables(p: Problem, routes: pd.DataFrame, markets: pd.DataFrame, sol: 
     flows["flow"] = sol.X
     mk = markets[["region", "commodity"]].copy()
     mk["price"] = sol.price
+    mk["supply_price"] = sol.price if sol.supply_price is None else sol.supply_price
     mk["production"] = sol.S
     mk["consumption"] = sol.D
     imports, exports = market_trade(p, sol.X)
@@ -121,11 +124,31 @@ def solve_problem(p: Problem, *, tol: float = DEFAULT_TOLERANCE, highs_options: 
     infeasible or unbounded problems, SolveError when HiGHS fails otherwise. Prices are >= 0: where the
     balance would need a negative price the problem is solved again with free disposal.
 
+    The problem solved is `p`'s supply/demand-node split (`petra.model.nodes`: no region re-exports);
+    the result is mapped back to p's markets and routes (price: the demand node's, supply_price: the
+    supply node's, both reported: the trade-point prices the problem is solved in times p's
+    price_factor). A given `backend` is solved as it is (its problem is already final).
+
     A problem with more than `working_set.MIN_ROUTES` routes is solved on a working set of its routes
     (`petra.model.working_set`; certified on the whole problem), falling back to the whole problem."""
+    if backend is not None:  # a backend holds a problem already in its final form
+        with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+            return _solve_problem(p, tol=tol, highs_options=highs_options, max_iter=max_iter,
+                                  backend=backend, loader=loader, working_set=working_set)
+    split = split_nodes(p)
     with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
-        return _solve_problem(p, tol=tol, highs_options=highs_options, max_iter=max_iter, backend=backend,
-                              loader=loader, working_set=working_set)
+        sol, timings = _solve_problem(split.problem, tol=tol, highs_options=highs_options, max_iter=max_iter,
+                                      backend=None, loader=loader, working_set=working_set)
+    return market_solution(p, split, sol), timings
+
+
+def market_solution(p: Problem, split: NodeSplit, sol: SQPResult) -> SQPResult:
+    """The solution of the supply/demand-node problem as one of the market problem `p`, prices reported
+    (`petra.model.problem.reported_prices`; its certificate is the node problem's, whose conditions are
+    the equilibrium's)."""
+    S, D, X, price, supply_price = market_values(split, (sol.S, sol.D, sol.X, sol.price), p)
+    return replace(sol, S=S, D=D, X=X, price=reported_prices(p, price),
+                   supply_price=reported_prices(p, supply_price))
 
 
 def _solve_problem(p: Problem, *, tol: float, highs_options: dict | None, max_iter: int,

@@ -72,6 +72,7 @@ class SQPResult:
     status: str
     optimal: bool
     trace: SQPTrace
+    supply_price: np.ndarray | None = None  # the supply nodes' prices where they differ (petra.model.nodes)
 
 
 def price_line_search(p: Problem, price: np.ndarray, target: np.ndarray) -> float:

@@ -5,6 +5,8 @@ Files (names and columns are a public contract):
 markets.csv  region, commodity, production, consumption, price, supply_elasticity, demand_elasticity
     Quantities in the commodity's unit (e.g. 1000 t), price in currency per unit (e.g. USD/t), > 0.
     supply_elasticity >= 0, demand_elasticity <= 0 (point elasticities at the observed point).
+    trade_price (optional, written by calibration): the market's trade-point price, at which arbitrage
+    happens (petra.model.nodes); empty or absent = price. The curves stay anchored at price.
 routes.csv   exporter, importer, commodity, flow, transport_cost, tariff, expansion_elasticity,
              new_flow_slope [, cost_adjustment]
     One row per allowed route. flow: previous-period (base-year) quantity >= 0. transport_cost and
@@ -66,6 +68,8 @@ MARKET_COLUMNS = [
     Column("price", lower=0.0, lower_open=True, min_positive=b.PRICE_MIN, upper=b.PRICE_MAX),
     Column("supply_elasticity", lower=0.0, upper=b.ELASTICITY_MAX),
     Column("demand_elasticity", lower=-b.ELASTICITY_MAX, upper=0.0),
+    Column("trade_price", required=False, blank=math.nan, lower=0.0, lower_open=True,
+           min_positive=b.PRICE_MIN, upper=b.PRICE_MAX),
 ]
 
 ROUTE_COLUMNS = [

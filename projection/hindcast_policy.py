@@ -18,7 +18,7 @@ import numpy as np
 from petra.calibration.hindcast import RouteTerms
 from petra.dataset import Dataset
 from petra.errors import InputError
-from petra.model.problem import Problem, build_problem
+from petra.model.problem import Problem, build_problem, reported_prices
 from petra.projection.drivers import check_names, check_schedules, driver_arrays, schedule_rates
 from petra.projection.run import names_of
 from petra.projection.scenario_config import (
@@ -67,7 +67,8 @@ class ScenarioPolicy:
         check_schedules(self.spec, list(schedules), file=self.file)
         arrays = driver_arrays(self.spec.drivers, names, years,
                                base_transport=r["transport_cost"].to_numpy(float),
-                               base_tariff=r["tariff"].to_numpy(float), exporter_price=p.P0[p.exporter],
+                               base_tariff=r["tariff"].to_numpy(float),
+                               exporter_price=reported_prices(p, p.P0)[p.exporter],
                                schedules=schedules)
         out = {}
         for k, y in enumerate(years):

@@ -10,14 +10,19 @@ all-or-nothing (`petra.atomic.atomic_output_dir`):
                              period's, raised against cross-hauling where needed), previous_flow,
                              period_elasticity (expansion elasticity x period years, capped; inf:
                              constant cost), new_flow_slope: every route, every period (data units)
-    markets.parquet          scenario, period, region, commodity, production, consumption, price,
-                             imports, exports, net_exports, yield_factor (cumulative yield driver
-                             from the base period)
+    markets.parquet          scenario, period, region, commodity, production, consumption, price
+                             (the demand node's, reported: the observed price in the base year),
+                             supply_price (the supply node's: above price only where a region exports
+                             its whole production), trade_price (the demand node's trade-point price,
+                             at which arbitrage happens: price / price_factor of curves.parquet),
+                             imports, exports, net_exports, yield_factor (cumulative yield driver from
+                             the base period)
     curves.parquet           scenario, period, region, commodity, supply_anchor, demand_anchor,
                              anchor_price, supply_slope, demand_slope: each period's supply and
                              demand curves as solved, S(p) = max(0, supply_anchor + supply_slope x
                              (p - anchor_price)), D(p) = max(0, demand_anchor - demand_slope x
-                             (p - anchor_price)) (slopes >= 0 in quantity per price; 0: fixed);
+                             (p - anchor_price)) (slopes >= 0 in quantity per price; 0: fixed),
+                             in trade-point prices p (a reported price is p x price_factor);
                              with flows.parquet's previous_flow, period_elasticity, new_flow_slope,
                              transport_cost, tariff and cost_adjustment every parameter welfare needs
     embodied.parquet         scenario, period, exporter, importer, commodity, indicator, value, unit:
@@ -66,7 +71,7 @@ from petra.dataset import Dataset, load_dataset
 from petra.embedded import dataset_path, embedded_dataset  # noqa: F401 (re-exported: projection.run's API)
 from petra.errors import InputError
 from petra.model.diagnostics import on_directed_cycle
-from petra.model.problem import Problem, build_problem
+from petra.model.problem import Problem, build_problem, reported_prices
 from petra.model.recursive import Projection
 from petra.model.solve import DEFAULT_TOLERANCE, check_tolerance
 from petra.projection import iamc as iamc_mod
@@ -216,7 +221,8 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
     check_schedules(spec, list(schedules), file=scenario_file)
     arrays = driver_arrays(spec.drivers, base.names, spec.periods,
                            base_transport=r["transport_cost"].to_numpy(float),
-                           base_tariff=r["tariff"].to_numpy(float), exporter_price=p.P0[p.exporter],
+                           base_tariff=r["tariff"].to_numpy(float),
+                           exporter_price=reported_prices(p, p.P0)[p.exporter],
                            base_rates=ssp_rates,
                            income_elasticity=market_defaults(base.dataset.income_elasticities, base.names,
                                                              "income_elasticity"),
@@ -276,10 +282,13 @@ def result_tables(scenario: str, p: Problem, proj: Projection, arrays) -> tuple[
     """Long market and flow tables of a projection (periods in order, markets/routes in file order)."""
     T, n, m = len(proj.periods), p.n_markets, p.n_routes
     per_m = np.repeat(np.asarray(proj.periods, dtype=np.int64), n)
+    factor = np.ones(n) if p.price_factor is None else np.asarray(p.price_factor, dtype=float)
+    supply_price = proj.P if proj.supply_price is None else proj.supply_price
     markets = pd.DataFrame({
         "scenario": scenario, "period": per_m, "region": np.tile(p.region.astype(str), T),
         "commodity": np.tile(p.commodity.astype(str), T), "production": proj.S.ravel(),
-        "consumption": proj.D.ravel(), "price": proj.P.ravel(), "imports": proj.imports.ravel(),
+        "consumption": proj.D.ravel(), "price": proj.P.ravel(), "supply_price": supply_price.ravel(),
+        "trade_price": (proj.P / factor).ravel(), "imports": proj.imports.ravel(),
         "exports": proj.exports.ravel(), "net_exports": (proj.exports - proj.imports).ravel(),
         "yield_factor": arrays.supply_factor.ravel()})
     flows = pd.DataFrame({
@@ -305,6 +314,7 @@ def curve_table(scenario: str, p: Problem, proj: Projection) -> pd.DataFrame:
                         "commodity": np.tile(p.commodity.astype(str), T)})
     for name in CURVE_ARRAYS:
         out[name] = getattr(proj, name).ravel()
+    out["price_factor"] = np.tile(np.ones(n) if p.price_factor is None else p.price_factor, T)
     return out
 
 

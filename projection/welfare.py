@@ -16,7 +16,14 @@ Market (region, commodity) with anchor price P0, anchors S0, D0 and slopes ks, k
   scenario's curve, -D_s*(p_s - p_b), and a shift of a fixed quantity between the scenarios is not
   valued (the shipped scenarios shift curves alike in every scenario, so this never arises there).
 
-Route r (exporter -> importer), flow X, price gap g = p_importer - p_exporter, tariff t (specific):
+Every area is taken in the trade-point prices the model is solved in (a reported price / the
+market's price_factor of curves.parquet; README, "Base-year calibration"). Producers sell at their
+region's supply-node price and consumers buy at its demand-node price (`petra.model.nodes`; the two
+differ only where a region exports its whole production): PS is taken at the supply price, CS at the
+demand price.
+
+Route r (exporter -> importer), flow X, price gap g = p_importer - supply price of the exporter,
+tariff t (specific):
 
 * tariff revenue t*X, collected by the importer;
 * trade cost TC(X) - t*X: the route's total cost (transport, cost adjustment, the expansion or
@@ -105,8 +112,9 @@ def surplus_changes(scen: dict, base: dict) -> tuple[np.ndarray, np.ndarray]:
     `scen` and `base` map price, supply_anchor, demand_anchor, anchor_price, supply_slope and
     demand_slope to arrays (one entry per market). See the module docstring for fixed demands.
     """
-    def ps_of(m):
-        return producer_surplus(m["price"], m["supply_anchor"], m["supply_slope"], m["anchor_price"])
+    def ps_of(m):  # producers sell at their supply node's price (petra.model.nodes)
+        return producer_surplus(m.get("supply_price", m["price"]), m["supply_anchor"], m["supply_slope"],
+                                m["anchor_price"])
 
     ps = ps_of(scen) - ps_of(base)
     responsive = (np.asarray(scen["demand_slope"]) > 0) & (np.asarray(base["demand_slope"]) > 0)
@@ -135,7 +143,8 @@ def route_problem(tau, adjustment, flow_prev, elasticity, slope) -> Problem:
 
 def route_accounts(flow, gap, transport_cost, tariff, adjustment, flow_prev, elasticity, slope
                    ) -> dict[str, np.ndarray]:
-    """Per route: tariff revenue t*X, trade cost TC(X) - t*X and trade rent X*gap - TC(X) (P x Q)."""
+    """Per route: tariff revenue t*X, trade cost TC(X) - t*X and trade rent X*gap - TC(X) (P x Q), with
+    gap the importer's (demand node) price minus the exporter's supply price."""
     X = np.nan_to_num(np.asarray(flow, dtype=float))
     tariff = np.asarray(tariff, dtype=float)
     p = route_problem(np.asarray(transport_cost, dtype=float) + tariff, adjustment, flow_prev, elasticity,
@@ -150,19 +159,36 @@ MARKET_KEYS = ["scenario", "period", "region", "commodity"]
 CURVE_COLUMNS = ["supply_anchor", "demand_anchor", "anchor_price", "supply_slope", "demand_slope"]
 
 
+def trade_point_prices(markets: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
+    """markets.parquet with price and supply_price divided by curves.parquet's price_factor."""
+    m = markets if "supply_price" in markets.columns else markets.assign(supply_price=markets["price"])
+    if "price_factor" not in curves.columns:
+        return m
+    f = curves.set_index(MARKET_KEYS)["price_factor"].reindex(pd.MultiIndex.from_frame(m[MARKET_KEYS]))
+    f = f.fillna(1.0).to_numpy()
+    return m.assign(price=m["price"].to_numpy() / f, supply_price=m["supply_price"].to_numpy() / f)
+
+
 def market_levels(markets: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
-    """markets.parquet (price) joined with curves.parquet on scenario, period, region, commodity."""
-    return markets[[*MARKET_KEYS, "price"]].merge(curves[[*MARKET_KEYS, *CURVE_COLUMNS]], on=MARKET_KEYS,
+    """markets.parquet joined with curves.parquet on scenario, period, region, commodity: price and
+    supply_price in the trade-point prices the curves are in (reported / price_factor; runs written
+    before supply nodes and trade prices have supply_price = price and factor 1)."""
+    m = trade_point_prices(markets, curves)
+    return m[[*MARKET_KEYS, "price", "supply_price"]].merge(
+        curves[[*MARKET_KEYS, *CURVE_COLUMNS]], on=MARKET_KEYS,
                                                   how="inner", validate="one_to_one")
 
 
 def region_route_accounts(flows: pd.DataFrame, markets: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario, period and importing region: tariff revenue, trade cost and trade rent (P x Q)."""
-    prices = markets.set_index(MARKET_KEYS)["price"]
+    """Per scenario, period and importing region: tariff revenue, trade cost and trade rent (P x Q);
+    `markets` with trade-point prices (`trade_point_prices`)."""
+    indexed = markets.set_index(MARKET_KEYS)
+    prices = indexed["price"]
+    supply = indexed["supply_price"] if "supply_price" in indexed.columns else prices
     f = flows[flows["flow"].fillna(0.0) > 0]
     key = ["scenario", "period"]
     p_imp = prices.reindex(pd.MultiIndex.from_frame(f[[*key, "importer", "commodity"]])).to_numpy()
-    p_exp = prices.reindex(pd.MultiIndex.from_frame(f[[*key, "exporter", "commodity"]])).to_numpy()
+    p_exp = supply.reindex(pd.MultiIndex.from_frame(f[[*key, "exporter", "commodity"]])).to_numpy()
     acc = route_accounts(f["flow"], p_imp - p_exp, f["transport_cost"], f["tariff"], f["cost_adjustment"],
                          f["previous_flow"], f["period_elasticity"], f["new_flow_slope"])
     out = pd.DataFrame({"scenario": f["scenario"].to_numpy(), "period": f["period"].to_numpy(),
@@ -184,13 +210,13 @@ def welfare_changes(markets: pd.DataFrame, curves: pd.DataFrame, flows: pd.DataF
     base = lv[lv["scenario"] == baseline].drop(columns="scenario")
     other = lv[lv["scenario"] != baseline]
     both = other.merge(base, on=["period", "region", "commodity"], suffixes=("", "_base"), how="inner")
-    cols = ["price", *CURVE_COLUMNS]
+    cols = ["price", "supply_price", *CURVE_COLUMNS]
     dcs, dps = surplus_changes({c: both[c].to_numpy() for c in cols},
                                {c: both[f"{c}_base"].to_numpy() for c in cols})
     surplus = pd.DataFrame({"scenario": both["scenario"], "period": both["period"], "region": both["region"],
                             "consumer_surplus": dcs, "producer_surplus": dps})
     surplus = surplus.groupby(["scenario", "period", "region"], as_index=False).sum()
-    routes = region_route_accounts(flows, markets)
+    routes = region_route_accounts(flows, trade_point_prices(markets, curves))
     keys = ["period", "region"]
     rb = routes[routes["scenario"] == baseline].drop(columns="scenario").set_index(keys)
     names = [*COMPONENTS[2:], *MEMO]

@@ -1,6 +1,7 @@
 """Consistent calibration (`method = "consistent"`): cycles netted out of the observed flows with net
-trade kept, prices whose gap along every used route is at least its cost floor, an exact equilibrium
-with non-negative cost adjustments; hand-solved cases and random instances."""
+trade kept, trade-point prices whose gap along every used route is at least its transport cost + tariff
+(the reported prices stay observed), robust to an implausible price, an exact equilibrium with
+non-negative cost adjustments; hand-solved cases and random instances."""
 
 from pathlib import Path
 
@@ -62,39 +63,68 @@ def test_cycle_netted_out_by_hand():
     assert len(exact.negative) == 1  # C (220) -> A (200)
 
 
+SD_A, SD_B = 0.25 * 110, 0.25 * 100  # the default price_sd x observed price
+W_A, W_B = 100 / 85, 70 / 85  # price weights: market size max(S0, D0) over the mean size
+
+
 def test_route_from_the_dearer_market_by_hand():
-    # A (110) exports 20 to B (100) with tau 10: consistency needs P_B - P_A >= 10. The cost term wants
-    # the gap at tau and the price terms want it lower, so it sits at 10 exactly; then
-    # min ((P_A - 110)/110)^2 + ((P_A + 10 - 100)/100)^2 gives P_A = (110*100^2 + 90*110^2)/(100^2 + 110^2)
+    # A (110) exports 20 to B (100) with transport 10: at trade-point prices pi_B - pi_A = t >= 10 (the
+    # default floor is the prior). Raising t only adds cost, so t = 10 and the two trade prices share
+    # the move of 20 in proportion to their weighted variances (both within the Huber threshold):
+    # min W_A ((pi_A - 110)/SD_A)^2 + W_B ((pi_A + 10 - 100)/SD_B)^2. The reported prices stay observed.
     markets = [_market("A", 100, 80, 110), _market("B", 50, 70, 100)]
     routes = [_route("A", "B", 20), _route("B", "A", 0)]
     cal = calibrate_base_year(dataset(markets, routes), CONSISTENT)
-    pa = (110 * 100**2 + 90 * 110**2) / (100**2 + 110**2)
-    prices = cal.dataset.markets.set_index("region")["price"]
-    assert prices["A"] == pytest.approx(pa, rel=1e-7)
-    assert prices["B"] == pytest.approx(pa + 10.0, rel=1e-7)
+    pa = (W_A * 110 / SD_A**2 + W_B * 90 / SD_B**2) / (W_A / SD_A**2 + W_B / SD_B**2)
+    mk = cal.dataset.markets.set_index("region")
+    assert mk["price"].tolist() == [110.0, 100.0]
+    assert mk.loc["A", "trade_price"] == pytest.approx(pa, rel=1e-7)
+    assert mk.loc["B", "trade_price"] == pytest.approx(pa + 10.0, rel=1e-7)
     r = cal.dataset.routes.set_index(["exporter", "importer"])
     assert r.loc[("A", "B"), "flow"] == 20.0
+    assert r.loc[("A", "B"), "transport_cost"] == 10.0  # the prior stays the transport cost
     assert r.loc[("A", "B"), "cost_adjustment"] == pytest.approx(0.0, abs=1e-6)
     assert len(cal.negative) == 0
     res = petra.solve(cal.dataset)
-    np.testing.assert_allclose(res.markets["price"], [pa, pa + 10.0], rtol=1e-7)
+    np.testing.assert_allclose(res.markets["price"], [110.0, 100.0], rtol=1e-9)
     np.testing.assert_allclose(res.flows["flow"], [20.0, 0.0], atol=1e-6)
 
 
-def test_floor_share_below_one_allows_a_smaller_gap():
-    # with floor_share 0.5 the gap must only reach 5: the cost term (prior 10) and the price terms
-    # (observed gap -10) then both pull: gap sits at the floor 5 only if the price terms win; with the
-    # cost weight 0 the gap goes to the floor exactly
+def test_floor_share_below_one_lets_the_transport_cost_fall_below_its_prior():
+    # floor 0.5: t >= 5. With the price move D = 10 + t shared as above, the loss is
+    # D^2 / (2 v) + ((t - 10) / (0.5 x 10))^2 / 2 with v = SD_A^2/W_A + SD_B^2/W_B, minimal at
+    # t = (10/25 - 10/v) / (1/25 + 1/v), above the floor
     markets = [_market("A", 100, 80, 110), _market("B", 50, 70, 100)]
     routes = [_route("A", "B", 20), _route("B", "A", 0)]
-    cfg = CalibrationConfig(method="consistent",
-                            consistent=ConsistentConfig(cost_floor_share=0.5, weight_cost=0.0))
+    cfg = CalibrationConfig(method="consistent", consistent=ConsistentConfig(transport_floor_share=0.5))
     cal = calibrate_base_year(dataset(markets, routes), cfg)
-    prices = cal.dataset.markets.set_index("region")["price"]
-    assert prices["B"] - prices["A"] == pytest.approx(5.0, rel=1e-7)
-    adj = cal.dataset.routes.set_index(["exporter", "importer"]).loc[("A", "B"), "cost_adjustment"]
-    assert adj == pytest.approx(-5.0, rel=1e-6)
+    v = SD_A**2 / W_A + SD_B**2 / W_B
+    t = (10 / 25 - 10 / v) / (1 / 25 + 1 / v)
+    mk = cal.dataset.markets.set_index("region")["trade_price"]
+    assert mk["B"] - mk["A"] == pytest.approx(t, rel=1e-7)
+    r = cal.dataset.routes.set_index(["exporter", "importer"]).loc[("A", "B")]
+    # below its prior, the calibrated cost is the route's transport cost (adjustments stay >= 0)
+    assert r["transport_cost"] == pytest.approx(t, rel=1e-6) and r["cost_adjustment"] == 0.0
+
+
+def test_an_implausible_price_does_not_drag_a_major_exporter():
+    # A (300) supplies five importers priced 330-350 and one small importer C whose observed price (3)
+    # is a hundredfold off, outside the plausible band (4x the median 335): C's trade price follows A's,
+    # A stays within 5 % of observed, and C is listed
+    markets = [_market("A", 1000, 100, 300)] + [_market(f"B{k}", 10, 160, 330 + 5 * k) for k in range(5)]
+    markets.append(_market("C", 0, 50, 3.0))
+    routes = [_route("A", f"B{k}", 150) for k in range(5)] + [_route("A", "C", 50)]
+    cal = calibrate_base_year(dataset(markets, routes), CONSISTENT)
+    mk = cal.dataset.markets.set_index("region")
+    assert abs(mk.loc["A", "trade_price"] / 300 - 1) < 0.05
+    assert mk.loc["C", "price"] == 3.0 and mk.loc["C", "trade_price"] > 250
+    bad = cal.consistency.inconsistent.set_index("region")
+    assert "C" in bad.index and bad.loc["C", "partner"] == "A" and "imports from A" in bad.loc["C", "reason"]
+    assert "more than 4 times off the median 335" in bad.loc["C", "reason"]
+    # without the band (and with a squared loss) C drags A down: the contrast
+    quad = calibrate_base_year(dataset(markets, routes), CalibrationConfig(
+        consistent=ConsistentConfig(huber=1e6, plausible_band=1e6)))
+    assert quad.dataset.markets.set_index("region").loc["A", "trade_price"] < 0.9 * 300
 
 
 def _random_dataset(rng, n_regions, commodities=("w", "m")):
@@ -134,11 +164,16 @@ def test_random_matrices_calibrate_to_acyclic_equilibria(seed):
         new = _net_exports(_commodity(out, c))
         pd.testing.assert_series_equal(new.reindex(obs.index, fill_value=0.0), obs,
                                        atol=1e-8 * obs.abs().max())
-    assert (X <= ds.routes["flow"].to_numpy() + 1e-9).all()  # netting never raises a flow
-    gap = p.P0[p.importer] - p.P0[p.exporter]
+    assert X.sum() <= ds.routes["flow"].sum() * (1 + 1e-12)  # netting never adds trade volume
+    assert (out.markets["price"] == ds.markets["price"]).all()  # reported prices stay observed
+    trade = out.markets["trade_price"].to_numpy()
+    gap = trade[p.importer] - trade[p.exporter]
     used = X > 0
-    assert (gap[used] >= p.tau[used] * (1 - 1e-7)).all()  # no used route from the dearer market
+    assert (gap[used] >= p.tau[used] * (1 - 1e-7)).all()  # no used route from the dearer trade point
     assert (out.routes["cost_adjustment"].to_numpy() >= -1e-7 * p.p_scale[0]).all()
+    mk = build_problem(out)
+    exports = np.bincount(mk.exporter, X, mk.n_markets)
+    assert (exports <= mk.S0 * (1 + 1e-9)).all()  # no region exports more than it produces
     # after a uniform 30% transport-cost cut, no cycle of routes carries trade
     cut = out.replace(routes=out.routes.assign(transport_cost=0.7 * out.routes["transport_cost"]))
     res = petra.solve(cut)
@@ -153,6 +188,7 @@ def test_china9_consistent():
     assert c["cyclic_before"].sum() == 8  # the issue's count: 8 of china9's 13 commodities
     assert not c["cyclic_after"].any()
     assert c["dearer_routes_before"].sum() == 115 and c["dearer_routes_after"].sum() == 0
+    assert (cal.dataset.markets["price"] == ds.markets["price"]).all()
     assert len(cal.negative) == 0
     assert cal.check["max_deviation"] < 1e-6
     # every market's net trade as observed (to 1e-9 of the market; the issue's target is 1e-6)

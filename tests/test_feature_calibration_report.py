@@ -38,6 +38,7 @@ def test_metrics_by_hand():
 def history_dir(tmp_path_factory):
     cfg = CalibrationConfig(method="exact", unused_margin=0.01)
     cal = calibrate_base_year(world_dataset(8, 2, seed=4), cfg).dataset
+    cal = cal.replace(metadata={**cal.metadata, "base_year": 2010})  # the history's years count from 2010
     hist = synthetic_history(cal, [2015, 2016], {"c00": 1.5, "c01": 2.5}, {"c00": 0.5, "c01": 1.0},
                              sigma=0.15, seed=2)
     # the "observed" base year is the calibrated one (cost adjustments dropped, as data would be)

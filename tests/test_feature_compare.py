@@ -99,15 +99,18 @@ def test_relative_differences_are_empty_where_the_baseline_is_zero(run_dir):
 
 def test_the_saved_curves_are_the_ones_solved(run_dir):
     # supply and demand of curves.parquet at the solved price give the solved quantities, and every
-    # used route's marginal cost from flows.parquet's parameters equals its price gap
+    # used route's marginal cost from flows.parquet's parameters equals its price gap (curves and route
+    # costs are in trade-point prices: a reported price / price_factor)
     from petra.projection.welfare import route_problem
 
     m = pd.read_parquet(run_dir / "markets.parquet")
     c = pd.read_parquet(run_dir / "curves.parquet")
     j = m.merge(c, on=["scenario", "period", "region", "commodity"])
     assert len(j) == len(m)
-    s = np.maximum(j["supply_anchor"] + j["supply_slope"] * (j["price"] - j["anchor_price"]), 0)
-    d = np.maximum(j["demand_anchor"] - j["demand_slope"] * (j["price"] - j["anchor_price"]), 0)
+    np.testing.assert_allclose(j["trade_price"], j["price"] / j["price_factor"], rtol=1e-12)
+    s = np.maximum(j["supply_anchor"] + j["supply_slope"] * (j["supply_price"] / j["price_factor"]
+                                                             - j["anchor_price"]), 0)
+    d = np.maximum(j["demand_anchor"] - j["demand_slope"] * (j["trade_price"] - j["anchor_price"]), 0)
     scale = j.groupby("commodity")["production"].transform("max")
     assert (np.abs(s - j["production"]) / scale).max() < 1e-6
     assert (np.abs(d - j["consumption"]) / scale).max() < 1e-6
@@ -115,9 +118,11 @@ def test_the_saved_curves_are_the_ones_solved(run_dir):
 
     f = pd.read_parquet(run_dir / "flows.parquet")
     f = f[f["flow"] > 1e-6 * f.groupby("commodity")["flow"].transform("max")]
-    price = m.set_index(["scenario", "period", "region", "commodity"])["price"]
-    at = {side: price.reindex(pd.MultiIndex.from_frame(f[["scenario", "period", side, "commodity"]]))
-          .to_numpy() for side in ("importer", "exporter")}
+    jj = j.set_index(["scenario", "period", "region", "commodity"])
+    price = jj["trade_price"]
+    supply = jj["supply_price"] / jj["price_factor"]
+    at = {side: prices.reindex(pd.MultiIndex.from_frame(f[["scenario", "period", side, "commodity"]]))
+          .to_numpy() for side, prices in (("importer", price), ("exporter", supply))}
     gap = at["importer"] - at["exporter"]
     p = route_problem(f["transport_cost"] + f["tariff"], f["cost_adjustment"], f["previous_flow"],
                       f["period_elasticity"], f["new_flow_slope"])
@@ -205,7 +210,8 @@ def objective_plus_revenue(markets, curves, flows, scenario, period) -> float:
                 exporter=idx.get_indexer(pd.MultiIndex.from_frame(ff[["exporter", "commodity"]])),
                 importer=idx.get_indexer(pd.MultiIndex.from_frame(ff[["importer", "commodity"]])),
                 tau=(ff["transport_cost"] + ff["tariff"]).to_numpy(), flow_prev=fp, elasticity=e,
-                slope=ff["new_flow_slope"].to_numpy(), adjustment=ff["cost_adjustment"].to_numpy(),
+                slope=ff["new_flow_slope"].to_numpy(),
+                adjustment=ff["cost_adjustment"].to_numpy(),
                 kind=route_kind(fp, e), q_scale=np.ones(1), p_scale=np.ones(1))
     X = ff["flow"].to_numpy()
     return welfare(p, mm["production"].to_numpy(), mm["consumption"].to_numpy(), X) + float(

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from builders import GOOD_MARKETS, GOOD_ROUTES, write_csvs
 from typer.testing import CliRunner
@@ -95,11 +96,26 @@ def test_infeasible_market_is_named(tmp_path: Path):
     assert not out.exists()
 
 
-def test_unbounded_routes_are_named(tmp_path: Path):
-    # a constant-cost cycle A->B->A with negative total cost makes welfare unbounded
+def test_a_negative_cost_cycle_is_bounded_by_production(tmp_path: Path):
+    # a constant-cost cycle A->B->A with negative total cost (-10 per route) made a one-node model's
+    # welfare unbounded; with supply and demand nodes each region ships at most its production. By hand:
+    # both routes used at gap -10; A also consumes its own (p_A = ps_A = x), B exports its whole
+    # production and imports its whole consumption (ps_B = x + 10 > p_B = x - 10). With S_A = 100 +
+    # 0.25 (ps - 200), D_A = 80 - 0.2 (p - 200), S_B = 50 + 0.1 (ps - 250), D_B = 70 - 0.14 (p - 250):
+    # X_AB = D_B(x - 10) = 106.4 - 0.14x, X_BA = S_B(x + 10) = 26 + 0.1x and A's balance give
+    # 120 - 0.2x = X_BA + S_A(x) - X_AB, x = 150.4 / 0.69
     routes = ("exporter,importer,commodity,flow,transport_cost,tariff,expansion_elasticity,new_flow_slope,"
               "cost_adjustment\nA,B,wheat,20,30,0,,,-40\nB,A,wheat,5,30,0,,,-40\n")
     folder = write_csvs(tmp_path / "ds", GOOD_MARKETS, routes)
     result = runner.invoke(app, ["solve", str(folder), "--out", str(tmp_path / "out")])
-    assert result.exit_code == 2
-    assert "unbounded" in result.output and "A -> B (wheat)" in result.output
+    assert result.exit_code == 0, result.output
+    mk = pd.read_csv(tmp_path / "out" / "markets.csv").set_index("region")
+    fl = pd.read_csv(tmp_path / "out" / "flows.csv").set_index("exporter")["flow"]
+    x = 150.4 / 0.69
+    assert fl["A"] == pytest.approx(106.4 - 0.14 * x, rel=1e-9)
+    assert fl["B"] == pytest.approx(26 + 0.1 * x, rel=1e-9)
+    assert fl["B"] == pytest.approx(mk.loc["B", "production"], rel=1e-9)
+    assert mk.loc["A", "price"] == pytest.approx(x, rel=1e-9)
+    assert mk.loc["A", "supply_price"] == pytest.approx(x, rel=1e-9)
+    assert mk.loc["B", "price"] == pytest.approx(x - 10, rel=1e-9)
+    assert mk.loc["B", "supply_price"] == pytest.approx(x + 10, rel=1e-9)

@@ -12,6 +12,7 @@ from kkt_check import max_violation
 
 from petra.model.dual_newton import applicable, dual_newton
 from petra.model.highs_backend import HighsBackend
+from petra.model.nodes import market_values, split_nodes
 from petra.model.problem import build_problem
 from petra.model.solve import solve_problem
 from petra.model.sqp import solve_sqp
@@ -29,16 +30,20 @@ def rising_world(seed):
 
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_dual_newton_from_base_prices_matches_highs_and_the_kkt_check(seed):
+    # on the supply/demand-node problem the solve builds (its domestic routes are the dual's links)
     ds = rising_world(seed)
     p = build_problem(ds)
-    dn = dual_newton(p, p.P0, tol=1e-9)
+    split = split_nodes(p)
+    dn = dual_newton(split.problem, split.problem.P0, tol=1e-9)
     assert dn is not None and dn.certificate.max_violation <= 1e-9
+    S, D, X, price, supply_price = market_values(split, (dn.S, dn.D, dn.X, dn.price), p)
     ref, _ = solve_problem(p, tol=1e-9)
-    assert np.allclose(dn.price, ref.price, rtol=1e-7)
-    assert np.allclose(dn.X, ref.X, rtol=1e-6, atol=1e-9 * p.q_scale[0])
+    assert np.allclose(price, ref.price, rtol=1e-7)
+    assert np.allclose(X, ref.X, rtol=1e-6, atol=1e-9 * p.q_scale[0])
     result = SimpleNamespace(
-        markets=ds.markets[["region", "commodity"]].assign(price=dn.price, production=dn.S, consumption=dn.D),
-        flows=ds.routes[["exporter", "importer", "commodity"]].assign(flow=dn.X))
+        markets=ds.markets[["region", "commodity"]].assign(price=price, supply_price=supply_price,
+                                                           production=S, consumption=D),
+        flows=ds.routes[["exporter", "importer", "commodity"]].assign(flow=X))
     assert max_violation(ds, result)["max"] < 1e-8
 
 
@@ -56,9 +61,13 @@ def test_the_two_region_isoelastic_price_by_hand():
 
 
 def test_flat_cost_routes_are_left_to_the_qp_path():
-    ds = dataset(MARKETS, [("A", "B", "wheat", 40.0, 30.0, 0.0, None, 0.0)])
+    # two flat routes at one market are not links (one flat route per market is: a domestic route)
+    markets = [*MARKETS, ("C", "wheat", 10.0, 50.0, 280.0, 0.5, -0.5)]
+    ds = dataset(markets, [("A", "B", "wheat", 40.0, 30.0, 0.0, None, 0.0),
+                           ("A", "C", "wheat", 40.0, 30.0, 0.0, None, 0.0)])
     p = build_problem(ds)
     assert not applicable(p) and dual_newton(p, p.P0, tol=1e-9) is None
+    assert applicable(build_problem(dataset(MARKETS, [("A", "B", "wheat", 40.0, 30.0, 0.0, None, 0.0)])))
 
 
 def test_stalled_qps_are_finished_by_the_dual_newton_fallback():

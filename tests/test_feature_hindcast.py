@@ -152,7 +152,12 @@ def test_calibrating_at_2017_reproduces_the_observed_2017_year(china9):
     assert res.ok and res.certificate["max_violation"] < 1e-6
     obs = china9.observed_flows[china9.observed_flows["year"] == 2017]
     got = res.flows.merge(obs, on=["exporter", "importer", "commodity"], how="left").fillna({"flow_y": 0.0})
-    np.testing.assert_allclose(got["flow_x"], got["flow_y"], rtol=1e-6, atol=1e-6)
+    # the observed flows, except on the routes of the commodities whose re-exports were traced to direct
+    # flows (a region exports only its own production, issue 24)
+    traced = set(cal.reexports["commodity"])
+    kept = ~got["commodity"].isin(traced)
+    assert kept.sum() > 0.5 * len(got)
+    np.testing.assert_allclose(got["flow_x"][kept], got["flow_y"][kept], rtol=1e-6, atol=1e-6)
     om = china9.observed_markets
     om = om[(om["year"] == 2017) & om["price"].notna()]
     if "price_basis" in om:

@@ -107,12 +107,13 @@ def period_dataset(cal, res, arrays, k):
     r["expansion_elasticity"] = r["expansion_elasticity"] * years
     keep = ~fl["banned"].to_numpy()
     ds = from_frames(m, r[keep].reset_index(drop=True))
-    sol = SimpleNamespace(markets=mk[["region", "commodity", "price", "production", "consumption"]],
+    sol = SimpleNamespace(markets=mk[["region", "commodity", "price", "supply_price", "production",
+                                      "consumption"]],
                           flows=fl[keep].reset_index(drop=True))
     return ds, sol
 
 
-@pytest.mark.parametrize("seed", [1, 7, 3])
+@pytest.mark.parametrize("seed", [1, 9, 3])
 def test_every_period_of_random_scenarios_passes_the_independent_kkt_check(seed):
     ds = world_dataset(6, 2, seed=seed, traded_share=0.5)
     rng = np.random.default_rng(seed)

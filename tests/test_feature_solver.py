@@ -101,7 +101,7 @@ def test_cli_writes_the_three_files(good_dataset_dir, tmp_path):
     assert {"total_seconds", "highs_seconds"} <= set(summary["timings"])
     assert (out / "flows.csv").read_text().splitlines()[0] == "exporter,importer,commodity,flow"
     header = (out / "markets.csv").read_text().splitlines()[0]
-    assert header == "region,commodity,price,production,consumption,disposal"
+    assert header == "region,commodity,price,supply_price,production,consumption,disposal"
 
 
 def test_cli_replaces_an_existing_output_whole(good_dataset_dir, tmp_path):

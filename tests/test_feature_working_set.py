@@ -46,8 +46,8 @@ def test_working_set_gives_the_whole_problems_equilibrium(seed, monkeypatch):
                               new_flow_slope=pk.slope)
     period = SimpleNamespace(markets=ds.markets.assign(production=pk.S0, consumption=pk.D0), routes=routes)
     result = SimpleNamespace(
-        markets=ds.markets[["region", "commodity"]].assign(price=sol.price, production=sol.S,
-                                                           consumption=sol.D),
+        markets=ds.markets[["region", "commodity"]].assign(price=sol.price, supply_price=sol.supply_price,
+                                                           production=sol.S, consumption=sol.D),
         flows=ds.routes[["exporter", "importer", "commodity"]].assign(flow=sol.X))
     assert max_violation(period, result)["max"] < 1e-8
 
