@@ -14,7 +14,6 @@ petra.data.feed_calibration; estimators petra.income_response and petra.trends; 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -399,13 +398,7 @@ def write_report_section(path: Path, lines: list[str]) -> None:
     at = next((i for i, s in enumerate(sections) if s.startswith(ssp.REPORT_HEADING)), len(sections))
     sections.insert(at, "\n".join(lines))
     out = "\n\n".join([head.rstrip("\n")] + [s.rstrip("\n") for s in sections]) + "\n"
-    _write_text(path, out)
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    ssp.write_text(path, out)
 
 
 def write_tables(folder: Path, tables: Tables) -> None:
@@ -418,7 +411,7 @@ def write_tables(folder: Path, tables: Tables) -> None:
     toml = folder / "dataset.toml"
     meta = load_toml(toml, what="dataset.toml") if toml.is_file() else {}
     meta["projection_inputs"] = {"files": list(FILES), **PROVENANCE}
-    _write_text(toml, tomli_w.dumps(meta))
+    ssp.write_text(toml, tomli_w.dumps(meta))
 
 
 def build_into(folder: Path, ci: CountryInputs, scheme: str, amap: pd.DataFrame) -> Tables:
