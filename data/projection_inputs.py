@@ -41,9 +41,11 @@ REPORT_HEADING = "## Projection inputs (uses, income response, productivity, fee
 FLOAT_FORMAT = "%.7g"
 HINDCAST_LAST = {"crop": 2019, "livestock": 2020}
 """Last year of the productivity hindcast (area harvested ends 2019, FBS 2020)."""
-HINDCAST_HALF_LIVES = (float("inf"), 20.0, 10.0, HALF_LIFE, 2.0)
+HINDCAST_HALF_LIVES = tuple(sorted({float("inf"), 20.0, 10.0, 5.0, HALF_LIFE}, reverse=True))
 HINDCAST_EARLY = 2000
 """Anchor of the earlier productivity hindcast (trends to 2000 predicting 2001-2010; chose HALF_LIFE)."""
+FOCUS_REGIONS = ("CHN", "ChinaReg")
+"""China's region code in the shipped schemes: the region the report details."""
 EARLY_ANCHOR = 1999
 """Anchor year of the first out-of-sample window of the food elasticities (predicting 2000-2009)."""
 PROVENANCE = {
@@ -309,7 +311,7 @@ def report_lines(ci: CountryInputs, frames: dict, regions: list[str], years: lis
                  hindcast: pd.DataFrame) -> list[str]:
     """The BUILD_REPORT.md section."""
     by, last = ci.base_year, years[-1]
-    focus = "CHN" if "CHN" in regions else regions[0]
+    focus = next((r for r in FOCUS_REGIONS if r in regions), regions[0])
     u = frames["uses.csv"]
     lines = [REPORT_HEADING, "", f"Built by `{PROVENANCE['built_by']}` (also by the full build).", "",
              f"### Uses split (uses.csv): {focus}, shares of domestic use", "",
