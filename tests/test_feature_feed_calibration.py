@@ -11,7 +11,6 @@ import pytest
 
 import petra.data
 from petra.data import feed_calibration as fc
-from petra.dataset import load_dataset
 from petra.trends import feed_efficiency_trend
 
 ROOT = Path(petra.data.__file__).resolve().parent
@@ -19,8 +18,8 @@ LIVESTOCK = ["bovine_meat", "pig_meat", "poultry_meat", "sheep_meat", "dairy"]
 
 
 @pytest.fixture(scope="module")
-def china9():
-    return load_dataset(ROOT / "china9")
+def china9(shipped):
+    return shipped("china9")
 
 
 def test_china_maize_and_soybean_calibration_by_hand(china9):
@@ -77,8 +76,8 @@ def test_implied_feed_is_requirements_times_output():
 
 
 @pytest.mark.parametrize("name", ["globiom37", "world"])
-def test_every_feed_requirement_has_a_calibration_row(name):
-    ds = load_dataset(ROOT / name)
+def test_every_feed_requirement_has_a_calibration_row(shipped, name):
+    ds = shipped(name)
     req = pd.read_csv(next((ROOT / name).glob("feed.csv*")))
     assert set(zip(req["region"], req["feed"], strict=True)) <= set(
         zip(ds.feed_calibration["region"], ds.feed_calibration["feed"], strict=True))

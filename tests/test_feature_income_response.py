@@ -12,7 +12,6 @@ import pytest
 
 import petra.data
 from petra.data import income_response as ir
-from petra.dataset import load_dataset
 from petra.income_response import food_demand_index, food_income_elasticity
 
 ROOT = Path(petra.data.__file__).resolve().parent
@@ -87,8 +86,8 @@ def test_slope_rule_takes_significant_negative_slopes_else_the_group_else_zero()
 
 
 @pytest.mark.parametrize("name", ["china9", "globiom37", "world"])
-def test_shipped_income_response_falls_with_income_within_its_bounds(name):
-    ds = load_dataset(ROOT / name)
+def test_shipped_income_response_falls_with_income_within_its_bounds(shipped, name):
+    ds = shipped(name)
     r = ds.income_response.set_index("commodity")
     assert set(r.index) == set(ds.markets["commodity"])
     assert (r["slope"] <= 0).all() and (r["low"] < r["high"]).all()
@@ -99,10 +98,10 @@ def test_shipped_income_response_falls_with_income_within_its_bounds(name):
     assert list(ds.income_elasticities.columns) == ["region", "commodity", "income_elasticity"]
 
 
-def test_china_dairy_base_year_food_elasticity_by_hand():
+def test_china_dairy_base_year_food_elasticity_by_hand(shipped):
     # IMPACT 3 IncDmdElasH cmilk CHM 0.892102 (2005); SSP v3 SSP2 China GDP PPP / population:
     # 2005 7112.15 / 1300.8477, 2010 12153.7 / 1343.6976 (billion US$2017, million)
-    ds = load_dataset(ROOT / "china9")
+    ds = shipped("china9")
     slope = ds.income_response.set_index("commodity").loc["dairy", "slope"]
     x = math.log((12153.7 / 1343.6976) / (7112.15 / 1300.8477))
     fe = ds.food_income_elasticities.set_index(["region", "commodity"])

@@ -12,7 +12,6 @@ import pytest
 
 import petra.data
 from petra.data import productivity_history as ph
-from petra.dataset import load_dataset
 from petra.trends import (
     RATE_BOUNDS,
     converged_rate,
@@ -77,9 +76,9 @@ def test_convergence_rule_by_hand():
     assert trend_index(3.0, 1.0, 10, float("inf")) == pytest.approx(math.exp(0.3))
 
 
-def test_usa_maize_yield_and_trend_by_hand():
+def test_usa_maize_yield_and_trend_by_hand(shipped):
     # FAOSTAT QCL (gcamdata-fao-raw): USA maize 2010 production 315,617,920 t, area 32,960,380 ha
-    h = load_dataset(ROOT / "china9").productivity_history
+    h = shipped("china9").productivity_history
     usa = h[(h["region"] == "USA") & (h["commodity"] == "maize")].set_index("year")
     assert usa.loc[2010, "value"] == pytest.approx(315_617_920 / 32_960_380, rel=1e-6)
     assert usa.loc[2010, "unit"] == "t/ha"
@@ -91,8 +90,8 @@ def test_usa_maize_yield_and_trend_by_hand():
 
 
 @pytest.mark.parametrize("name", ["china9", "globiom37", "world"])
-def test_history_covers_every_market_from_the_sixties(name):
-    ds = load_dataset(ROOT / name)
+def test_history_covers_every_market_from_the_sixties(shipped, name):
+    ds = shipped(name)
     h = ds.productivity_history
     assert h["year"].min() == 1961 and h["year"].max() == 2020
     assert np.allclose(h["value"], h["production"] / h["input"], rtol=2e-6)  # 7 digits each

@@ -51,8 +51,8 @@ def hand_maize(year: int) -> tuple[float, float, float]:
 
 
 @pytest.fixture(scope="module")
-def china9_uses():
-    return load_dataset(ROOT / "china9").uses.set_index(["region", "commodity", "year"])
+def china9_uses(shipped):
+    return shipped("china9").uses.set_index(["region", "commodity", "year"])
 
 
 @pytest.mark.parametrize("year", [2010, 2020])
@@ -73,8 +73,8 @@ def test_china_soybeans_are_mostly_feed_and_maize_feed_share_is_seventy_percent(
 
 
 @pytest.mark.parametrize("name", ["china9", "globiom37", "world"])
-def test_every_market_and_observed_year_has_shares_summing_to_one(name):
-    ds = load_dataset(ROOT / name)
+def test_every_market_and_observed_year_has_shares_summing_to_one(shipped, name):
+    ds = shipped(name)
     u = ds.uses
     years = ds.metadata["observed_years"]
     assert len(u) == len(ds.markets) * len(years)
