@@ -24,7 +24,7 @@ import pandas as pd
 
 from petra.data import livestock as lv
 from petra.data.commodities import load_commodities, split_codes
-from petra.trends import productivity_trend
+from petra.trends import HALF_LIFE, productivity_trend
 from petra.trends import trend_index as trend_index_of
 
 COMPOSITION_BREAK_SHARE = 0.05
@@ -41,6 +41,11 @@ LIVESTOCK_HEADS = {
 """petra livestock product -> (FAOSTAT item, element) of the animals it is produced per (946: buffalo,
 1130: camels milked)."""
 UNITS = {"crop": "t/ha", "livestock": "t/head"}
+HINDCAST_LAST = {"crop": 2019, "livestock": 2020}
+"""Last year of the productivity hindcast (area harvested ends 2019, FBS 2020)."""
+HINDCAST_HALF_LIVES = tuple(sorted({float("inf"), 20.0, 10.0, 5.0, HALF_LIFE}, reverse=True))
+HINDCAST_EARLY = 2000
+"""Anchor of the earlier productivity hindcast (trends to 2000 predicting 2001-2010; chose HALF_LIFE)."""
 COLUMNS = ["region", "commodity", "year", "production", "input", "value", "unit", "segment"]
 
 

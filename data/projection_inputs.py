@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
-from petra.data import fbs, impact, ssp
+from petra.data import fbs, impact, projection_report, ssp
 from petra.data import feed_calibration as fc
 from petra.data import feed_requirements as fr
 from petra.data import income_response as ir
@@ -33,19 +33,10 @@ from petra.data.faostat import read_wide
 from petra.data.netviz import read_netviz
 from petra.errors import InputError
 from petra.textfiles import load_toml
-from petra.trends import HALF_LIFE, TREND_WINDOW, productivity_trend
 
 FILES = ("uses.csv", "income_response.csv", "food_income_elasticities.csv", "productivity_history.csv",
          "feed_history.csv", "feed_calibration.csv")
-REPORT_HEADING = "## Projection inputs (uses, income response, productivity, feed calibration)"
 FLOAT_FORMAT = "%.7g"
-HINDCAST_LAST = {"crop": 2019, "livestock": 2020}
-"""Last year of the productivity hindcast (area harvested ends 2019, FBS 2020)."""
-HINDCAST_HALF_LIVES = tuple(sorted({float("inf"), 20.0, 10.0, 5.0, HALF_LIFE}, reverse=True))
-HINDCAST_EARLY = 2000
-"""Anchor of the earlier productivity hindcast (trends to 2000 predicting 2001-2010; chose HALF_LIFE)."""
-FOCUS_REGIONS = ("CHN", "ChinaReg")
-"""China's region code in the shipped schemes: the region the report details."""
 EARLY_ANCHOR = 1999
 """Anchor year of the first out-of-sample window of the food elasticities (predicting 2000-2009)."""
 PROVENANCE = {
@@ -297,110 +288,11 @@ def dataset_tables(ci: CountryInputs, scheme: str, amap: pd.DataFrame, regions: 
     cal = fc.calibration(hist, req, base_prod, by)
     frames = {"uses.csv": uses, "income_response.csv": ci.response, "food_income_elasticities.csv": fe,
               "productivity_history.csv": prod, "feed_history.csv": hist, "feed_calibration.csv": cal}
-    hind = pd.concat([ph.hindcast(prod, a, e, HINDCAST_HALF_LIVES, LIVESTOCK).assign(anchor=a)
-                      for a, e in ((HINDCAST_EARLY, by), (by, max(HINDCAST_LAST.values())))])
-    lines = report_lines(ci, frames, regions, years, fc.fit_scores(hist, by), hind)
+    hind = pd.concat([ph.hindcast(prod, a, e, ph.HINDCAST_HALF_LIVES, LIVESTOCK).assign(anchor=a)
+                      for a, e in ((ph.HINDCAST_EARLY, by), (by, max(ph.HINDCAST_LAST.values())))])
+    lines = projection_report.report_lines(ci.base_year, ci.response, ci.oos, frames, regions, years,
+                                           fc.fit_scores(hist, by), hind, PROVENANCE["built_by"])
     return Tables(frames, lines)
-
-
-def _f(v, fmt=".3f") -> str:
-    return "n/a" if v is None or (isinstance(v, float) and not np.isfinite(v)) else format(v, fmt)
-
-
-def report_lines(ci: CountryInputs, frames: dict, regions: list[str], years: list[int], feed_fit: dict,
-                 hindcast: pd.DataFrame) -> list[str]:
-    """The BUILD_REPORT.md section."""
-    by, last = ci.base_year, years[-1]
-    focus = next((r for r in FOCUS_REGIONS if r in regions), regions[0])
-    u = frames["uses.csv"]
-    lines = [REPORT_HEADING, "", f"Built by `{PROVENANCE['built_by']}` (also by the full build).", "",
-             f"### Uses split (uses.csv): {focus}, shares of domestic use", "",
-             "| commodity | year | food | feed | other | domestic use (kt) |", "|---|---|---|---|---|---|"]
-    for r in u[(u["region"] == focus) & u["year"].isin([by, last])].itertuples():
-        lines.append(f"| {r.commodity} | {r.year} | {r.food:.3f} | {r.feed:.3f} | {r.other:.3f} | "
-                     f"{r.domestic_use:,.0f} |")
-    n_world = int((u["basis"] == "world").sum())
-    lines += ["", f"Region-years without FBS use (world shares): {n_world} of {len(u)}.",
-              "", "### Food income elasticity slope (income_response.csv)", "",
-              f"Rule: {ir.SLOPE_RULE}. Out of sample: per-capita food use predicted from the anchor year "
-              "(food-use weighted mean absolute error of the log change; persistence / IMPACT constant / "
-              "falling with the slope estimated only from years up to the anchor).", "",
-              "| commodity | slope | basis | bounds | Engel slope (se, n) | IMPACT slope (se, R2) | "
-              "OOS 2000-2009: persistence / constant / IMPACT slope / slope | "
-              "OOS after the base year (same) |",
-              "|---|---|---|---|---|---|---|---|"]
-    oos = ci.oos.set_index(["commodity", "window"])
-    for r in ci.response.itertuples():
-        o = oos.loc[r.commodity]
-        cells = []
-        for w in o.index:
-            q = o.loc[w]
-            cells.append(f"{q['mae_persistence']:.3f} / {q['mae_impact_constant']:.3f} / "
-                         f"{q['mae_falling_impact']:.3f} / {q['mae_falling']:.3f}")
-        lines.append(f"| {r.commodity} | {r.slope:.3f} | {r.basis} | [{r.low:.2f}, {r.high:.2f}] | "
-                     f"{r.engel_slope:.3f} ({r.engel_se:.3f}, {r.engel_n}) | {r.impact_slope:.3f} "
-                     f"({r.impact_se:.3f}, {r.impact_r2:.2f}) | {cells[0]} | {cells[-1]} |")
-    fe = frames["food_income_elasticities.csv"]
-    f0 = fe[fe["region"] == focus]
-    lines += ["", f"Base-year food income elasticities, {focus} (IMPACT 2005 -> {by}): "
-              + ", ".join(f"{r.commodity} {r.impact_elasticity_2005:.2f} -> {r.food_income_elasticity:.2f}"
-                          for r in f0.itertuples()), ""]
-    prod = frames["productivity_history.csv"]
-    tr = productivity_trend(prod, by)
-    lines += [f"### Productivity trends (productivity_history.csv; petra.trends, window {TREND_WINDOW} years "
-              f"up to {by})", "",
-              "Bases: " + ", ".join(f"{k} {v}" for k, v in tr["basis"].value_counts().items()), "",
-              "| region | commodity | rate %/yr | se | years | basis | world rate |",
-              "|---|---|---|---|---|---|---|"]
-    show = tr[tr["region"].isin(["CHN", "USA", "BRA", "ChinaReg", "USAReg", "BrazilReg"])
-              & tr["commodity"].isin(["maize", "soybeans", "wheat", "dairy", "pig_meat", "poultry_meat"])]
-    lines += [f"| {r.region} | {r.commodity} | {r.rate:.2f} | {_f(r.se, '.2f')} | {r.n_years} | {r.basis} | "
-              f"{_f(r.world_rate, '.2f')} |" for r in show.itertuples()]
-    lines += ["", f"Hindcast of the estimator alone: trends from the {TREND_WINDOW} years up to the anchor "
-              f"predict the years after it (anchor {HINDCAST_EARLY}: to {by}; anchor {by}: to "
-              f"{HINDCAST_LAST['crop']} for crops, "
-              f"{HINDCAST_LAST['livestock']} for livestock) from the trend's "
-              "level at the anchor; production-weighted mean absolute log error:", "",
-              "| anchor | method | crop | livestock | all | n |", "|---|---|---|---|---|---|"]
-    for (anchor, method), d in hindcast.groupby(["anchor", "method"], sort=False):
-        v = d.set_index("kind")
-        m = v["male"]
-        lines.append(f"| {anchor} | {method} | {m['crop']:.4f} | {m['livestock']:.4f} | {m['all']:.4f} | "
-                     f"{v.loc['all', 'n']} |")
-    cal = frames["feed_calibration.csv"]
-    ff = feed_fit.set_index(["scope", "period", "method"])["wape"]
-    methods = list(dict.fromkeys(feed_fit["method"]))
-    lines += ["", "### Feed calibration (feed_history.csv, feed_calibration.csv)", "",
-              f"WAPE of FBS feed reproduced by the {by} ratio x feed.csv requirements x FBS livestock output "
-              f"(fit window: the {TREND_WINDOW - 1} years before {by}; after: {by + 1}-{years[-1]}):", "",
-              "| scope | period | " + " | ".join(methods) + " |", "|---|---|" + "---|" * len(methods)]
-    scopes = ["all"] + [f"{focus} {f}" for f in ("maize", "soybeans")]
-    for scope in scopes:
-        for period in ("fit", "after"):
-            if (scope, period, methods[0]) in ff.index:
-                cells = " | ".join(_f(ff[(scope, period, m)]) for m in methods)
-                lines.append(f"| {scope} | {period} | {cells} |")
-    lines += ["", "| region | feed | FBS feed kt | implied kt | factor | trend %/yr | basis | world trend |",
-              "|---|---|---|---|---|---|---|---|"]
-    c0 = cal[cal["region"] == focus]
-    lines += [f"| {r.region} | {r.feed} | {r.fbs_feed:,.0f} | {_f(r.implied_feed, ',.0f')} | "
-              f"{_f(r.factor)} | {_f(r.trend, '.2f')} | {r.trend_basis} | {_f(r.world_trend, '.2f')} |"
-              for r in c0.itertuples()]
-    return lines + [""]
-
-
-def write_report_section(path: Path, lines: list[str]) -> None:
-    """Replace this module's section of BUILD_REPORT.md, placed before the SSP drivers section (which
-    petra.data.ssp keeps last) or at the end."""
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    chunks = ("\n" + text).split("\n## ")
-    head, sections = chunks[0].lstrip("\n"), ["## " + c for c in chunks[1:]]
-    mine = REPORT_HEADING[3:]
-    sections = [s for s in sections if not s[3:].startswith(mine)]
-    at = next((i for i, s in enumerate(sections) if s.startswith(ssp.REPORT_HEADING)), len(sections))
-    sections.insert(at, "\n".join(lines))
-    out = "\n\n".join([head.rstrip("\n")] + [s.rstrip("\n") for s in sections]) + "\n"
-    ssp.write_text(path, out)
 
 
 def write_tables(folder: Path, tables: Tables) -> None:
@@ -409,7 +301,7 @@ def write_tables(folder: Path, tables: Tables) -> None:
         for old in (folder / name, folder / f"{name}.gz"):
             old.unlink(missing_ok=True)
         frame.to_csv(folder / name, index=False, float_format=FLOAT_FORMAT)
-    write_report_section(folder / "BUILD_REPORT.md", tables.report)
+    projection_report.write_report_section(folder / "BUILD_REPORT.md", tables.report)
     toml = folder / "dataset.toml"
     meta = load_toml(toml, what="dataset.toml") if toml.is_file() else {}
     meta["projection_inputs"] = {"files": list(FILES), **PROVENANCE}
