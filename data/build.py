@@ -669,12 +669,19 @@ def compress_large_tables(folder: Path, above: int = COMPRESS_ABOVE_BYTES) -> li
     for path in sorted(folder.glob("*.csv")):
         if path.stat().st_size <= above:
             continue
-        with open(path, "rb") as src, open(path.with_name(path.name + ".gz"), "wb") as raw, \
-                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
-            shutil.copyfileobj(src, gz, 1 << 20)
-        path.unlink()
+        gzip_table(path)
         done.append(path.name)
     return done
+
+
+def gzip_table(path: Path) -> Path:
+    """Replace NAME.csv by NAME.csv.gz (gzip level 9, no name or time in the header: reproducible)."""
+    packed = path.with_name(path.name + ".gz")
+    with open(path, "rb") as src, open(packed, "wb") as raw, \
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
+        shutil.copyfileobj(src, gz, 1 << 20)
+    path.unlink()
+    return packed
 
 
 def screen_names(cases: pd.DataFrame, amap: pd.DataFrame) -> pd.DataFrame:

@@ -37,6 +37,8 @@ from petra.textfiles import load_toml
 FILES = ("uses.csv", "income_response.csv", "food_income_elasticities.csv", "productivity_history.csv",
          "feed_history.csv", "feed_calibration.csv")
 FLOAT_FORMAT = "%.7g"
+COMPRESSED = ("productivity_history.csv", "feed_history.csv")
+"""Tables shipped gzip-compressed whatever their size (long histories; the reader takes either form)."""
 EARLY_ANCHOR = 1999
 """Anchor year of the first out-of-sample window of the food elasticities (predicting 2000-2009)."""
 PROVENANCE = {
@@ -296,11 +298,16 @@ def dataset_tables(ci: CountryInputs, scheme: str, amap: pd.DataFrame, regions: 
 
 
 def write_tables(folder: Path, tables: Tables) -> None:
-    """Write the tables (CSV, %.7g), the report section and the dataset.toml table into `folder`."""
+    """Write the tables (CSV, %.7g; the histories gzip-compressed), the report section and the
+    dataset.toml table into `folder`."""
+    from petra.data.build import gzip_table  # the build imports this module
+
     for name, frame in tables.frames.items():
         for old in (folder / name, folder / f"{name}.gz"):
             old.unlink(missing_ok=True)
         frame.to_csv(folder / name, index=False, float_format=FLOAT_FORMAT)
+        if name in COMPRESSED:
+            gzip_table(folder / name)
     projection_report.write_report_section(folder / "BUILD_REPORT.md", tables.report)
     toml = folder / "dataset.toml"
     meta = load_toml(toml, what="dataset.toml") if toml.is_file() else {}

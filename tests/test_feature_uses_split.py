@@ -127,7 +127,7 @@ def test_a_dataset_without_the_projection_inputs_still_loads(tmp_path):
     folder = tmp_path / "old"
     shutil.copytree(ROOT / "china9", folder)
     for name in ("uses.csv", "income_response.csv", "food_income_elasticities.csv",
-                 "productivity_history.csv", "feed_history.csv", "feed_calibration.csv"):
+                 "productivity_history.csv.gz", "feed_history.csv.gz", "feed_calibration.csv"):
         (folder / name).unlink()
     ds = load_dataset(folder)
     assert ds.uses is None and ds.feed_calibration is None and ds.income_elasticities is not None
