@@ -3,6 +3,7 @@ calibration factor and trend the projection needs (feed_history.csv, feed_calibr
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,8 @@ import pytest
 
 import petra.data
 from petra.data import feed_calibration as fc
+from petra.dataset import load_dataset
+from petra.errors import InputError
 from petra.trends import feed_efficiency_trend
 
 ROOT = Path(petra.data.__file__).resolve().parent
@@ -81,3 +84,15 @@ def test_every_feed_requirement_has_a_calibration_row(shipped, name):
     req = pd.read_csv(next((ROOT / name).glob("feed.csv*")))
     assert set(zip(req["region"], req["feed"], strict=True)) <= set(
         zip(ds.feed_calibration["region"], ds.feed_calibration["feed"], strict=True))
+
+
+def test_a_feed_row_of_an_unknown_region_is_refused_in_one_line(tmp_path):
+    folder = tmp_path / "d"
+    shutil.copytree(ROOT / "china9", folder)
+    c = pd.read_csv(folder / "feed_calibration.csv")
+    c.loc[1, "region"] = "XYZ"
+    c.to_csv(folder / "feed_calibration.csv", index=False)
+    with pytest.raises(InputError) as e:
+        load_dataset(folder)
+    msg = str(e.value)
+    assert "feed_calibration.csv" in msg and "line 3" in msg and "'XYZ'" in msg and "\n" not in msg

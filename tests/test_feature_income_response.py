@@ -4,6 +4,7 @@ countries (petra.data.income_response; income_response.csv, food_income_elastici
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,8 @@ import pytest
 
 import petra.data
 from petra.data import income_response as ir
+from petra.dataset import load_dataset
+from petra.errors import InputError
 from petra.income_response import food_demand_index, food_income_elasticity
 
 ROOT = Path(petra.data.__file__).resolve().parent
@@ -108,3 +111,15 @@ def test_china_dairy_base_year_food_elasticity_by_hand(shipped):
     assert fe.loc[("CHN", "dairy"), "food_income_elasticity"] == pytest.approx(0.892102 + slope * x, abs=2e-6)
     # the shipped dairy slope is the Engel panel's and falls: China's dairy elasticity ~0.83 in 2010
     assert -0.2 < slope < -0.05
+
+
+def test_bounds_the_wrong_way_round_are_refused_in_one_line(tmp_path):
+    folder = tmp_path / "d"
+    shutil.copytree(ROOT / "china9", folder)
+    r = pd.read_csv(folder / "income_response.csv")
+    r.loc[2, "low"] = r.loc[2, "high"] + 0.1
+    r.to_csv(folder / "income_response.csv", index=False)
+    with pytest.raises(InputError) as e:
+        load_dataset(folder)
+    msg = str(e.value)
+    assert "income_response.csv" in msg and "line 4" in msg and "above high" in msg and "\n" not in msg
