@@ -4,7 +4,8 @@
 
 Reads only the raw extracts (never copied into the repository) and writes, per region scheme,
 a dataset folder (markets, routes, observed years, intensities, regions, commodities, dataset.toml,
-BUILD_REPORT.md, ssp_drivers.csv of petra.data.ssp) atomically. Country exports above
+BUILD_REPORT.md, ssp_drivers.csv of petra.data.ssp, the projection inputs of
+petra.data.projection_inputs) atomically. Country exports above
 EXPORT_SCREEN_FACTOR x (production + imports) are scaled down before regions are formed
 (screen_country_exports). Quantities kt, prices and costs USD(2010)/t. The base year is BASE_YEAR;
 the observed years are every year from it, without a gap, that all MARKET_SOURCES cover (read from
@@ -32,6 +33,7 @@ from petra.data import (
     livestock,
     mirror,
     policy_inputs,
+    projection_inputs,
     ssp,
     transport,
 )
@@ -582,10 +584,12 @@ def year_coverage(raw: dict) -> YearCoverage:
 
 
 def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCoverage,
-                 region_map: Path | None = None, ssp_countries: dict | None = None) -> dict:
+                 region_map: Path | None = None, ssp_countries: dict | None = None,
+                 projection: projection_inputs.CountryInputs | None = None) -> dict:
     """Build and write one dataset folder (atomically, validated by load_dataset first): a shipped
     scheme, or the scheme named `scheme` that the region map CSV `region_map` defines; with
-    `ssp_countries` (petra.data.ssp.read_countries) also its ssp_drivers.csv."""
+    `ssp_countries` (petra.data.ssp.read_countries) also its ssp_drivers.csv, with `projection`
+    (petra.data.projection_inputs.country_inputs) also the projection inputs (uses.csv, ...)."""
     amap = load_area_map()
     if region_map is not None:
         amap[scheme], rnames = read_region_map(region_map, amap)
@@ -648,6 +652,8 @@ def build_scheme(raw: dict, ct: dict, scheme: str, out_dir: Path, cov: YearCover
                      screen_names(screened, amap), screen_names(unscreened, amap), pol.report)
         if ssp_countries is not None:
             ssp.build_into(tmp, scheme, ssp_countries, amap, regions)
+        if projection is not None:
+            projection_inputs.build_into(tmp, projection, scheme, amap)
         compress_large_tables(tmp)
         load_dataset(tmp)  # validate before it replaces the shipped folder
     return {"markets": markets, "routes": routes, "notes": notes, "unmapped": sorted(unmapped),
@@ -663,12 +669,19 @@ def compress_large_tables(folder: Path, above: int = COMPRESS_ABOVE_BYTES) -> li
     for path in sorted(folder.glob("*.csv")):
         if path.stat().st_size <= above:
             continue
-        with open(path, "rb") as src, open(path.with_name(path.name + ".gz"), "wb") as raw, \
-                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
-            shutil.copyfileobj(src, gz, 1 << 20)
-        path.unlink()
+        gzip_table(path)
         done.append(path.name)
     return done
+
+
+def gzip_table(path: Path) -> Path:
+    """Replace NAME.csv by NAME.csv.gz (gzip level 9, no name or time in the header: reproducible)."""
+    packed = path.with_name(path.name + ".gz")
+    with open(path, "rb") as src, open(packed, "wb") as raw, \
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
+        shutil.copyfileobj(src, gz, 1 << 20)
+    path.unlink()
+    return packed
 
 
 def screen_names(cases: pd.DataFrame, amap: pd.DataFrame) -> pd.DataFrame:
@@ -871,10 +884,12 @@ def main(argv: list[str] | None = None) -> int:
     raw = restrict_years(raw, cov.observed)
     ct = country_tables(raw, load_commodities())
     ssp_countries = ssp.read_countries(Path(a.sources))
+    projection = projection_inputs.country_inputs(projection_inputs.read_sources(Path(a.sources)),
+                                                  load_area_map(), BASE_YEAR)
     print(f"observed years {year_span(cov.observed)} (next year lacking in {', '.join(cov.limited_by)})",
           file=sys.stderr)
     for scheme, region_map in schemes:
-        res = build_scheme(raw, ct, scheme, Path(a.out) / scheme, cov, region_map, ssp_countries)
+        res = build_scheme(raw, ct, scheme, Path(a.out) / scheme, cov, region_map, ssp_countries, projection)
         print(f"{scheme}: {len(res['markets'])} markets, {len(res['routes'])} routes, "
               f"{len(res['screened'])} export screen cuts, "
               f"{len(res['notes'])} balance adjustments, {len(res['fills'])} price fills, "

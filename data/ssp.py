@@ -210,10 +210,11 @@ def write_report_section(path: Path, lines: list[str]) -> None:
     """Replace (or append) the SSP section of BUILD_REPORT.md; the section runs to the end of the file."""
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     head = text.split(REPORT_HEADING)[0].rstrip("\n")
-    _write_text(path, (head + "\n\n" if head else "") + "\n".join(lines))
+    write_text(path, (head + "\n\n" if head else "") + "\n".join(lines))
 
 
-def _write_text(path: Path, text: str) -> None:
+def write_text(path: Path, text: str) -> None:
+    """Replace `path` by `text` (UTF-8) atomically: a temporary file beside it, then a rename."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
@@ -238,7 +239,7 @@ def build_into(folder: Path, scheme: str, countries: dict[str, pd.DataFrame], ar
     toml = folder / "dataset.toml"
     meta = load_toml(toml, what="dataset.toml") if toml.is_file() else {}
     meta["ssp_drivers"] = PROVENANCE
-    _write_text(toml, tomli_w.dumps(meta))
+    write_text(toml, tomli_w.dumps(meta))
     return agg
 
 

@@ -39,6 +39,25 @@ income_elasticities.csv (optional)  region, commodity, income_elasticity
 tariff_schedules.csv (optional)  schedule, exporter, importer, commodity, ad_valorem [, source]
     Named sets of additional ad valorem tariffs (fraction of the exporter's base-year price) that a
     scenario switches on by name (`drivers.tariff_schedules`).
+
+Projection inputs (optional; petra.data.projection_inputs, data/PROVENANCE.md):
+
+uses.csv  region, commodity, year, food, feed, other [, domestic_use, basis]
+    Shares of domestic use (FAOSTAT food balances, primary equivalent) per market and observed year,
+    each in [0, 1], summing to 1; domestic_use kt.
+income_response.csv  commodity, slope, low, high [, basis, ...]
+    Per commodity: d(food income elasticity) / d ln(GDP per capita) and the elasticity's bounds
+    (low <= high); petra.income_response.food_income_elasticity.
+food_income_elasticities.csv  region, commodity, food_income_elasticity [, basis, ...]
+    Base-year income elasticity of food demand per market (dimensionless).
+productivity_history.csv  region, commodity, year, production, input, value, unit [, segment]
+    Crop yield (t/ha) or livestock output per animal (t/head) history: production t, input ha or head,
+    value = production / input; segment: id of a run of years without a level break (integer >= 0).
+feed_history.csv  region, feed, year, fbs_feed, implied_feed [, segment]
+    FBS feed use and feed.csv requirements x livestock output (kt) per region, feed crop and year.
+feed_calibration.csv  region, feed, fbs_feed, implied_feed, factor, trend [, trend_basis, ...]
+    Base year: FBS feed (kt), requirements x the dataset's livestock production (kt; empty where none),
+    factor = fbs_feed / implied_feed (empty where none), feed-efficiency trend (%/yr, empty where none).
 """
 
 from __future__ import annotations
@@ -141,6 +160,45 @@ SCHEDULE_COLUMNS = [
     Column("source", "str", required=False, blank=""),
 ]
 
+SHARE = {"lower": 0.0, "upper": 1.0}
+RATE = {"lower": -100.0, "upper": b.RATE_MAX}  # a growth rate, %/yr (above -100)
+INCOME = {"lower": -b.INCOME_ELASTICITY_MAX, "upper": b.INCOME_ELASTICITY_MAX}
+USES_COLUMNS = [
+    Column("region", "str"), Column("commodity", "str"), Column("year", **YEAR),
+    Column("food", **SHARE), Column("feed", **SHARE), Column("other", **SHARE),
+    Column("domestic_use", required=False, blank=math.nan, lower=0.0, upper=b.QUANTITY_MAX),
+    Column("basis", "str", required=False, blank=""),
+]
+SHARE_SUM_TOLERANCE = 1e-5
+"""|food + feed + other - 1| accepted in uses.csv (shares written with 7 significant digits)."""
+INCOME_RESPONSE_COLUMNS = [
+    Column("commodity", "str"), Column("slope", **INCOME), Column("low", **INCOME), Column("high", **INCOME),
+    Column("basis", "str", required=False, blank=""),
+]
+FOOD_INCOME_COLUMNS = [
+    Column("region", "str"), Column("commodity", "str"), Column("food_income_elasticity", **INCOME),
+    Column("basis", "str", required=False, blank=""),
+]
+PRODUCTIVITY_COLUMNS = [
+    Column("region", "str"), Column("commodity", "str"), Column("year", **YEAR),
+    Column("production", lower=0.0, upper=b.QUANTITY_MAX), Column("input", lower=0.0, upper=b.QUANTITY_MAX),
+    Column("value", lower=0.0, upper=b.INTENSITY_MAX), Column("unit", "str"),
+    Column("segment", required=False, blank=0.0, lower=0.0, upper=b.YEAR_MAX, integer=True),
+]
+FEED_HISTORY_COLUMNS = [
+    Column("region", "str"), Column("feed", "str"), Column("year", **YEAR),
+    Column("fbs_feed", lower=0.0, upper=b.QUANTITY_MAX),
+    Column("implied_feed", lower=0.0, upper=b.QUANTITY_MAX),
+    Column("segment", required=False, blank=0.0, lower=0.0, upper=b.YEAR_MAX, integer=True),
+]
+FEED_CALIBRATION_COLUMNS = [
+    Column("region", "str"), Column("feed", "str"), Column("fbs_feed", lower=0.0, upper=b.QUANTITY_MAX),
+    Column("implied_feed", blank=math.nan, lower=0.0, upper=b.QUANTITY_MAX),
+    Column("factor", blank=math.nan, lower=0.0, upper=b.ELASTICITY_MAX),
+    Column("trend", blank=math.nan, **RATE),
+    Column("trend_basis", "str", required=False, blank=""),
+]
+
 REGION_COLUMNS = [Column("region", "str"), Column("name", "str", required=False, blank="")]
 COMMODITY_COLUMNS = [Column("commodity", "str"), Column("name", "str", required=False, blank=""),
                      Column("unit", "str", required=False, blank="")]
@@ -173,6 +231,12 @@ class Dataset:
     ssp_drivers: pd.DataFrame | None = None
     income_elasticities: pd.DataFrame | None = None
     tariff_schedules: pd.DataFrame | None = None
+    uses: pd.DataFrame | None = None
+    income_response: pd.DataFrame | None = None
+    food_income_elasticities: pd.DataFrame | None = None
+    productivity_history: pd.DataFrame | None = None
+    feed_history: pd.DataFrame | None = None
+    feed_calibration: pd.DataFrame | None = None
 
     @property
     def market_keys(self) -> pd.MultiIndex:
@@ -181,10 +245,8 @@ class Dataset:
     def replace(self, **changes) -> Dataset:
         """A copy with some frames replaced (validated again; numbers kept bit for bit, see `from_frames`)."""
         kw = dict(markets=self.markets, routes=self.routes, regions=self.regions,
-                  commodities=self.commodities, metadata=self.metadata, path=self.path,
-                  observed_markets=self.observed_markets, observed_flows=self.observed_flows,
-                  intensities=self.intensities, ssp_drivers=self.ssp_drivers,
-                  income_elasticities=self.income_elasticities, tariff_schedules=self.tariff_schedules)
+                  commodities=self.commodities, metadata=self.metadata, path=self.path)
+        kw.update({attr: getattr(self, attr) for attr in _OPTIONAL_TABLES})
         kw.update(changes)
         return from_frames(**kw)
 
@@ -263,6 +325,38 @@ def _check_observed(markets: pd.DataFrame, optional: dict, folder: Path | None) 
     sd = optional.get("ssp_drivers")
     if sd is not None:
         _check_ssp_drivers(sd, markets, _label(sd, folder, "ssp_drivers.csv"))
+    _check_projection_inputs(markets, optional, folder)
+
+
+def _check_projection_inputs(markets: pd.DataFrame, optional: dict, folder: Path | None) -> None:
+    """The projection inputs name known markets (per-market tables), commodities (income_response) or
+    regions and commodities (feed tables); uses.csv shares sum to 1; income_response low <= high."""
+    for attr in ("uses", "food_income_elasticities", "productivity_history"):
+        t = optional.get(attr)
+        if t is not None and len(t):
+            _check_known_markets(t, "region", markets, _label(t, folder, PROJECTION_TABLES[attr][2]))
+    for attr in ("feed_history", "feed_calibration"):
+        t = optional.get(attr)
+        if t is not None and len(t):
+            _check_known_names(t.rename(columns={"feed": "commodity"}), ("region", "commodity"), markets,
+                               _label(t, folder, PROJECTION_TABLES[attr][2]))
+    ir = optional.get("income_response")
+    if ir is not None and len(ir):
+        file = _label(ir, folder, "income_response.csv")
+        _check_known_names(ir, ("commodity",), markets, file)
+        bad = (ir["low"] > ir["high"]).to_numpy()
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise InputError(f"low {ir['low'].iloc[i]!r} is above high {ir['high'].iloc[i]!r}", file=file,
+                             row=source_line(ir, i), column="low")
+    u = optional.get("uses")
+    if u is not None and len(u):
+        total = (u["food"] + u["feed"] + u["other"]).to_numpy()
+        bad = np.abs(total - 1.0) > SHARE_SUM_TOLERANCE
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise InputError(f"food + feed + other is {total[i]!r}, not 1 (within {SHARE_SUM_TOLERANCE:g})",
+                             file=_label(u, folder, "uses.csv"), row=source_line(u, i), column="food")
 
 
 def _check_ssp_drivers(frame: pd.DataFrame, markets: pd.DataFrame, file: str) -> None:
@@ -297,12 +391,17 @@ def from_frames(markets: pd.DataFrame, routes: pd.DataFrame, regions: pd.DataFra
                 observed_flows: pd.DataFrame | None = None,
                 intensities: pd.DataFrame | None = None,
                 ssp_drivers: pd.DataFrame | None = None, income_elasticities: pd.DataFrame | None = None,
-                tariff_schedules: pd.DataFrame | None = None) -> Dataset:
+                tariff_schedules: pd.DataFrame | None = None, **projection_inputs: pd.DataFrame | None
+                ) -> Dataset:
     """Build a Dataset from in-memory frames with the same checks (and messages) as `load_dataset`.
 
     Frames are validated as they are (`petra.tables.validate_frame`), not rendered as CSV text and read
     back: a number is kept bit for bit (pandas' reader would round some, e.g. 0.00011251961346749989 to
-    0.0001125196134674); a cell in a message is shown as its text would be (`repr(float)`)."""
+    0.0001125196134674); a cell in a message is shown as its text would be (`repr(float)`).
+    `projection_inputs`: the optional tables of PROJECTION_TABLES by attribute name (uses, ...)."""
+    unknown = sorted(set(projection_inputs) - set(PROJECTION_TABLES))
+    if unknown:
+        raise TypeError(f"from_frames() got an unexpected keyword argument '{unknown[0]}'")
     m = zero_round_off(validate_frame(markets, MARKET_COLUMNS, key=["region", "commodity"],
                                       label="markets.csv"), ["commodity"])
     r = validate_frame(routes, ROUTE_COLUMNS, key=["exporter", "importer", "commodity"], label="routes.csv")
@@ -310,7 +409,8 @@ def from_frames(markets: pd.DataFrame, routes: pd.DataFrame, regions: pd.DataFra
     optional = {}
     for attr, frame in (("observed_markets", observed_markets), ("observed_flows", observed_flows),
                         ("intensities", intensities), ("ssp_drivers", ssp_drivers),
-                        ("income_elasticities", income_elasticities), ("tariff_schedules", tariff_schedules)):
+                        ("income_elasticities", income_elasticities), ("tariff_schedules", tariff_schedules),
+                        *projection_inputs.items()):
         if frame is not None:
             cols, key, name = _OPTIONAL_TABLES[attr]
             optional[attr] = _round_off(attr, validate_frame(frame, cols, key=key, label=name))
@@ -329,6 +429,17 @@ _OPTIONAL_TABLES = {
     "tariff_schedules": (SCHEDULE_COLUMNS, ["schedule", "exporter", "importer", "commodity"],
                          "tariff_schedules.csv"),
 }
+PROJECTION_TABLES = {
+    "uses": (USES_COLUMNS, ["region", "commodity", "year"], "uses.csv"),
+    "income_response": (INCOME_RESPONSE_COLUMNS, ["commodity"], "income_response.csv"),
+    "food_income_elasticities": (FOOD_INCOME_COLUMNS, ["region", "commodity"],
+                                 "food_income_elasticities.csv"),
+    "productivity_history": (PRODUCTIVITY_COLUMNS, ["region", "commodity", "year"],
+                             "productivity_history.csv"),
+    "feed_history": (FEED_HISTORY_COLUMNS, ["region", "feed", "year"], "feed_history.csv"),
+    "feed_calibration": (FEED_CALIBRATION_COLUMNS, ["region", "feed"], "feed_calibration.csv"),
+}
+_OPTIONAL_TABLES.update(PROJECTION_TABLES)
 
 
 def check_metadata(metadata: dict, file: str) -> None:
