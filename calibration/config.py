@@ -83,7 +83,10 @@ class ConsistentConfig(_Strict):
         4.0, gt=1.0, description="an observed price more than this factor above or below the median "
         "observed price of its commodity across regions is implausible: its trade price follows its "
         "partners' (weight 1e-3) and the market is listed")
-    price_floor: float = Field(0.05, gt=0.0, le=1.0, description="trade prices stay >= floor x observed")
+    price_band: float = Field(
+        2.0, gt=1.0, description="trade prices stay within [observed / band, band x observed]; a "
+        "commodity whose used routes need more is calibrated with the band doubled until they fit; "
+        "chosen by hindcast (README, Base-year calibration)")
 
 
 class FitConfig(_Strict):

@@ -26,7 +26,7 @@ observed and every used route's price gap equals its trade cost. petra does this
        minimise  sum_i w_i huber((pi_i - P0_i) / (price_sd x P0_i))
                  + sum_r ((t_r - T_r) / (transport_sd x T_r))^2 / 2
        s.t.      pi_importer - pi_exporter = t_r + tariff_r         (every used route)
-                 t_r >= transport_floor_share x T_r,  pi_i >= price_floor x P0_i
+                 t_r >= transport_floor_share x T_r,  P0_i / band <= pi_i <= band x P0_i
 
    with T_r the distance-based transport cost (a prior with an uncertainty, not a floor) and
    huber(z) = z^2/2 for |z| <= h, h|z| - h^2/2 beyond (`huber`): one implausible price observation
@@ -162,11 +162,32 @@ def trade_prices(p: Problem, X: np.ndarray, transport: np.ndarray, tariff: np.nd
     return trade, out
 
 
+MAX_PRICE_BAND = 1e3
+"""Widest band the price band is doubled to before a commodity's trade prices are declared infeasible."""
+
+
 def _commodity_trade_prices(p: Problem, X: np.ndarray, transport: np.ndarray, tariff: np.ndarray,
                             w: np.ndarray, cfg: ConsistentConfig) -> tuple[np.ndarray, np.ndarray]:
-    """`trade_prices` of one commodity's problem. The QP's columns are the price deviations in standard
-    deviations z = u + v+ - v- (u quadratic, v+ and v- linear beyond `cfg.huber`: the Huber loss) and the
-    transport-cost deviations y in standard deviations."""
+    """`trade_prices` of one commodity's problem within `cfg.price_band`, doubled while the used routes'
+    costs cannot fit into it (up to MAX_PRICE_BAND)."""
+    band = cfg.price_band
+    while band <= MAX_PRICE_BAND:
+        out = _banded_trade_prices(p, X, transport, tariff, w, cfg, band)
+        if out is not None:
+            return out
+        band *= 2.0
+    raise CalibrationError(f"trade prices of {p.commodities[0]} failed: the used routes after netting "
+                           f"need trade prices beyond {MAX_PRICE_BAND:g} x the observed ones (or HiGHS "
+                           "failed)")
+
+
+def _banded_trade_prices(p: Problem, X: np.ndarray, transport: np.ndarray, tariff: np.ndarray,
+                         w: np.ndarray, cfg: ConsistentConfig, band: float
+                         ) -> tuple[np.ndarray, np.ndarray] | None:
+    """One commodity's trade prices within [observed / band, band x observed] (None if infeasible or
+    HiGHS fails). The QP's columns are the price deviations in standard deviations z = u + v+ - v- (u
+    quadratic, v+ and v- linear beyond `cfg.huber`: the Huber loss) and the transport-cost deviations y
+    in standard deviations."""
     used = np.flatnonzero(X > 0)
     n, k = p.n_markets, used.size
     mean_price = float(commodity_mean(p.P0, p.commodity_index, 1)[0])
@@ -183,22 +204,24 @@ def _commodity_trade_prices(p: Problem, X: np.ndarray, transport: np.ndarray, ta
                                np.r_[z_cols[0], z_cols[1], z_cols[2], 3 * n + r])),
                              shape=(k, 3 * n + k))
     rhs = (tariff[used] + prior - (p.P0[ii] - p.P0[ei])) / mean_price
-    # rows: z_i >= (price_floor - 1) P0_i / sP_i (trade prices stay >= price_floor x observed)
+    # rows: P0_i / band <= P0_i + sP_i z_i <= band x P0_i (trade prices within the band)
     m = np.arange(n)
-    A_floor = sp.csc_matrix((np.r_[np.ones(n), np.ones(n), -np.ones(n)],
-                             (np.r_[m, m, m], np.r_[m, n + m, 2 * n + m])),
-                            shape=(n, 3 * n + k))
-    A = sp.vstack([A_routes, A_floor]).tocsc()
-    lo = np.r_[rhs, (cfg.price_floor - 1.0) * p.P0 / sP]
-    hi = np.r_[rhs, np.full(n, np.inf)]
+    A_band = sp.csc_matrix((np.r_[np.ones(n), np.ones(n), -np.ones(n)],
+                            (np.r_[m, m, m], np.r_[m, n + m, 2 * n + m])),
+                           shape=(n, 3 * n + k))
+    A = sp.vstack([A_routes, A_band]).tocsc()
+    # an implausible observation (weight IMPLAUSIBLE_WEIGHT) is not held to the band: it follows its
+    # partners instead of holding them
+    bands = np.where(w <= IMPLAUSIBLE_WEIGHT, MAX_PRICE_BAND, band)
+    lo = np.r_[rhs, (1.0 / bands - 1.0) * p.P0 / sP]
+    hi = np.r_[rhs, (bands - 1.0) * p.P0 / sP]
     lower = np.r_[np.full(n, -np.inf), np.zeros(2 * n), (cfg.transport_floor_share - 1.0) * prior / sT]
     upper = np.full(3 * n + k, np.inf)
     hess = np.r_[w, np.zeros(2 * n), np.ones(k)]
     cost = np.r_[np.zeros(n), cfg.huber * w, cfg.huber * w, np.zeros(k)]
     qp = solve_diagonal_qp(hess, cost, A, lo, hi, lower, upper)
     if not qp.optimal:
-        raise CalibrationError(f"trade prices of {p.commodities[0]} failed (HiGHS: {qp.status}); the used "
-                               "routes after netting should be acyclic, so this is a solver failure")
+        return None
     z = qp.z[:n] + qp.z[n:2 * n] - qp.z[2 * n:3 * n]
     out = transport.copy()
     out[used] = np.maximum(prior + sT * qp.z[3 * n:], cfg.transport_floor_share * prior)

@@ -54,6 +54,7 @@ from petra.dataset import Dataset
 from petra.errors import InputError, PetraError
 from petra.model.problem import Problem, build_problem, commodity_slice
 from petra.model.recursive import PeriodInputs, anchored_inputs, period_years, project_periods
+from petra.productivity import supply_response
 
 FIT_SOLVE_TOLERANCE = 1e-9
 # HiGHS's interior-point QP without the model's active-set fallback: with highspy 1.15.1 the active-set
@@ -195,7 +196,8 @@ class CommodityFit:
         out = {}
         for st in self.steps:
             proj = project_periods(problem, [PeriodInputs(st.year, st.production, st.consumption,
-                                                          years=st.years)],
+                                                          years=st.years,
+                                                          supply_response=supply_response(st.years))],
                                    base_flows=st.flows_before, tol=FIT_SOLVE_TOLERANCE,
                                    highs_options=FIT_HIGHS_OPTIONS, raise_on_failure=True)
             out[st.year] = proj.X[0]

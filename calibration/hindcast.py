@@ -15,8 +15,9 @@ evaluation years E after B:
    based on the latest observed year and fitted on the years before it.
 4. Project every observed year from B + 1 to the last evaluation year, one year per period, each
    from the previous one (`petra.model.recursive.project_periods`), with that year's observed
-   production and consumption as the supply and demand anchors and the route terms (tariffs,
-   bans, quotas) of an optional policy applied on top.
+   production and consumption as the supply and demand anchors, the short-run share of the supply
+   elasticity (partial adjustment, `petra.productivity.supply_response`) and the route terms
+   (tariffs, bans, quotas) of an optional policy applied on top.
 5. Score the evaluation years' modelled flows and the baselines' against the observed flows
    (`petra.calibration.hindcast_math`): per method, commodity and year, and pooled.
 """
@@ -46,6 +47,7 @@ from petra.dataset import Dataset
 from petra.errors import InputError, SolveError
 from petra.model.problem import Problem, build_problem
 from petra.model.recursive import PeriodInputs, period_years, project_periods
+from petra.productivity import supply_response
 from petra.progress import ProgressCallback, within
 
 METHODS = ("petra", "persistence", "last_year_shares", "ras")
@@ -151,7 +153,9 @@ def project_observed(calibrated: Dataset, years: list[int], *, policy: Policy | 
         inputs.append(PeriodInputs(key=y, production=anchors[y][0], consumption=anchors[y][1],
                                    tau=None if t is None else t.tau, quota=None if t is None else t.quota,
                                    banned=None if t is None else t.banned,
-                                   years=period_years(y, years[i - 1] if i else base)))
+                                   years=period_years(y, years[i - 1] if i else base),
+                                   supply_response=supply_response(period_years(
+                                       y, years[i - 1] if i else base))))
     proj = project_periods(p, inputs, tol=tol, highs_options=FIT_HIGHS_OPTIONS)
     if not proj.ok:
         raise SolveError(f"hindcast projection failed: {proj.failure}")

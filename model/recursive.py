@@ -40,20 +40,40 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from petra.demand import FeedCoupling
 from petra.errors import PetraError, SolveError
 from petra.model.certificate import market_trade
 from petra.model.equilibrium_math import demand_slope, no_cross_hauling_adjustment, supply_slope
 from petra.model.problem import Problem, commodity_slice, reverse_routes, route_kind
 from petra.model.solve import DEFAULT_TOLERANCE, solve_problem
+from petra.productivity import supply_response
 
 TINY_FLOW = 1e-9
 """Used routes below TINY_FLOW x the commodity's quantity scale are counted (`tiny_flows` in the log)."""
 
 
+def solve_order(problem: Problem, feed: FeedCoupling | None) -> list[int]:
+    """Commodity indices in solving order: those with livestock markets of the feed coupling first."""
+    k = len(problem.commodities)
+    if feed is None:
+        return list(range(k))
+    drives = np.zeros(k, dtype=bool)
+    drives[np.unique(problem.commodity_index[feed.livestock])] = True
+    return [c for c in range(k) if drives[c]] + [c for c in range(k) if not drives[c]]
+
+
+def first_fed(problem: Problem, feed: FeedCoupling) -> int | None:
+    """The first commodity of `solve_order` that drives no feed (when feed use is added)."""
+    order = solve_order(problem, feed)
+    drives = set(np.unique(problem.commodity_index[feed.livestock]).tolist())
+    return next((c for c in order if c not in drives), None)
+
+
 def step_problem(problem: Problem, solved_flows: np.ndarray, production: np.ndarray,
                  consumption: np.ndarray, prices: np.ndarray | None = None, *,
                  tau: np.ndarray | None = None, quota: np.ndarray | None = None,
-                 years: float = 1.0, adjustment: np.ndarray | None = None) -> Problem:
+                 years: float = 1.0, adjustment: np.ndarray | None = None,
+                 supply_response: float = 1.0) -> Problem:
     """The next period's Problem (see module docstring), from the base problem.
 
     solved_flows: the flows of the period just solved (length n_routes, >= 0), the next flow_prev.
@@ -61,6 +81,7 @@ def step_problem(problem: Problem, solved_flows: np.ndarray, production: np.ndar
         n_markets, >= 0); prices: the anchor prices (default: unchanged, the base-year prices).
     tau, quota: the period's route costs and flow caps (default: the problem's).
     adjustment: the period's cost adjustments (default: the problem's, the calibrated ones).
+    supply_response: the share of the supply elasticity acting within the period (partial adjustment).
     years: the period's length in years (time since the period of `solved_flows`): the expansion
         elasticity is per year, so the period's isoelastic cost a + tau*(X/X_prev)^(1/(e*years)) lets a
         persistent price wedge w = (gap - a)/tau grow the flow by w^e per year whatever the step
@@ -83,7 +104,10 @@ def step_problem(problem: Problem, solved_flows: np.ndarray, production: np.ndar
     if not (np.isfinite(years) and years > 0):
         raise ValueError("step_problem: the period length must be a positive number of years")
     e = period_elasticity(problem.elasticity, years)
+    if not (np.isfinite(supply_response) and 0.0 < supply_response <= 1.0):
+        raise ValueError("step_problem: the supply response must be in (0, 1]")
     stepped = replace(problem, S0=S0, D0=D0, P0=P0, flow_prev=X, elasticity=e, kind=route_kind(X, e),
+                      es=problem.es * supply_response,
                       tau=problem.tau if tau is None else np.asarray(tau, dtype=float),
                       quota=problem.quota if quota is None else quota,
                       adjustment=problem.adjustment if adjustment is None else np.asarray(adjustment, float))
@@ -120,7 +144,11 @@ class PeriodInputs:
     (n_routes bool; None: none). years: the time since the previous period (or since the base flows)
     in years, > 0: the isoelastic expansion cost uses the per-year elasticity x years
     (`period_elasticity`). adjustment: the period's cost adjustments (n_routes; None: the calibrated
-    ones), e.g. scaled with the transport-cost driver.
+    ones), e.g. scaled with the transport-cost driver. feed: demand tied to livestock output
+    (`petra.demand.FeedCoupling`): `consumption` is then the non-feed demand, and each market's feed use
+    at the period's solved livestock production is added before its commodity is solved (livestock
+    commodities first). supply_response: the share of the supply elasticity that acts within the
+    period (partial adjustment, `petra.productivity.supply_response`; 1: all of it).
     """
 
     key: object
@@ -131,6 +159,8 @@ class PeriodInputs:
     banned: np.ndarray | None = None
     years: float = 1.0
     adjustment: np.ndarray | None = None
+    feed: FeedCoupling | None = None
+    supply_response: float = 1.0
 
 
 @dataclass
@@ -204,11 +234,19 @@ def project_periods(problem: Problem, inputs: Sequence[PeriodInputs], *,
     X_prev = problem.flow_prev if base_flows is None else np.asarray(base_flows, dtype=float)
     qf = TINY_FLOW * problem.q_scale[problem.commodity_index[problem.exporter]]
     for k, period in enumerate(inputs):
-        pk = step_problem(problem, X_prev, period.production, period.consumption, tau=period.tau,
-                          quota=period.quota, years=period.years, adjustment=period.adjustment)
+        consumption = np.asarray(period.consumption, dtype=float)
+        if period.feed is not None:  # feed use no livestock output drives is fixed from the start
+            consumption = consumption + np.where(period.feed.driver0 > 0, 0.0, period.feed.base)
+        pk = step_problem(problem, X_prev, period.production, consumption, tau=period.tau,
+                          quota=period.quota, years=period.years, adjustment=period.adjustment,
+                          supply_response=period.supply_response)
         allowed = None if period.banned is None else ~np.asarray(period.banned, dtype=bool)
         S, D, P, Ps, X = (np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(m))
-        for c, name in enumerate(problem.commodities):
+        for c in solve_order(problem, period.feed):
+            name = problem.commodities[c]
+            if period.feed is not None and c == first_fed(problem, period.feed):
+                # every livestock commodity is solved: feed use at the period's livestock output
+                pk = replace(pk, D0=np.asarray(period.consumption, float) + period.feed.feed(S))
             sub, mk, rt = commodity_slice(pk, c, allowed)
             if mk.size == 0:
                 continue
@@ -263,11 +301,15 @@ def record_curves(out: Projection, k: int, pk: Problem) -> None:
 def anchored_inputs(anchors: dict, start: float | None = None) -> list[PeriodInputs]:
     """{year: (production, consumption)} -> one PeriodInputs per year (route costs unchanged), each
     period as long as the years since the previous one (the first: since `start`, the year of the
-    base flows; one year if `start` is None)."""
+    base flows; one year if `start` is None), with the period's share of the supply response
+    (`petra.productivity.supply_response`)."""
     keys = list(anchors)
-    return [PeriodInputs(key=k, production=s, consumption=d,
-                         years=period_years(k, keys[i - 1] if i else start))
-            for i, (k, (s, d)) in enumerate(anchors.items())]
+    out = []
+    for i, (k, (s, d)) in enumerate(anchors.items()):
+        years = period_years(k, keys[i - 1] if i else start)
+        out.append(PeriodInputs(key=k, production=s, consumption=d, years=years,
+                                supply_response=supply_response(years)))
+    return out
 
 
 def period_years(year, previous) -> float:

@@ -55,6 +55,9 @@ productivity_history.csv  region, commodity, year, production, input, value, uni
     value = production / input; segment: id of a run of years without a level break (integer >= 0).
 feed_history.csv  region, feed, year, fbs_feed, implied_feed [, segment]
     FBS feed use and feed.csv requirements x livestock output (kt) per region, feed crop and year.
+feed.csv (optional)  region, product, feed, value, unit
+    Feed requirements: t of feed crop per t of livestock product (unit t/t) per region (the demand
+    model's feed coupling, petra.demand; the embodied accounts' feed attribution).
 feed_calibration.csv  region, feed, fbs_feed, implied_feed, factor, trend [, trend_basis, ...]
     Base year: FBS feed (kt), requirements x the dataset's livestock production (kt; empty where none),
     factor = fbs_feed / implied_feed (empty where none), feed-efficiency trend (%/yr, empty where none).
@@ -191,6 +194,10 @@ FEED_HISTORY_COLUMNS = [
     Column("implied_feed", lower=0.0, upper=b.QUANTITY_MAX),
     Column("segment", required=False, blank=0.0, lower=0.0, upper=b.YEAR_MAX, integer=True),
 ]
+FEED_REQUIREMENT_COLUMNS = [
+    Column("region", "str"), Column("product", "str"), Column("feed", "str"),
+    Column("value", lower=0.0, upper=b.INTENSITY_MAX), Column("unit", "str"),
+]
 FEED_CALIBRATION_COLUMNS = [
     Column("region", "str"), Column("feed", "str"), Column("fbs_feed", lower=0.0, upper=b.QUANTITY_MAX),
     Column("implied_feed", blank=math.nan, lower=0.0, upper=b.QUANTITY_MAX),
@@ -237,6 +244,7 @@ class Dataset:
     productivity_history: pd.DataFrame | None = None
     feed_history: pd.DataFrame | None = None
     feed_calibration: pd.DataFrame | None = None
+    feed: pd.DataFrame | None = None
 
     @property
     def market_keys(self) -> pd.MultiIndex:
@@ -438,6 +446,7 @@ PROJECTION_TABLES = {
                              "productivity_history.csv"),
     "feed_history": (FEED_HISTORY_COLUMNS, ["region", "feed", "year"], "feed_history.csv"),
     "feed_calibration": (FEED_CALIBRATION_COLUMNS, ["region", "feed"], "feed_calibration.csv"),
+    "feed": (FEED_REQUIREMENT_COLUMNS, ["region", "product", "feed"], "feed.csv"),
 }
 _OPTIONAL_TABLES.update(PROJECTION_TABLES)
 

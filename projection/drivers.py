@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from petra import bounds
+from petra.demand import UsesDemand, non_feed_demand
 from petra.errors import InputError
 from petra.projection.scenario_config import Drivers, Elasticities, ScenarioSpec
 
@@ -45,6 +46,8 @@ class DriverArrays:
     supply_factor, demand_factor: (T, n_markets) cumulative factors on the base anchors S0, D0.
     population_factor, income_factor: (T, n_markets) cumulative population and per-capita income
     factors from the base period (the growth the run used, rules and SSP together).
+    fed: (n_markets) bool, markets whose demand_factor covers food and other uses only: their feed use
+    follows the period's livestock output (`petra.demand.FeedCoupling`); None: none.
     transport_cost, tariff: (T, n_routes) currency per unit; banned: (T, n_routes) bool;
     quota: (T, n_routes) commodity unit, +inf where none.
     """
@@ -58,6 +61,7 @@ class DriverArrays:
     quota: np.ndarray
     population_factor: np.ndarray
     income_factor: np.ndarray
+    fed: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,9 @@ def check_driver_bounds(arrays: DriverArrays, names: EntityNames, *, base_supply
               ("transport cost", t_factor, route)]
     for what, factor, labels in checks:
         bad = ~np.isfinite(factor) | (factor < bounds.DRIVER_FACTOR_MIN) | (factor > bounds.DRIVER_FACTOR_MAX)
+        if what == "demand" and arrays.fed is not None:
+            # a fed market's factor covers its food and other uses only, which may be 0 (all feed)
+            bad &= ~(arrays.fed & (factor >= 0.0) & (factor <= bounds.DRIVER_FACTOR_MAX))
         if bad.any():
             k, j = np.argwhere(bad)[0]
             raise InputError(
@@ -239,7 +246,8 @@ def _or_base(rate: np.ndarray, base: np.ndarray | None) -> np.ndarray:
 def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], *, base_transport: np.ndarray,
                   base_tariff: np.ndarray, exporter_price: np.ndarray,
                   base_rates: BaseRates | None = None, income_elasticity: np.ndarray | None = None,
-                  schedules: dict[str, np.ndarray] | None = None) -> DriverArrays:
+                  schedules: dict[str, np.ndarray] | None = None, uses: UsesDemand | None = None,
+                  productivity: np.ndarray | None = None) -> DriverArrays:
     """The scenario's per-period arrays (see module docstring).
 
     base_transport, base_tariff: the dataset's per-route costs; exporter_price: each route's
@@ -247,6 +255,10 @@ def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], 
     and income growth where no rule matches (the scenario's SSP). income_elasticity: the
     per-market default where no rule matches (None: 0); schedules: ad valorem per route of each named
     tariff schedule (`schedule_rates`; a rule naming another schedule is InputError, `check_schedules`).
+    uses: demand by use (`petra.demand.uses_demand`): every market without an `income_elasticity` rule
+    takes food (falling income elasticity) + other uses as its demand factor, and its feed from the
+    livestock coupling where it has feed use (`fed`); productivity: (T, n) cumulative productivity
+    factor (`petra.productivity.productivity_index`) where no `yield_growth` rule matches.
     """
     n, m, T = len(names.region), len(names.exporter), len(periods)
     mf, rf = _market_fields(names), _route_fields(names)
@@ -260,6 +272,7 @@ def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], 
     banned = np.zeros((T, m), dtype=bool)
     quota = np.full((T, m), np.inf)
     eta = last_match(drivers.income_elasticity, mf, n, None)
+    by_use = np.zeros(n, dtype=bool) if uses is None else np.isnan(eta) & uses.split
     default_eta = np.zeros(n) if income_elasticity is None else np.asarray(income_elasticity, dtype=float)
     eta = np.where(np.isnan(eta), default_eta, eta)
     transport = np.asarray(base_transport, dtype=float).copy()
@@ -272,7 +285,10 @@ def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], 
                                 None if base_rates is None else base_rates.income[k])
             pop, inc = _rate_factor(pop_rate, dt), _rate_factor(inc_rate, dt)
             popf[k], incf[k] = popf[k - 1] * pop, incf[k - 1] * inc
-            yld = _rate_factor(last_match(drivers.yield_growth, mf, n, t), dt)
+            rule = last_match(drivers.yield_growth, mf, n, t)
+            yld = _rate_factor(rule, dt)
+            if productivity is not None:
+                yld = np.where(np.isnan(rule), productivity[k] / productivity[k - 1], yld)
             with np.errstate(over="ignore", under="ignore", invalid="ignore"):
                 df[k] = df[k - 1] * pop * inc ** eta
             sf[k] = sf[k - 1] * yld
@@ -284,9 +300,17 @@ def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], 
                 banned[k] |= _mask(rule, rf, m)
         q = last_match(drivers.quotas, rf, m, t, attr="max_flow")
         quota[k] = np.where(np.isnan(q), np.inf, q)
+    fed = None
+    if uses is not None:
+        total = uses.food + uses.feed + uses.other
+        with np.errstate(divide="ignore", invalid="ignore"):
+            by_use_factor = np.where(total > 0, non_feed_demand(uses, popf, incf)
+                                     / np.where(total > 0, total, 1.0), popf)
+        df = np.where(by_use, by_use_factor, df)
+        fed = by_use & (uses.feed > 0)
     return DriverArrays(periods=tuple(periods), supply_factor=sf, demand_factor=df, transport_cost=tc,
                         tariff=tariff, banned=banned, quota=quota, population_factor=popf,
-                        income_factor=incf)
+                        income_factor=incf, fed=fed)
 
 
 def tariff_at(drivers: Drivers, route_fields: dict[str, np.ndarray], m: int, period: int,

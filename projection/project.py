@@ -22,16 +22,25 @@ Period k's problem is the calibrated base problem with
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
+from petra.demand import FeedCoupling
 from petra.model.problem import Problem
 from petra.model.recursive import PeriodInputs, Projection, period_years, project_periods
 from petra.model.solve import DEFAULT_TOLERANCE
+from petra.productivity import supply_response
 from petra.projection.drivers import DriverArrays
 
 
-def period_inputs(problem: Problem, arrays: DriverArrays) -> list[PeriodInputs]:
-    """One PeriodInputs per period of a scenario's driver arrays."""
+def period_inputs(problem: Problem, arrays: DriverArrays, feed: FeedCoupling | None = None
+                  ) -> list[PeriodInputs]:
+    """One PeriodInputs per period of a scenario's driver arrays; `feed` ties the demand of the markets
+    `arrays.fed` marks to livestock output (their demand factor covers their other uses)."""
+    if feed is not None:
+        fed = np.zeros(problem.n_markets, dtype=bool) if arrays.fed is None else arrays.fed
+        feed = replace(feed, base=np.where(fed, feed.base, 0.0))
     out = []
     base = arrays.transport_cost[0]
     for k, period in enumerate(arrays.periods):
@@ -45,15 +54,17 @@ def period_inputs(problem: Problem, arrays: DriverArrays) -> list[PeriodInputs]:
                                 consumption=problem.D0 * arrays.demand_factor[k],
                                 tau=arrays.transport_cost[k] + arrays.tariff[k], quota=quota,
                                 banned=arrays.banned[k], years=years,
-                                adjustment=problem.adjustment * growth))
+                                adjustment=problem.adjustment * growth, feed=feed,
+                                supply_response=supply_response(years)))
     return out
 
 
 def project_scenario(problem: Problem, arrays: DriverArrays, *, tol: float = DEFAULT_TOLERANCE,
-                     highs_options: dict | None = None) -> Projection:
+                     highs_options: dict | None = None, feed: FeedCoupling | None = None) -> Projection:
     """Solve every period of `arrays` from the calibrated `problem` (see module docstring).
 
     A solve that raises (infeasible, HiGHS failure) or misses `tol` stops the scenario: its reason is
     `failure`, and the periods from there on are left NaN.
     """
-    return project_periods(problem, period_inputs(problem, arrays), tol=tol, highs_options=highs_options)
+    return project_periods(problem, period_inputs(problem, arrays, feed), tol=tol,
+                           highs_options=highs_options)

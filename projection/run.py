@@ -68,12 +68,14 @@ from petra.calibration.base_year import calibrate_base_year
 from petra.calibration.config import CalibrationConfig, parse_config
 from petra.calibration.observed import at_base_year
 from petra.dataset import Dataset, load_dataset
+from petra.demand import feed_coupling, uses_demand
 from petra.embedded import dataset_path, embedded_dataset  # noqa: F401 (re-exported: projection.run's API)
 from petra.errors import InputError
 from petra.model.diagnostics import on_directed_cycle
 from petra.model.problem import Problem, build_problem, reported_prices
 from petra.model.recursive import Projection
 from petra.model.solve import DEFAULT_TOLERANCE, check_tolerance
+from petra.productivity import productivity_index, productivity_rates
 from petra.projection import iamc as iamc_mod
 from petra.projection.drivers import (
     EntityNames,
@@ -97,7 +99,13 @@ from petra.projection.scenario_config import (
     load_scenario_spec,
     resolve,
 )
-from petra.projection.ssp_drivers import market_base_rates, scenario_levels, used_levels
+from petra.projection.ssp_drivers import (
+    SspLevels,
+    gdp_per_capita_at,
+    market_base_rates,
+    scenario_levels,
+    used_levels,
+)
 
 
 def default_scenario_file(name: str = "default.yaml") -> Path:
@@ -185,6 +193,19 @@ class ScenarioResult:
                 f"{len(self.flows)} flow rows, {len(self.iamc)} IAMC rows>")
 
 
+def demand_supply_inputs(dataset: Dataset, p: Problem, periods, levels: SspLevels | None):
+    """(uses, feed coupling, productivity index) of a calibrated base year for a scenario's periods: the
+    data-based demand by use and productivity trends (`petra.demand`, `petra.productivity`) where the
+    dataset has their tables (None each where not)."""
+    base_year = int(dataset.metadata.get("base_year", periods[0]))
+    gdp = None if levels is None else gdp_per_capita_at(dataset, levels, p.region)
+    uses = None if dataset.uses is None else uses_demand(dataset, p.region, p.commodity, p.D0, base_year, gdp)
+    feed = None if uses is None else feed_coupling(dataset, p.region, p.commodity, p.S0, uses)
+    rates = productivity_rates(dataset, p.region, p.commodity, base_year)
+    productivity = None if rates is None else productivity_index(rates, periods, base_year)
+    return uses, feed, productivity
+
+
 def check_first_period(spec: ScenarioSpec, dataset: Dataset, file: str | None) -> None:
     """InputError unless the scenario's first period is the dataset's base year."""
     base_year = dataset.metadata.get("base_year")
@@ -219,6 +240,7 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
     ssp_rates = None if levels is None else market_base_rates(levels, base.names.region)
     schedules = schedule_rates(base.dataset.tariff_schedules, base.names)
     check_schedules(spec, list(schedules), file=scenario_file)
+    uses, feed, productivity = demand_supply_inputs(base.dataset, p, spec.periods, levels)
     arrays = driver_arrays(spec.drivers, base.names, spec.periods,
                            base_transport=r["transport_cost"].to_numpy(float),
                            base_tariff=r["tariff"].to_numpy(float),
@@ -226,12 +248,12 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
                            base_rates=ssp_rates,
                            income_elasticity=market_defaults(base.dataset.income_elasticities, base.names,
                                                              "income_elasticity"),
-                           schedules=schedules)
+                           schedules=schedules, uses=uses, productivity=productivity)
     check_driver_bounds(arrays, base.names, base_supply=p.S0, base_demand=p.D0,
                         base_transport=r["transport_cost"].to_numpy(float), scenario=spec.name,
                         file=scenario_file)
     t1 = perf_counter()
-    proj = project_scenario(p, arrays, tol=tol, highs_options=highs_options)
+    proj = project_scenario(p, arrays, tol=tol, highs_options=highs_options, feed=feed)
     t2 = perf_counter()
     markets, flows = result_tables(spec.name, p, proj, arrays)
     frames = [iamc_mod.market_variables(markets, model=spec.model,

@@ -149,3 +149,22 @@ def used_levels(levels: SspLevels, arrays: DriverArrays, market_region: np.ndarr
         rows.append(pd.DataFrame({"scenario": scenario, "period": list(arrays.periods), "region": region,
                                   "population": pop, "gdp_ppp": gdp, "gdp_unit": levels.gdp_unit}))
     return pd.concat(rows, ignore_index=True)
+
+
+def gdp_per_capita_at(dataset: Dataset, levels: SspLevels, market_region: np.ndarray
+                      ) -> dict[int, np.ndarray]:
+    """GDP per capita per market at the base year and at the year the dataset's food income elasticities
+    hold for (`income_response.csv` up_to_year), from the SSP's series (history is shared by the SSPs);
+    {} where the dataset lacks either."""
+    ir = dataset.income_response
+    base = dataset.metadata.get("base_year")
+    if dataset.ssp_drivers is None or ir is None or "up_to_year" not in ir.columns or base is None:
+        return {}
+    years = sorted({int(ir["up_to_year"].iloc[0]), int(base)})
+    try:
+        at = ssp_levels(dataset.ssp_drivers, levels.release, levels.ssp, list(levels.regions), years,
+                        key="ssp")
+    except InputError:
+        return {}
+    cols = _columns(levels, market_region)
+    return {y: at.gdp_per_capita[k, cols] for k, y in enumerate(years)}

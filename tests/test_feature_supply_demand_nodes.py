@@ -144,3 +144,31 @@ def test_dual_newton_with_links_matches_the_qp_path(seed):
     tr = split.trade_route
     np.testing.assert_allclose(dn.X[tr[tr >= 0]], res.flows["flow"].to_numpy()[tr >= 0], rtol=1e-6,
                                atol=1e-6 * split.problem.q_scale[0])
+
+
+def test_observed_re_exports_are_traced_to_direct_flows_by_hand():
+    # hub K produces 10, imports 30 from I and 10 from I2, exports 35 to J and 15 to J2: it re-exports
+    # R = 50 - 10 = 40, a mix of its imports (3/4 I, 1/4 I2) sent as its exports (0.7 J, 0.3 J2):
+    # I -> J 21, I -> J2 9, I2 -> J 7, I2 -> J2 3; K keeps imports 0 and exports 7 and 3 (= production)
+    from petra.calibration.reexports import net_reexports
+
+    regions = ["I", "I2", "K", "J", "J2"]
+    prod = {"I": 100.0, "I2": 50.0, "K": 10.0, "J": 0.0, "J2": 0.0}
+    flows = {("I", "K"): 30.0, ("I2", "K"): 10.0, ("K", "J"): 35.0, ("K", "J2"): 15.0}
+    markets = []
+    for r in regions:
+        imports = sum(v for (e, i), v in flows.items() if i == r)
+        exports = sum(v for (e, i), v in flows.items() if e == r)
+        markets.append((r, "w", prod[r], prod[r] + imports - exports, 100.0, 0.5, -0.5))
+    routes = [(e, i, "w", flows.get((e, i), 0.0), 10.0, 0.0, 2.0, 1.0) for e in regions for i in regions
+              if e != i]
+    ds = dataset(markets, routes)
+    p = build_problem(ds)
+    out = net_reexports(p, p.S0, p.flow_prev)
+    got = dict(zip(zip(ds.routes["exporter"], ds.routes["importer"], strict=True), out.X, strict=True))
+    expected = {("I", "J"): 21.0, ("I", "J2"): 9.0, ("I2", "J"): 7.0, ("I2", "J2"): 3.0, ("K", "J"): 7.0,
+                ("K", "J2"): 3.0}
+    for key, value in got.items():
+        assert value == pytest.approx(expected.get(key, 0.0), abs=1e-12), key
+    hub = out.hubs.set_index("region").loc["K"]
+    assert hub["reexports"] == pytest.approx(40.0) and hub["share"] == pytest.approx(0.8)

@@ -135,6 +135,7 @@ def test_a_dataset_without_the_projection_inputs_still_loads(tmp_path):
 
 @pytest.mark.skipif(not FBS.is_file(), reason="shared FAOSTAT food balances absent")
 def test_the_hand_numbers_are_the_fbs_file_s():
+    pytest.importorskip("xarray")  # the data extra (pip install -e ".[data]") reads the NetCDF file
     from petra.data import fbs
 
     bal = fbs.read_balances(FBS, [2555, 2571, 2514])

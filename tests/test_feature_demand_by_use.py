@@ -1,0 +1,110 @@
+"""Demand by use and supply from data (issue 25): food/feed/other uses with their drivers, feed tied to
+the solved livestock output, partial adjustment of supply, productivity trends, the free hindcast.
+Values by hand."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from builders import dataset
+
+from petra.demand import feed_coupling, non_feed_demand, uses_demand
+from petra.model.problem import build_problem
+from petra.model.recursive import PeriodInputs, project_periods, step_problem
+from petra.productivity import SUPPLY_ADJUSTMENT, productivity_index, supply_response
+
+# one region: a livestock product L and its feed crop C, plus a second region to trade with
+MARKETS = [("A", "L", 100.0, 100.0, 2000.0, 0.5, -0.5), ("A", "C", 300.0, 300.0, 200.0, 0.5, -0.5),
+           ("B", "L", 10.0, 10.0, 2100.0, 0.5, -0.5), ("B", "C", 30.0, 30.0, 210.0, 0.5, -0.5)]
+ROUTES = [("A", "B", "L", 0.0, 50.0, 0.0, None, 1.0), ("B", "A", "L", 0.0, 50.0, 0.0, None, 1.0),
+          ("A", "B", "C", 0.0, 20.0, 0.0, None, 1.0), ("B", "A", "C", 0.0, 20.0, 0.0, None, 1.0)]
+
+
+def _with_uses(ds):
+    uses = pd.DataFrame({"region": ["A", "A", "B", "B"], "commodity": ["L", "C", "L", "C"], "year": 2010,
+                         "food": [1.0, 0.2, 1.0, 0.5], "feed": [0.0, 0.7, 0.0, 0.4],
+                         "other": [0.0, 0.1, 0.0, 0.1]})
+    feed = pd.DataFrame({"region": ["A", "B"], "product": ["L", "L"], "feed": ["C", "C"],
+                         "value": [2.1, 1.2], "unit": "t/t"})
+    return ds.replace(uses=uses, feed=feed, metadata={"base_year": 2010})
+
+
+def test_uses_split_the_base_year_consumption_by_hand():
+    ds = _with_uses(dataset(MARKETS, ROUTES))
+    p = build_problem(ds)
+    u = uses_demand(ds, p.region, p.commodity, p.D0, 2010)
+    np.testing.assert_allclose(u.food, [100.0, 60.0, 10.0, 15.0])
+    np.testing.assert_allclose(u.feed, [0.0, 210.0, 0.0, 12.0])
+    np.testing.assert_allclose(u.other, [0.0, 30.0, 0.0, 3.0])
+    assert u.split.all()
+
+
+def test_food_follows_population_and_a_falling_income_elasticity_by_hand():
+    # e0 = 0.5 falling by 0.1 per unit of ln income: income x2 gives ln q = 0.5 ln2 - 0.05 (ln2)^2;
+    # population x1.1 scales food and other uses alike
+    ds = _with_uses(dataset(MARKETS, ROUTES))
+    p = build_problem(ds)
+    u = uses_demand(ds, p.region, p.commodity, p.D0, 2010)
+    u = type(u)(**{**u.__dict__, "elasticity": np.full(4, 0.5), "slope": np.full(4, -0.1),
+                   "low": np.full(4, -1.0), "high": np.full(4, 1.0)})
+    got = non_feed_demand(u, np.full((1, 4), 1.1), np.full((1, 4), 2.0))[0]
+    idx = math.exp(0.5 * math.log(2) - 0.05 * math.log(2) ** 2)
+    np.testing.assert_allclose(got, 1.1 * (u.food * idx + u.other))
+    # the elasticity falls: the same doubling again from the higher income adds less
+    twice = non_feed_demand(u, np.ones((1, 4)), np.full((1, 4), 4.0))[0] / u.food.clip(1e-12)
+    assert twice[0] / idx < idx
+
+
+def test_feed_follows_the_solved_livestock_output_by_hand():
+    # region A's livestock supply shifts up 50 % (productivity) while its food demand stays: the crop's
+    # feed use must equal base feed x (2.1 S_L) / (2.1 x 100) with S_L A's solved livestock production
+    ds = _with_uses(dataset(MARKETS, ROUTES))
+    p = build_problem(ds)
+    u = uses_demand(ds, p.region, p.commodity, p.D0, 2010)
+    feed = feed_coupling(ds, p.region, p.commodity, p.S0, u)
+    assert feed is not None and feed.livestock.tolist() == [True, False, True, False]
+    nonfeed = u.food + u.other
+    S = p.S0 * np.array([1.5, 1.0, 1.0, 1.0])
+    proj = project_periods(p, [PeriodInputs(key=1, production=S, consumption=nonfeed, feed=feed)], tol=1e-10)
+    assert proj.ok
+    s_l = proj.S[0][0]
+    assert s_l > 100.0  # more livestock output ...
+    expected = nonfeed[1] + 210.0 * s_l / 100.0
+    assert proj.demand_anchor[0][1] == pytest.approx(expected, rel=1e-12)  # ... more feed demand
+    # B's feed use follows B's own output
+    assert proj.demand_anchor[0][3] == pytest.approx(nonfeed[3] + 12.0 * proj.S[0][2] / 10.0, rel=1e-12)
+
+
+def test_partial_adjustment_of_supply():
+    assert supply_response(1.0) == pytest.approx(SUPPLY_ADJUSTMENT)
+    assert supply_response(10.0) == pytest.approx(1 - (1 - SUPPLY_ADJUSTMENT) ** 10)
+    p = build_problem(dataset(MARKETS, ROUTES))
+    q = step_problem(p, p.flow_prev, p.S0, p.D0, supply_response=supply_response(1.0))
+    np.testing.assert_allclose(q.es, p.es * SUPPLY_ADJUSTMENT)
+    np.testing.assert_allclose(q.ed, p.ed)
+
+
+def test_productivity_index_converges_to_the_world_rate_by_hand():
+    # own rate 3 %/yr, world 1 %/yr, half-life 2 years: ln I(T) = (T + 2 x 2/ln2 x (1 - 0.5^(T/2))) / 100
+    idx = productivity_index((np.array([3.0]), np.array([1.0])), [2010, 2020], 2010)
+    t = 10.0
+    assert idx[0, 0] == 1.0
+    assert idx[1, 0] == pytest.approx(math.exp((t + 2 * 2 / math.log(2) * (1 - 0.5 ** (t / 2))) / 100))
+
+
+def test_free_hindcast_scores_persistence_by_hand():
+    from petra.calibration.free_hindcast import run_free_hindcast
+    from petra.dataset import load_dataset
+    from petra.embedded import embedded_dataset
+
+    ds = load_dataset(embedded_dataset("china9"))
+    res = run_free_hindcast(ds, 2015, [2016])
+    om = ds.observed_markets.set_index(["year", "region", "commodity"])
+    keys = list(zip(ds.markets["region"], ds.markets["commodity"], strict=True))
+    s15 = np.array([om.loc[(2015, r, c), "production"] for r, c in keys])
+    s16 = np.array([om.loc[(2016, r, c), "production"] for r, c in keys])
+    assert res.score("production", 2016, "persistence") == pytest.approx(
+        np.abs(s15 - s16).sum() / np.abs(s16).sum(), rel=1e-9)
+    for q in ("net_imports", "production", "consumption"):
+        assert np.isfinite(res.score(q, 2016, "petra"))
