@@ -57,7 +57,6 @@ from time import perf_counter
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from petra.calibration.base_year import calibrate_base_year
 from petra.calibration.config import CalibrationConfig, parse_config
@@ -93,6 +92,7 @@ from petra.projection.scenario_config import (
     resolve,
 )
 from petra.projection.ssp_drivers import market_base_rates, scenario_levels, used_levels
+from petra.textfiles import dump_yaml
 
 
 def default_scenario_file(name: str = "default.yaml") -> Path:
@@ -593,7 +593,7 @@ def write_run(run: RunResult, out: str | Path, *, plots: bool = True,
         log.to_csv(tmp / "run_log.csv", index=False, float_format="%.6g")
         pd.concat([r.oscillations for r in run.results], ignore_index=True).to_csv(
             tmp / "oscillations.csv", index=False)
-        (tmp / "scenarios.yaml").write_text(yaml.safe_dump(run.resolved, sort_keys=False), encoding="utf-8")
+        (tmp / "scenarios.yaml").write_text(dump_yaml(run.resolved), encoding="utf-8")
         if plots and ok:
             outputs.write_plots(ok, tmp / "plots", focus_region=focus_region or run.resolved["focus_region"])
         summary = {

@@ -575,3 +575,84 @@ def test_an_isoelastic_route_with_a_negligible_tau_is_a_constant_cost_route():
     r = petra.solve(ds)
     assert r.ok, r.certificate
     assert max_violation(ds, r)["max"] <= 1e-6
+
+
+# --------------------------------------------------------------------------- issue 22: round 2
+REGIONS9 = ["CHN", "BRA", "USA", "CAN", "EU", "ARG", "AUS", "NZL", "ROW"]
+CROPS13 = ["soybeans", "wheat", "maize", "rice", "barley", "sorghum", "rapeseed", "sugar", "bovine_meat",
+           "pig_meat", "poultry_meat", "sheep_meat", "dairy"]
+
+
+def _route_names():
+    import numpy as np
+
+    from petra.projection.drivers import EntityNames
+
+    routes = [(e, i, c) for c in CROPS13 for e in REGIONS9 for i in REGIONS9 if e != i]
+    exp, imp, com = (np.array(x, dtype=object) for x in zip(*routes, strict=True))
+    region = np.array([r for c in CROPS13 for r in REGIONS9], dtype=object)
+    commodity = np.array([c for c in CROPS13 for _ in REGIONS9], dtype=object)
+    return EntityNames(region=region, commodity=commodity, exporter=exp, importer=imp, route_commodity=com)
+
+
+def _random_tariff_rules(n: int, seed: int):
+    import random
+
+    from petra.projection.scenario_config import TariffRule
+
+    rnd = random.Random(seed)
+
+    def pick(names):
+        k = rnd.choice([0, 1, 1, 1, 2, 12])   # None (all), one name, two, or a list longer than useful
+        return None if k == 0 else rnd.sample(names, min(k, len(names)))
+
+    rules = []
+    for _ in range(n):
+        value = rnd.choice(["specific", "ad_valorem", "scale"])
+        rules.append(TariffRule(exporter=pick(REGIONS9), importer=pick(REGIONS9), commodity=pick(CROPS13),
+                                **{"from": rnd.choice([None, 2020, 2030])}, **{value: rnd.random()}))
+    return rules
+
+
+def test_indexed_tariff_rules_give_what_matching_every_rule_on_every_route_gives():
+    # the reference: every rule compared with every route in plain Python, last match wins
+    import numpy as np
+
+    from petra.projection.drivers import driver_arrays
+    from petra.projection.scenario_config import Drivers
+
+    names = _route_names()
+    rules = _random_tariff_rules(600, seed=3)
+    m = len(names.exporter)
+    base, price = np.linspace(1, 50, m), np.linspace(100, 400, m)
+    arrays = driver_arrays(Drivers(tariffs=tuple(rules)), names, (2020, 2030), base_transport=np.ones(m),
+                           base_tariff=base, exporter_price=price)
+    for k, year in enumerate((2020, 2030)):
+        expected = base.copy()
+        for j in range(m):
+            key = {"exporter": names.exporter[j], "importer": names.importer[j],
+                   "commodity": names.route_commodity[j]}
+            for rule in rules:
+                if rule.applies(year) and all(getattr(rule, f) is None or v in getattr(rule, f)
+                                              for f, v in key.items()):
+                    expected[j] = (rule.specific if rule.specific is not None else
+                                   rule.ad_valorem * price[j] if rule.ad_valorem is not None else
+                                   rule.scale * base[j])
+        assert np.array_equal(arrays.tariff[k], expected)
+
+
+def test_fifty_thousand_tariff_rules_are_indexed_not_matched_per_rule_per_route():
+    # before: every rule was compared with every route in every period (np.isin per rule and selector):
+    # 50,000 rules took 15 s per period on china9's 936 routes, > 90 s for a run; now about 0.5 s
+    import numpy as np
+
+    from petra.projection.drivers import driver_arrays
+    from petra.projection.scenario_config import Drivers
+
+    names = _route_names()
+    drivers = Drivers(tariffs=tuple(_random_tariff_rules(50_000, seed=1)))
+    m = len(names.exporter)
+    t0 = time.perf_counter()
+    driver_arrays(drivers, names, (2020, 2030, 2040, 2050), base_transport=np.ones(m),
+                  base_tariff=np.zeros(m), exporter_price=np.full(m, 100.0))
+    assert time.perf_counter() - t0 < 10   # generous for a shared CI machine; measured 0.5 s
