@@ -14,6 +14,7 @@ Everything is computed before anything is written; the output folder is then wri
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,11 +160,13 @@ def panel_data(dataset: Dataset, comparison: pd.DataFrame, validate: list[int], 
 
 def run_calibration(dataset_path: str | Path, out: str | Path, config: CalibrationConfig, *,
                     validate: list[int] | None = None, fit: list[int] | None = None,
-                    base_year: int | None = None, progress: ProgressCallback | None = None
-                    ) -> CalibrationRun:
+                    base_year: int | None = None, progress: ProgressCallback | None = None,
+                    also_read: Sequence[str | Path | None] = ()) -> CalibrationRun:
     """Load, re-base on `base_year` (an observed year; default the dataset's), calibrate and write
-    DIR/dataset, DIR/report.html and the tables (all or nothing)."""
-    guard_output_dir(out, "calibrate", [dataset_path])
+    DIR/dataset, DIR/report.html and the tables (all or nothing). `out` may contain neither the dataset
+    nor `also_read` (the command's other inputs, such as its --config file)."""
+    inputs = [dataset_path, *also_read]
+    guard_output_dir(out, "calibrate", inputs)
     dataset = load_dataset(dataset_path)
     if base_year is not None:
         dataset = at_base_year(dataset, base_year)
@@ -177,7 +180,7 @@ def run_calibration(dataset_path: str | Path, out: str | Path, config: Calibrati
     title = f"petra calibration: {Path(dataset_path).name}, base year {dataset.metadata.get('base_year')}"
     panels = panel_data(dataset, run.comparison, validate or [], fit or [])
     focus = focus_region_in(set(dataset.markets["region"]), config.focus_region, panels.net_imports)
-    with atomic_output_dir(out, "calibrate", [dataset_path]) as tmp:
+    with atomic_output_dir(out, "calibrate", inputs) as tmp:
         write_dataset(run.final, tmp / "dataset")
         write_report(tmp, title=title,
                      comparison=run.comparison, base_check=run.base.check, negative=run.base.negative,

@@ -52,6 +52,7 @@ class Plan:
     counts: list[int]
     labels: list[tuple[str, ...]]
     config: dict
+    files: tuple[Path, ...] = ()  # every file read (scenario file, the files it extends, the dataset)
 
     def samples(self, draw: int) -> list[np.ndarray]:
         return sampling.sample_draw(self.context.rules, self.counts, self.seed, draw)
@@ -91,7 +92,8 @@ def plan(scenario_file: str | Path, n_draws: int, *, seed: int = 0, names: Seque
               "dataset": store_mod.dataset_digest(inputs.dataset_path), "scenarios": inputs.names,
               "seed": int(seed), "tol": float(tol), "embodied": bool(embodied)}
     return Plan(scenario_file=path, sf=sf, dataset=dataset, context=context, n_draws=n_draws, seed=seed,
-                counts=sampling.entity_counts(dataset, sf.uncertainty), labels=labels, config=config)
+                counts=sampling.entity_counts(dataset, sf.uncertainty), labels=labels, config=config,
+                files=inputs.files)
 
 
 @dataclass
@@ -144,7 +146,7 @@ def run_ensemble(p: Plan, out: str | Path, *, scheduler: str | None = None, work
     """
     if client is None and scheduler is None and workers <= 0:
         raise InputError(f"--workers must be >= 1, not {workers}")
-    guard_output_location(out, [p.scenario_file, p.dataset.path])
+    guard_output_location(out, [p.scenario_file, p.dataset.path, *p.files])
     st = store_mod.open_store(out, p.config, p.seed)
     done = st.completed()
     todo = [d for d in range(p.n_draws) if d not in done]

@@ -148,7 +148,8 @@ def load_toml(path: str | Path, *, what: str = "file") -> dict:
 
 
 def dump_yaml(doc: object) -> str:
-    """`doc` as YAML text, keys in their order (yaml.safe_dump's output, on libyaml's emitter where
-    PyYAML has it: a resolved file of 50,000 rules in 6 s instead of 12 s)."""
+    """`doc` as YAML text that `parse_yaml` reads back to `doc`: keys in their order, a mapping or list
+    of scalars on one line (`{region: CHN, value: 1.5}`, `[2020, 2030]`), on libyaml's emitter where
+    PyYAML has it (yaml.safe_dump's output; 50,000 rules in a few seconds)."""
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(doc, Dumper=dumper, sort_keys=False)
+    return yaml.dump(doc, Dumper=dumper, sort_keys=False, default_flow_style=None, allow_unicode=True)

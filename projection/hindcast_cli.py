@@ -67,11 +67,12 @@ def hindcast_command(
     with exit_on_error():
         ds_path = dataset_path(dataset)
         out = out if out is not None else Path("runs") / f"hindcast-{ds_path.name}-{base_year}"
-        inputs = [ds_path, policy, config]
-        guard_output_dir(out, "hindcast", inputs)
+        guard_output_dir(out, "hindcast", [ds_path, policy, config])
         cfg = with_method(load_config(config), method)
-        ds = load_dataset(ds_path)
         pol = scenario_policy(policy, scenario) if policy is not None else None
+        inputs = [ds_path, policy, config, *(pol.files if pol is not None else ())]
+        guard_output_dir(out, "hindcast", inputs)  # with every file the policy extends
+        ds = load_dataset(ds_path)
         if pol is not None:
             pol.check(ds)
         evals, fits = parse_years(eval_years), parse_years(fit)

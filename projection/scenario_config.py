@@ -85,7 +85,7 @@ from petra.dataset import SSP_NAMES, SSP_RELEASES
 from petra.errors import InputError
 from petra.projection.uncertainty_rules import UncertaintyRule
 from petra.selectors import Names
-from petra.textfiles import load_yaml
+from petra.textfiles import MAX_TEXT_BYTES, load_yaml
 
 MAX_EXTENDS = 32  # longest chain of scenario files extending one another
 
@@ -399,14 +399,26 @@ def _scenarios_of(doc: dict, path: Path) -> dict:
     return s
 
 
-def read_scenario_document(path: Path, _seen: tuple[Path, ...] = ()) -> object:
+def read_scenario_document(path: Path) -> object:
     """The YAML document of a scenario file with `extends: OTHER.yaml` resolved: the other file
     (relative to this one) is read first; this file's top-level keys replace its keys, except
     `scenarios`, which are merged by name (this file's win). Chains are at most MAX_EXTENDS files."""
+    return read_scenario_sources(path)[0]
+
+
+def read_scenario_sources(path: Path, _seen: tuple[Path, ...] = (), _bytes: int = 0
+                          ) -> tuple[object, tuple[Path, ...]]:
+    """`read_scenario_document(path)` and the files it was read from: `path`, then the file it
+    extends, and so on (resolved paths; what an output folder must not contain). Together the files
+    hold at most MAX_TEXT_BYTES, as one file does."""
     path = Path(path)
     raw = _read_yaml(path)
+    _bytes += path.stat().st_size
+    if _bytes > MAX_TEXT_BYTES:
+        raise InputError(f"key 'extends': the scenario files extending one another hold more than "
+                         f"{MAX_TEXT_BYTES:,} bytes together; petra reads at most that", file=str(path))
     if not isinstance(raw, dict) or "extends" not in raw:
-        return raw
+        return raw, (path.resolve(),)
     parent_name = raw.pop("extends")
     if not isinstance(parent_name, str) or not parent_name or "\x00" in parent_name:
         raise InputError("key 'extends': must be the name of another scenario file", file=str(path))
@@ -415,8 +427,8 @@ def read_scenario_document(path: Path, _seen: tuple[Path, ...] = ()) -> object:
     parent_path = (path.parent / parent_name).resolve()
     if parent_path in _seen or parent_path == path.resolve():
         raise InputError(f"key 'extends': '{parent_name}' extends this file again (a cycle)", file=str(path))
-    parent = read_scenario_document(parent_path, (*_seen, path.resolve()))
-    return _extended(parent, parent_path, raw, path)
+    parent, files = read_scenario_sources(parent_path, (*_seen, path.resolve()), _bytes)
+    return _extended(parent, parent_path, raw, path), (path.resolve(), *files)
 
 
 def _extended(parent: object, parent_path: Path, raw: dict, path: Path | str) -> dict:
@@ -430,7 +442,13 @@ def _extended(parent: object, parent_path: Path, raw: dict, path: Path | str) ->
 
 def load_scenario_file(path: str | Path) -> ScenarioFile:
     """Read and validate a scenario YAML file (InputError on any problem)."""
-    return parse_scenario_file(read_scenario_document(Path(path)), str(path))
+    return scenario_file_and_sources(path)[0]
+
+
+def scenario_file_and_sources(path: str | Path) -> tuple[ScenarioFile, tuple[Path, ...]]:
+    """`load_scenario_file(path)` and the files read (`read_scenario_sources`)."""
+    doc, files = read_scenario_sources(Path(path))
+    return parse_scenario_file(doc, str(path)), files
 
 
 SPEC_LABEL = "scenario spec"
@@ -441,17 +459,25 @@ def load_scenario_spec(spec: Mapping, *, base_dir: str | Path | None = None) -> 
     """Validate a scenario spec given as a mapping, the parsed form of a scenario file (same keys,
     same checks and one-line InputError naming the key, with SPEC_LABEL for the file). `extends:` and
     a relative `dataset:` folder are relative to `base_dir` (default: the working directory)."""
+    return scenario_spec_and_sources(spec, base_dir=base_dir)[0]
+
+
+def scenario_spec_and_sources(spec: Mapping, *, base_dir: str | Path | None = None
+                              ) -> tuple[ScenarioFile, tuple[Path, ...]]:
+    """`load_scenario_spec(spec)` and the files read (the file it extends, and so on)."""
     if not isinstance(spec, Mapping):
         raise InputError(f"a scenario spec must be a mapping with a 'scenarios' key, not a "
                          f"{type(spec).__name__}", file=SPEC_LABEL)
     raw = copy.deepcopy(dict(spec))
+    files: tuple[Path, ...] = ()
     if "extends" in raw:
         parent_name = raw.pop("extends")
         if not isinstance(parent_name, str) or not parent_name or "\x00" in parent_name:
             raise InputError("key 'extends': must be the name of another scenario file", file=SPEC_LABEL)
         parent_path = (Path(base_dir) if base_dir is not None else Path.cwd()) / parent_name
-        raw = _extended(read_scenario_document(parent_path), parent_path, raw, SPEC_LABEL)
-    return parse_scenario_file(raw, SPEC_LABEL)
+        parent, files = read_scenario_sources(parent_path)
+        raw = _extended(parent, parent_path, raw, SPEC_LABEL)
+    return parse_scenario_file(raw, SPEC_LABEL), files
 
 
 def resolve(sf: ScenarioFile, name: str, *, file: str = "") -> ScenarioSpec:
