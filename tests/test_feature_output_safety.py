@@ -229,3 +229,23 @@ def test_the_dataset_a_solve_folder_names_is_an_input_of_embodied(clone):
     before = snapshot(clone)
     res = invoke_in(clone, ["embodied", "solved", "--out", "emb", "--no-plots", "--flow-unit", "kt"])
     assert_refused_naming(res, "ds", before, clone)
+
+
+@pytest.mark.parametrize("args", [
+    ["solve", "data/ds", "--out"],
+    ["calibrate", "data/ds", "--out"],
+    ["embodied", "data/ds", "--no-plots", "--out"],
+    ["run", "runs/small.yaml", "-q", "--no-plots", "--no-embodied", "--out"],
+    ["hindcast", "data/ds", "--base-year", "2010", "--eval", "2011", "--out"],
+])
+@pytest.mark.parametrize("length,message", [
+    (300, "--out cannot be used (File name too long)"),        # before: OSError ENAMETOOLONG traceback
+    (230, "--out's name is 230 bytes; petra takes names of at most"),   # fits, its temporary sibling not
+])
+def test_an_out_name_too_long_is_one_line(clone, args, length, message):
+    before = snapshot(clone)
+    res = invoke_in(clone, [*args, "a" * length])
+    assert res.exit_code == 2, res.output
+    line = res.output.strip()
+    assert line.startswith("petra: error:") and "\n" not in line and message in line, line
+    assert snapshot(clone) == before
