@@ -177,7 +177,8 @@ def run_calibration(dataset_path: str | Path, out: str | Path, config: Calibrati
                 "base_year": dataset.metadata.get("base_year"), "validate_years": validate or [],
                 "fit_years": fit or [], "config": config.model_dump(mode="json"),
                 "base_year_check": run.base.check, "timings": {**run.base.timings, **run.timings}}
-    title = f"petra calibration: {Path(dataset_path).name}, base year {dataset.metadata.get('base_year')}"
+    base = dataset.metadata.get("base_year")
+    title = f"petra calibration: {Path(dataset_path).name}" + ("" if base is None else f", base year {base}")
     panels = panel_data(dataset, run.comparison, validate or [], fit or [])
     focus = focus_region_in(set(dataset.markets["region"]), config.focus_region, panels.net_imports)
     with atomic_output_dir(out, "calibrate", inputs) as tmp:

@@ -656,3 +656,50 @@ def test_fifty_thousand_tariff_rules_are_indexed_not_matched_per_rule_per_route(
     driver_arrays(drivers, names, (2020, 2030, 2040, 2050), base_transport=np.ones(m),
                   base_tariff=np.zeros(m), exporter_price=np.full(m, 100.0))
     assert time.perf_counter() - t0 < 10   # generous for a shared CI machine; measured 0.5 s
+
+
+@pytest.mark.parametrize("args,fragment", [
+    # before: typer's framed multi-line box
+    (["calibrate", "ds", "--out", "o", "--base-year", "2017.5"], "Invalid value for '--base-year'"),
+    (["ensemble", "s.yaml", "--draws", "abc"], "Invalid value for '--draws'"),
+    (["ensemble", "s.yaml", "--draws", "1.5"], "Invalid value for '--draws'"),
+    (["solve", "ds", "--out", "o", "--tol", "abc"], "Invalid value for '--tol'"),
+    (["solve"], "Missing argument 'dataset'"),
+    (["run", "--bogus"], "No such option: --bogus"),
+    (["run", "--quiet", "--debug"], "--quiet and --debug exclude each other"),
+    (["nocommand"], "No such command 'nocommand'"),
+])
+def test_a_bad_option_is_one_line_exit_2(tmp_path, args, fragment):
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert_one_line(res.output.strip(), "petra: error:", fragment, "--help`)")
+    assert "╭" not in res.output and not (tmp_path / "o").exists()
+
+
+def test_petra_alone_still_prints_the_help():
+    res = runner.invoke(app, [])
+    assert "Usage:" in res.output and "solve" in res.output and "petra: error" not in res.output
+
+
+def test_a_scenario_named_twice_is_one_line(tmp_path, good_dataset_dir):
+    # before: pyam's "Duplicate rows" traceback after the whole run
+    path = scenario_file(tmp_path, dataset=good_dataset_dir)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(path), "--scenario", "ref", "--scenario", "ref", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert_one_line(res.output.strip(), "--scenario: scenario 'ref' is named twice")
+    assert not out.exists()
+
+
+def test_an_unknown_focus_region_is_refused_before_the_hindcast(tmp_path, good_dataset_dir, monkeypatch):
+    # before: typer's box, raised after the whole hindcast had run
+    import petra.calibration.hindcast as hindcast
+
+    monkeypatch.setattr(hindcast, "run_hindcast", lambda *a, **k: pytest.fail("the hindcast ran"))
+    (good_dataset_dir / "dataset.toml").write_text("base_year = 2010\n")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["hindcast", str(good_dataset_dir), "--base-year", "2010", "--eval", "2011",
+                              "--focus-region", "ZZZ", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert_one_line(res.output.strip(), "--focus-region: region 'ZZZ' is not in the dataset (A, B)")
+    assert not out.exists()
