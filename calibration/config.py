@@ -22,15 +22,21 @@ import math
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from petra.errors import InputError
+from petra.strict_fields import no_yes_no_numbers
 from petra.textfiles import load_toml, load_yaml
 
 
 class _Strict(BaseModel):
     # NaN and infinity are bad input (except +inf for the relative bounds of least_squares: none)
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_yes_no(cls, value, info):
+        return no_yes_no_numbers(cls, value, info)
 
 
 class LeastSquaresConfig(_Strict):
@@ -179,7 +185,7 @@ def parse_config(raw: dict, file: str | None, *, key_prefix: tuple[str, ...] = (
         errors = exc.errors()
         err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         key = ".".join(str(x) for x in (*key_prefix, *err["loc"]))
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
         raise InputError(f"key '{key}': {msg}", file=file) from None
 
 

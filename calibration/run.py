@@ -30,7 +30,7 @@ from petra.calibration.fit import (
     FitResult,
     fit_parameters,
 )
-from petra.calibration.focus_panels import PanelData, focus_region_in
+from petra.calibration.focus_panels import PanelData, check_focus_region, focus_region_in
 from petra.calibration.observed import (
     at_base_year,
     check_observations,
@@ -168,6 +168,7 @@ def run_calibration(dataset_path: str | Path, out: str | Path, config: Calibrati
     inputs = [dataset_path, *also_read]
     guard_output_dir(out, "calibrate", inputs)
     dataset = load_dataset(dataset_path)
+    check_focus_region(set(dataset.markets["region"]), config)
     if base_year is not None:
         dataset = at_base_year(dataset, base_year)
     run = calibrate(dataset, config, validate=validate, fit=fit, progress=progress)

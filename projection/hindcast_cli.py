@@ -53,7 +53,7 @@ def hindcast_command(
     """
     from petra.atomic import guard_output_dir
     from petra.calibration.config import load_config, with_method
-    from petra.calibration.focus_panels import focus_region_in
+    from petra.calibration.focus_panels import check_focus_region, focus_region_in
     from petra.calibration.hindcast import run_hindcast
     from petra.calibration.hindcast_output import headline, write_hindcast
     from petra.calibration.observed import year_span
@@ -78,6 +78,7 @@ def hindcast_command(
         if focus_region is not None and focus_region not in regions:  # before: after the whole hindcast
             raise InputError(f"--focus-region: region '{shown(focus_region)}' is not in the dataset "
                              f"({', '.join(sorted(regions)[:12])}{', ...' if len(regions) > 12 else ''})")
+        check_focus_region(regions, cfg, file=str(config) if config else None)
         if pol is not None:
             pol.check(ds)
         evals, fits = parse_years(eval_years), parse_years(fit)

@@ -191,6 +191,17 @@ def check_first_period(spec: ScenarioSpec, dataset: Dataset, file: str | None) -
                          file=file)
 
 
+def check_focus_region(sf: ScenarioFile, dataset: Dataset, file: str | None) -> None:
+    """InputError unless the file's focus region is a region of the dataset (the default, CHN, is
+    taken only where the dataset has it: the focus outputs are then left out)."""
+    regions = set(dataset.markets["region"])
+    default = ScenarioFile.model_fields["focus_region"].default
+    if sf.focus_region not in regions and sf.focus_region != default:
+        shown_regions = ", ".join(sorted(regions)[:12]) + (", ..." if len(regions) > 12 else "")
+        raise InputError(f"key 'focus_region': region '{sf.focus_region}' is not in the dataset "
+                         f"({shown_regions})", file=file)
+
+
 def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationConfig | None = None,
                  base: CalibratedBase | None = None, embodied: bool = True,
                  tol: float = DEFAULT_TOLERANCE, highs_options: dict | None = None,
@@ -534,6 +545,7 @@ def load_run_inputs(scenario_file: str | Path | Mapping | None = None,
             dataset = at_base_year(dataset, sf.base_year)
         except InputError as exc:
             raise InputError(f"key 'base_year': {exc}", file=label) from None
+    check_focus_region(sf, dataset, label)
     for spec in specs:  # up front, so that `petra ensemble` exits 2 instead of failing every draw
         check_first_period(spec, dataset, label)
         scenario_levels(dataset, spec, file=label)

@@ -82,9 +82,10 @@ from pydantic import (
 
 from petra import bounds
 from petra.dataset import SSP_NAMES, SSP_RELEASES
-from petra.errors import InputError
+from petra.errors import InputError, shown
 from petra.projection.uncertainty_rules import UncertaintyRule
 from petra.selectors import Names
+from petra.strict_fields import Label, Text, no_yes_no_numbers
 from petra.textfiles import MAX_TEXT_BYTES, load_yaml
 
 MAX_EXTENDS = 32  # longest chain of scenario files extending one another
@@ -95,10 +96,22 @@ class _Strict(BaseModel):
     # "no rule", an infinite tariff or cost never solves)
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_yes_no(cls, value, info):
+        return no_yes_no_numbers(cls, value, info)
+
 
 class _Periods(_Strict):
     from_: int | None = Field(None, alias="from", description="first period the rule applies to")
     until: int | None = Field(None, description="last period the rule applies to")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.from_ is not None and self.until is not None and self.until < self.from_:
+            raise ValueError(f"until ({self.until}) is before from ({self.from_}): the rule would never "
+                             "apply")
+        return self
 
     def applies(self, period: int) -> bool:
         return (self.from_ is None or period >= self.from_) and (self.until is None or period <= self.until)
@@ -249,7 +262,7 @@ class SspChoice(_Strict):
 
 
 class Block(_Strict):
-    description: str = ""
+    description: Text = ""
     ssp: SspChoice | None = None
     drivers: Drivers = Drivers()
     elasticities: Elasticities = Elasticities()
@@ -286,14 +299,15 @@ class ScenarioFile(_Strict):
     dataset: str = "china9"
     base_year: int | None = Field(None, description="observed year the dataset is re-based on and "
                                   "calibrated at (default: the dataset's base year); the first period")
-    model: str = "petra"
+    model: Label = "petra"
     periods: tuple[int, ...] = (2010, 2020, 2030, 2040, 2050)
     calibration: dict = Field(default_factory=dict)
-    focus_region: str = Field("CHN", description="region of the imports-by-partner plot, the coverage "
-                              "table and the bilateral embodied values")
+    focus_region: Label = Field("CHN", description="region of the imports-by-partner plot, the coverage "
+                                "table and the bilateral embodied values (a region of the dataset; the "
+                                "default applies only to datasets that have CHN)")
     embodied: EmbodiedSettings = EmbodiedSettings()
     base: Block = Block()
-    scenarios: dict[str, Block]
+    scenarios: dict[Label, Block]
     uncertainty: tuple[UncertaintyRule, ...] = Field(
         (), description="distributions of `petra ensemble` draws (petra.projection.uncertainty_rules)")
 
@@ -378,8 +392,11 @@ def parse_scenario_file(raw: object, file: str) -> ScenarioFile:
         return ScenarioFile.model_validate(raw)
     except ValidationError as exc:
         err = first_error(exc)
-        key = _location(err["loc"])
+        loc = err["loc"]
         msg = err["msg"].removeprefix("Value error, ")
+        if loc and loc[-1] == "[key]":  # a scenario name (a key of `scenarios`) that is no name
+            loc, msg = loc[:-2], f"the name '{shown(loc[-2])}' {msg}"
+        key = _location(loc)
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         raise InputError(f"key '{key}': {msg}", file=file) from None

@@ -703,3 +703,82 @@ def test_an_unknown_focus_region_is_refused_before_the_hindcast(tmp_path, good_d
     assert res.exit_code == 2, res.output
     assert_one_line(res.output.strip(), "--focus-region: region 'ZZZ' is not in the dataset (A, B)")
     assert not out.exists()
+
+
+# silently accepted before (issue 22 item 6): each is now one line naming the key, exit 2
+@pytest.mark.parametrize("scenario,extra,fragments", [
+    ('  "a\\0b":\n    description: x', "", ["key 'scenarios'", "the name", "control character '\\x00'"]),
+    ('  "\\x01": {}', "", ["key 'scenarios'", "control character '\\x01'"]),
+    ('  "": {}', "", ["key 'scenarios'", "the name '' must not be empty"]),
+    ("    description: \"\\e[31mred\"", "", ["scenarios.ref.description", "control character '\\x1b'"]),
+    ('    description: ""', "", ["scenarios.ref.description", "is empty"]),
+    ("", 'model: "m\\0"', ["key 'model'", "control character"]),
+    *[(f"    drivers:\n      tariffs: [{{ad_valorem: {word}}}]", "",
+       ["tariffs[0].ad_valorem", "not a number"]) for word in ("true", "yes", "on")],   # before: 100 %
+    ("    drivers:\n      bans: [{from: 2020, until: 2010}]", "",
+     ["bans[0]", "until (2010) is before from (2020)"]),
+    ("", "uncertainty: [{target: supply_elasticity, distribution: lognormal, median: 1, sigma: 1e300}]",
+     ["uncertainty[0]", "sigma is at most 10"]),
+])
+def test_bad_names_yes_no_numbers_reversed_periods_and_huge_sigma_are_refused(tmp_path, scenario, extra,
+                                                                                fragments):
+    body = SMALL_RUN.format(dataset="china9", periods="[2010, 2020]", extra=extra, scenario=scenario)
+    if scenario.startswith('  "'):   # a scenario of its own instead of ref
+        body = body.replace("scenarios:\n  ref:\n    description: reference\n", "scenarios:\n") + "\n"
+    elif scenario.startswith("    description:"):   # ref's description
+        body = SMALL_RUN.format(dataset="china9", periods="[2010, 2020]", extra=extra, scenario="").replace(
+            "    description: reference", scenario)
+    path = tmp_path / "s.yaml"
+    path.write_text(body)
+    assert_one_line(input_error(load_scenario_file, path), str(path), *fragments)
+
+
+def test_a_multi_line_description_and_a_false_flag_stay_valid(tmp_path):
+    path = scenario_file(tmp_path, extra="embodied: {partners: false}",
+                         scenario="    drivers:\n      tariffs: [{scale: 0, from: 2020, until: 2020}]")
+    path.write_text(path.read_text().replace("description: reference", 'description: "two\\nlines"'))
+    sf = load_scenario_file(path)
+    assert sf.scenarios["ref"].description == "two\nlines" and sf.embodied.partners is False
+
+
+def test_a_nul_in_a_scenario_name_writes_nothing(tmp_path, good_dataset_dir):
+    # before: the NUL reached iamc.csv and summary.json
+    path = tmp_path / "s.yaml"
+    path.write_text(f'dataset: {good_dataset_dir}\nperiods: [2010, 2020]\nscenarios:\n  "a\\0b": {{}}\n')
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(path), "--out", str(out), "-q", "--no-plots", "--no-embodied"])
+    assert res.exit_code == 2 and not out.exists()
+    assert_one_line(res.output.strip(), "control character '\\x00'")
+
+
+def test_a_focus_region_not_in_the_dataset_is_refused(tmp_path, good_dataset_dir):
+    path = scenario_file(tmp_path, dataset=good_dataset_dir, extra="focus_region: ZZZ")
+    assert_one_line(input_error(load_run_inputs, path), "key 'focus_region'",
+                    "'ZZZ' is not in the dataset (A, B)")
+    load_run_inputs(scenario_file(tmp_path, dataset=good_dataset_dir, name="default.yaml"))  # CHN: default
+    load_run_inputs(scenario_file(tmp_path, dataset=good_dataset_dir, extra="focus_region: B", name="b.yaml"))
+    cal = tmp_path / "cal.toml"
+    cal.write_text('focus_region = "ZZZ"\n')
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["calibrate", str(good_dataset_dir), "--out", str(out), "--config", str(cal)])
+    assert res.exit_code == 2 and not out.exists()
+    assert_one_line(res.output.strip(), "key 'focus_region'", "'ZZZ' is not in the dataset")
+
+
+def test_a_yes_no_value_for_a_calibration_number_is_refused(tmp_path):
+    cal = tmp_path / "cal.yaml"
+    cal.write_text("least_squares:\n  flow_bound: yes\n")
+    assert_one_line(input_error(load_config, cal), "least_squares.flow_bound", "not a number")
+
+
+@pytest.mark.parametrize("text", ["1e-30", "1E-30", "1.0e-30"])
+def test_the_documented_minimum_market_quantity_is_accepted(tmp_path, text):
+    # before: "1e-30 is out of range (must be 0 or >= 1e-30 ...)": the CSV parser reads 1e-30 one unit
+    # in the last place below 1e-30, and the check compared exactly
+    folder = write_csvs(tmp_path / "ds", GOOD_MARKETS.replace("B,wheat,50,70,", f"B,wheat,{text},70,"),
+                        GOOD_ROUTES)
+    assert load_dataset(folder).markets["production"].iloc[1] == pytest.approx(bounds.MARKET_QUANTITY_MIN,
+                                                                             rel=1e-15)
+    below = write_csvs(tmp_path / "below", GOOD_MARKETS.replace("B,wheat,50,70,", "B,wheat,9.99e-31,70,"),
+                       GOOD_ROUTES)
+    assert_one_line(input_error(load_dataset, below), "column 'production'", "out of range")
