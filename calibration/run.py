@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from petra import bounds
 from petra.atomic import atomic_output_dir, guard_output_dir
 from petra.calibration.base_year import BaseYearCalibration, calibrate_base_year
 from petra.calibration.config import CalibrationConfig
@@ -40,7 +41,7 @@ from petra.calibration.observed import (
 )
 from petra.calibration.report import write_report
 from petra.dataset import Dataset, load_dataset, write_dataset
-from petra.errors import InputError
+from petra.errors import InputError, shown
 from petra.model.problem import build_problem
 from petra.model.recursive import anchored_inputs, project_periods
 from petra.progress import ProgressCallback, within
@@ -59,11 +60,14 @@ def parse_years(values: list[str] | None) -> list[int]:
                     lo, hi = int(a), int(b)
                     if hi < lo:
                         raise ValueError
-                    years.update(range(lo, hi + 1))
                 else:
-                    years.add(int(part))
+                    lo = hi = int(part)
             except ValueError:
-                raise InputError(f"'{part}' is not a year or a range of years like 2015-2020") from None
+                raise InputError(f"'{shown(part)}' is not a year or a range of years like 2015-2020"
+                                 ) from None
+            if lo < bounds.YEAR_MIN or hi > bounds.YEAR_MAX:  # before: 1-1000000000 filled the memory
+                raise InputError(f"'{shown(part)}': years are {bounds.YEAR_MIN} to {bounds.YEAR_MAX}")
+            years.update(range(lo, hi + 1))
     return sorted(years)
 
 

@@ -3,10 +3,10 @@
 TARGET is a file path (a local SQLite database) or a PostgreSQL DSN
 (`postgresql://user:password@host:5432/db`, also `postgresql+psycopg://`). `parse_target` checks the
 form without importing pyam, ixmp4 or a database driver, so a malformed target is refused at once.
-Every message shows TARGET as `redacted` renders it: the URL parsed, the password (everything
-between the user name and the last `@` of the authority, so a password containing `@` is hidden
-whole) and any query parameter that looks like a secret (`?password=`, `?sslpassword=`, `?token=`)
-replaced by `***`; `scrub` removes the same secrets from a driver's error message.
+Every message shows TARGET as `redacted` renders it: the password (everything between the user name's
+colon and the last `@`, so a password holding `@`, `/`, `?` or `#` is hidden whole) and the value of
+any query parameter that looks like a secret (`?password=`, `?sslpassword=`, `?token=`; with all that
+follows it) replaced by `***`; `scrub` removes the same secrets from a driver's error message.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from petra.errors import InputError
 SCHEMES = ("postgresql", "postgresql+psycopg")
 """URL schemes of a database server petra writes to (ixmp4 on PostgreSQL through psycopg 3)."""
 HIDDEN = "***"
-SECRET_KEY = re.compile(r"pass|pwd|secret|token|key", re.IGNORECASE)
-"""Query parameters whose values are secrets (password, sslpassword, passfile, pwd, api_key, token)."""
-_NO_SCHEME_CREDENTIALS = re.compile(r"^(?P<user>[^/:@]+):(?P<password>.*)@(?P<rest>[^@]*)$", re.DOTALL)
+SECRET_KEY = r"[^=&#?]*(?:pass|pwd|secret|token|key)[^=&#?]*"
+"""Query parameters whose values are secrets (password, sslpassword, passfile, pwd, api_key, token): the
+value and everything after it is hidden."""
+_SECRET_PARAMETER = re.compile(rf"[?&](?P<key>{SECRET_KEY})=(?P<value>.*)", re.IGNORECASE | re.DOTALL)
+_CREDENTIALS = re.compile(r"(?P<user>[^/:@]*):(?P<password>.*)@", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -42,31 +44,38 @@ class DbTarget:
     secrets: tuple[str, ...]
 
 
-def _secrets(text: str) -> tuple[str, ...]:
-    """The password and secret query values of `text` (a URL, or user:password@host without scheme)."""
-    found = []
-    if "://" in text:
+def _secret_spans(text: str) -> list[tuple[int, int]]:
+    """Where the secrets of `text` (a URL, or user:password@host without a scheme) are: the password,
+    from the user name's colon to the last @ (a password may hold @ / ? #, which SQLAlchemy and urlsplit
+    each read differently), and the value of a secret query parameter with all that follows it (a value
+    may hold & or #, which would end it for a URL parser); everything after the scheme if urlsplit
+    cannot parse the URL."""
+    start = text.index("://") + 3 if "://" in text else 0
+    spans = []
+    m = _CREDENTIALS.match(text, start)
+    if m and m.end("password") > m.start("password"):
+        spans.append(m.span("password"))
+    m = _SECRET_PARAMETER.search(text, start)
+    if m and m.end("value") > m.start("value"):
+        spans.append(m.span("value"))
+    if start:
         try:
-            parts = urlsplit(text)
+            urlsplit(text).port  # noqa: B018 - raises ValueError where the URL cannot be parsed
         except ValueError:
-            return (text.partition("://")[2],)  # unparsable: everything after the scheme is hidden
-        userinfo = parts.netloc.rpartition("@")[0]
-        if ":" in userinfo:
-            found.append(userinfo.partition(":")[2])
-        for pair in parts.query.split("&"):
-            key, eq, value = pair.partition("=")
-            if eq and SECRET_KEY.search(key):
-                found.append(value)
-    else:
-        m = _NO_SCHEME_CREDENTIALS.match(text)
-        if m:
-            found.append(m["password"])
-    found += [s.replace("@", "%40") for s in found]  # as the URL handed to the driver spells it
-    return tuple(sorted({s for s in found if s}, key=len, reverse=True))
+            spans.append((start, len(text)))
+    return spans
+
+
+def _secrets(text: str) -> tuple[str, ...]:
+    """The secrets of `text` (`_secret_spans`) and their spelling in the URL handed to the driver (an @
+    percent-encoded), longest first."""
+    found = [text[a:b] for a, b in _secret_spans(text)]
+    found += [f.replace("@", "%40") for f in found]
+    return tuple(sorted(set(found), key=len, reverse=True))
 
 
 def scrub(message: str, target: str | Path) -> str:
-    """`message` with every secret of TARGET replaced by ***."""
+    """`message` (a driver's error) with every secret of TARGET replaced by ***."""
     for secret in _secrets(str(target)):
         message = message.replace(secret, HIDDEN)
     return message
@@ -75,18 +84,23 @@ def scrub(message: str, target: str | Path) -> str:
 def redacted(target: str | Path) -> str:
     """TARGET as petra shows it: its password and secret query values replaced by ***."""
     text = str(target)
-    return scrub(text, text)
+    out, pos = [], 0
+    for a, b in sorted(_secret_spans(text)):
+        if b <= pos:
+            continue
+        out += [text[pos:max(a, pos)], HIDDEN]
+        pos = b
+    return "".join(out) + text[pos:]
 
 
-def _at_signs_quoted(text: str, parts) -> str:
-    """The URL with any `@` in its password percent-encoded: SQLAlchemy ends the password at the first
-    `@`, which would send the rest of it to the resolver as part of the host name."""
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    user, colon, password = userinfo.partition(":")
-    if "@" not in password:
+def _at_signs_quoted(text: str) -> str:
+    """The URL with any @ in its password percent-encoded: SQLAlchemy ends a password at its first @,
+    which would send the rest of it to the resolver as part of the host name."""
+    m = _CREDENTIALS.match(text, text.index("://") + 3)
+    if not m or "@" not in m["password"]:
         return text
-    netloc = f"{user}:{password.replace('@', '%40')}@{hostport}"
-    return text.replace(parts.netloc, netloc, 1)
+    a, b = m.span("password")
+    return text[:a] + text[a:b].replace("@", "%40") + text[b:]
 
 
 def parse_target(target: str | Path) -> DbTarget:
@@ -108,8 +122,7 @@ def parse_target(target: str | Path) -> DbTarget:
             raise InputError(f"--db: not a valid URL ({scrub(str(exc), text)})", file=shown) from None
         if not parts.hostname and parts.path in ("", "/"):
             raise InputError("--db: the DSN names neither a host nor a database", file=shown)
-        return DbTarget(url=_at_signs_quoted(text, parts), file=None, new=False, shown=shown,
-                        secrets=secrets)
+        return DbTarget(url=_at_signs_quoted(text), file=None, new=False, shown=shown, secrets=secrets)
     path = Path(text).expanduser().resolve()
     if path.is_dir():
         raise InputError("--db is a folder; give a database file path (created if missing)", file=shown)

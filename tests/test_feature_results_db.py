@@ -144,8 +144,9 @@ def test_a_database_password_is_never_printed(tmp_path, monkeypatch, target):
 
 @pytest.mark.parametrize("target,shown", [
     ("postgresql://u:p%40ss@h:5432/db", "postgresql://u:***@h:5432/db"),
-    ("postgresql://u:a@b@h/db?sslmode=require&password=x&sslpassword=y",
-     "postgresql://u:***@h/db?sslmode=require&password=***&sslpassword=***"),
+    ("postgresql://u:a@b@h/db?sslmode=require&password=x&sslpassword=y",   # the rest after a secret
+     "postgresql://u:***@h/db?sslmode=require&password=***"),
+    ("postgresql://u@h/db?sslmode=require&sslpassword=a&b#c", "postgresql://u@h/db?sslmode=require&sslpassword=***"),
     ("postgresql://u@h/db", "postgresql://u@h/db"),
     ("results.sqlite", "results.sqlite"),
 ])
