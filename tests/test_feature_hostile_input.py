@@ -782,3 +782,13 @@ def test_the_documented_minimum_market_quantity_is_accepted(tmp_path, text):
     below = write_csvs(tmp_path / "below", GOOD_MARKETS.replace("B,wheat,50,70,", "B,wheat,9.99e-31,70,"),
                        GOOD_ROUTES)
     assert_one_line(input_error(load_dataset, below), "column 'production'", "out of range")
+
+
+def test_a_range_of_a_billion_years_is_refused_at_once():
+    # before: `--eval 1-1000000000` expanded every year of the range into memory (found by the fuzz)
+    from petra.calibration.run import parse_years
+
+    t0 = time.perf_counter()
+    assert_one_line(input_error(parse_years, ["1-1000000000"]), "'1-1000000000'", "years are 1000 to 3000")
+    assert time.perf_counter() - t0 < 1
+    assert parse_years(["2015-2017", "2019"]) == [2015, 2016, 2017, 2019]
