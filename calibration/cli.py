@@ -49,7 +49,8 @@ def calibrate_command(
         cfg = with_method(load_config(config), method)
         with progress_reporter("calibrate") as progress:  # a bar in a terminal, else a line per step
             run = run_calibration(embedded_or_path(dataset), out, cfg, validate=parse_years(validate),
-                                  fit=parse_years(fit), base_year=base_year, progress=progress)
+                                  fit=parse_years(fit), base_year=base_year, progress=progress,
+                                  also_read=[config])
     except PetraError as exc:
         typer.echo(f"petra: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None

@@ -22,15 +22,21 @@ import math
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from petra.errors import InputError
+from petra.strict_fields import no_yes_no_numbers
 from petra.textfiles import load_toml, load_yaml
 
 
 class _Strict(BaseModel):
-    # NaN and infinity are bad input (relative bounds default to +inf: leave the key out for "none")
+    # NaN and infinity are bad input (except +inf for the relative bounds of least_squares: none)
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_yes_no(cls, value, info):
+        return no_yes_no_numbers(cls, value, info)
 
 
 class LeastSquaresConfig(_Strict):
@@ -55,8 +61,10 @@ class LeastSquaresConfig(_Strict):
                                "the commodity price scale); 0 leaves prices at their observation")
     flow_bound: float = Field(0.5, ge=0.0, le=1.0, description="observed flows may move within "
                               "[1 - b, 1 + b] x observed (route status, used or not, never changes)")
-    production_bound: float = Field(math.inf, ge=0.0, description="relative bound on production")
-    consumption_bound: float = Field(math.inf, ge=0.0, description="relative bound on consumption")
+    production_bound: float = Field(math.inf, ge=0.0, allow_inf_nan=True, description="relative bound "
+                                    "on production (.inf, the default: none)")
+    consumption_bound: float = Field(math.inf, ge=0.0, allow_inf_nan=True, description="relative bound "
+                                     "on consumption (.inf, the default: none)")
     price_floor: float = Field(0.01, gt=0.0, le=1.0, description="prices stay >= floor x observed")
     scale_floor: float = Field(1e-3, gt=0.0)
 
@@ -189,7 +197,7 @@ def parse_config(raw: dict, file: str | None, *, key_prefix: tuple[str, ...] = (
         errors = exc.errors()
         err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         key = ".".join(str(x) for x in (*key_prefix, *err["loc"]))
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
         raise InputError(f"key '{key}': {msg}", file=file) from None
 
 

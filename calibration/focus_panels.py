@@ -23,6 +23,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
+from petra.errors import InputError  # noqa: E402
 from petra.palette import OTHER, canonical, region_colour, region_marker  # noqa: E402
 
 MAIN_PARTNERS = 5
@@ -54,6 +55,18 @@ def focus_region_in(regions, wanted: str, net_imports: pd.DataFrame) -> str:
     if same:
         return same[0]
     return str(net_imports.groupby("region")["observed"].sum().idxmax())
+
+
+def check_focus_region(regions, config, file: str | None = None) -> None:
+    """InputError if the calibration settings name a focus region (other than the default) that the
+    dataset has neither under that name nor under another of the same canonical name."""
+    wanted, default = config.focus_region, type(config).model_fields["focus_region"].default
+    names = [str(r) for r in regions]
+    if "focus_region" not in config.model_fields_set or wanted == default:
+        return
+    if wanted not in names and not any(canonical(r) == canonical(wanted) for r in names):
+        listed = ", ".join(sorted(names)[:12]) + (", ..." if len(names) > 12 else "")
+        raise InputError(f"key 'focus_region': region '{wanted}' is not in the dataset ({listed})", file=file)
 
 
 def traded_commodities(result, region: str) -> list[str]:

@@ -398,7 +398,7 @@ def summary_html(*, settings: dict, metrics: pd.DataFrame, base_check: dict, neg
     method = cfg.get("method", "exact")
     base = settings.get("base_year")
     facts = [("dataset", str(settings.get("dataset", "")).rstrip("/").split("/")[-1]),
-             ("base year", base), ("method", method),
+             ("base year", base if base is not None else "not named (no dataset.toml)"), ("method", method),
              ("validation years", year_list(validate)), ("fit years", year_list(fit_years)),
              ("focus region", focus_region), ("quantities", unit), ("prices", price_unit)]
     if n_markets is not None:
@@ -411,7 +411,7 @@ def summary_html(*, settings: dict, metrics: pd.DataFrame, base_check: dict, neg
            "trade-price gap is its transport cost + tariff + an adjustment >= 0" if method == "consistent"
            else "exact: observed flows (re-exports traced) and prices kept, per-route cost adjustments "
            "of either sign")
-    what = (f"<p>petra's base year {esc(base)} was calibrated ({esc(how)}) so that solving the model "
+    what = (f"<p>petra's {esc(base_label(base))} was calibrated ({esc(how)}) so that solving the model "
             f"reproduces the base year's production, consumption, prices and flows. "
             f"Re-solving the calibrated "
             f"model reproduces them within:</p>")
@@ -446,6 +446,11 @@ def summary_html(*, settings: dict, metrics: pd.DataFrame, base_check: dict, neg
             f"{warn_html}")
 
 
+def base_label(base) -> str:
+    """'base year 2020', or 'base year' for a dataset that names none (no dataset.toml)."""
+    return "base year" if base is None else f"base year {base}"
+
+
 def panel_intro(region: str, base, validate: list, scale_unit: str) -> str:
     mod = (f"the calibrated base year {esc(base)}" + (f" and the validation years {esc(year_list(validate))}"
                                                     if validate else ""))
@@ -462,6 +467,9 @@ def panel_intro(region: str, base, validate: list, scale_unit: str) -> str:
 def focus_section(panels: PanelData | None, region: str, unit: str, scale: float, validate: list) -> str:
     if panels is None:
         return "<p><em>No observed history in the dataset.</em></p>"
+    if panels.years.get("base_year") is None:  # markets.csv and routes.csv alone: one unnamed year
+        return ("<p><em>The dataset names no base year (no dataset.toml), so there are no years to draw "
+                "its history over.</em></p>")
     coms = traded_commodities(panels, region)
     if not coms:
         return f"<p><em>{esc(region)} has no observed or modelled trade.</em></p>"
@@ -516,7 +524,7 @@ def write_report(folder, *, title: str, comparison: pd.DataFrame, base_check: di
     fit_years = [int(y) for y in settings.get("fit_years") or []]
     base = settings.get("base_year")
     years = sorted(comparison["year"].unique())
-    scatter_panels = [(f"base year {base}", [y for y in years if y not in validate])]
+    scatter_panels = [(base_label(base), [y for y in years if y not in validate])]
     if validate:
         scatter_panels.append((f"validation years {year_list(validate)}", validate))
     scatter = png_base64(scatter_figure(comparison, scatter_panels, scale, q_unit))

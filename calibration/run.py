@@ -14,12 +14,14 @@ Everything is computed before anything is written; the output folder is then wri
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from petra import bounds
 from petra.atomic import atomic_output_dir, guard_output_dir
 from petra.calibration.base_year import BaseYearCalibration, calibrate_base_year
 from petra.calibration.config import CalibrationConfig
@@ -29,7 +31,7 @@ from petra.calibration.fit import (
     FitResult,
     fit_parameters,
 )
-from petra.calibration.focus_panels import PanelData, focus_region_in
+from petra.calibration.focus_panels import PanelData, check_focus_region, focus_region_in
 from petra.calibration.observed import (
     at_base_year,
     check_observations,
@@ -39,7 +41,7 @@ from petra.calibration.observed import (
 )
 from petra.calibration.report import write_report
 from petra.dataset import Dataset, load_dataset, write_dataset
-from petra.errors import InputError
+from petra.errors import InputError, shown
 from petra.model.problem import build_problem
 from petra.model.recursive import anchored_inputs, project_periods
 from petra.progress import ProgressCallback, within
@@ -58,11 +60,14 @@ def parse_years(values: list[str] | None) -> list[int]:
                     lo, hi = int(a), int(b)
                     if hi < lo:
                         raise ValueError
-                    years.update(range(lo, hi + 1))
                 else:
-                    years.add(int(part))
+                    lo = hi = int(part)
             except ValueError:
-                raise InputError(f"'{part}' is not a year or a range of years like 2015-2020") from None
+                raise InputError(f"'{shown(part)}' is not a year or a range of years like 2015-2020"
+                                 ) from None
+            if lo < bounds.YEAR_MIN or hi > bounds.YEAR_MAX:  # before: 1-1000000000 filled the memory
+                raise InputError(f"'{shown(part)}': years are {bounds.YEAR_MIN} to {bounds.YEAR_MAX}")
+            years.update(range(lo, hi + 1))
     return sorted(years)
 
 
@@ -159,12 +164,15 @@ def panel_data(dataset: Dataset, comparison: pd.DataFrame, validate: list[int], 
 
 def run_calibration(dataset_path: str | Path, out: str | Path, config: CalibrationConfig, *,
                     validate: list[int] | None = None, fit: list[int] | None = None,
-                    base_year: int | None = None, progress: ProgressCallback | None = None
-                    ) -> CalibrationRun:
+                    base_year: int | None = None, progress: ProgressCallback | None = None,
+                    also_read: Sequence[str | Path | None] = ()) -> CalibrationRun:
     """Load, re-base on `base_year` (an observed year; default the dataset's), calibrate and write
-    DIR/dataset, DIR/report.html and the tables (all or nothing)."""
-    guard_output_dir(out, "calibrate", [dataset_path])
+    DIR/dataset, DIR/report.html and the tables (all or nothing). `out` may contain neither the dataset
+    nor `also_read` (the command's other inputs, such as its --config file)."""
+    inputs = [dataset_path, *also_read]
+    guard_output_dir(out, "calibrate", inputs)
     dataset = load_dataset(dataset_path)
+    check_focus_region(set(dataset.markets["region"]), config)
     if base_year is not None:
         dataset = at_base_year(dataset, base_year)
     run = calibrate(dataset, config, validate=validate, fit=fit, progress=progress)
@@ -174,10 +182,11 @@ def run_calibration(dataset_path: str | Path, out: str | Path, config: Calibrati
                 "base_year": dataset.metadata.get("base_year"), "validate_years": validate or [],
                 "fit_years": fit or [], "config": config.model_dump(mode="json"),
                 "base_year_check": run.base.check, "timings": {**run.base.timings, **run.timings}}
-    title = f"petra calibration: {Path(dataset_path).name}, base year {dataset.metadata.get('base_year')}"
+    base = dataset.metadata.get("base_year")
+    title = f"petra calibration: {Path(dataset_path).name}" + ("" if base is None else f", base year {base}")
     panels = panel_data(dataset, run.comparison, validate or [], fit or [])
     focus = focus_region_in(set(dataset.markets["region"]), config.focus_region, panels.net_imports)
-    with atomic_output_dir(out, "calibrate", [dataset_path]) as tmp:
+    with atomic_output_dir(out, "calibrate", inputs) as tmp:
         write_dataset(run.final, tmp / "dataset")
         write_report(tmp, title=title,
                      comparison=run.comparison, base_check=run.base.check, negative=run.base.negative,

@@ -416,6 +416,8 @@ def run_embodied(source: str | Path, out: str | Path, opts: Options | None = Non
     inputs = [source, opts.deforestation, opts.areas, opts.feed, opts.joint, opts.water_cap, opts.footprint]
     guard_output_dir(out, "embodied", inputs)
     src = load_source(source, observed_years=opts.observed_years, flow_unit=opts.flow_unit)
+    inputs.append(src.dataset.path)  # a `petra solve` folder's dataset (named in its solve.json)
+    guard_output_dir(out, "embodied", inputs)
     tables = compute(src, opts)
     with atomic_output_dir(out, "embodied", inputs) as tmp:
         _csv(tables["embodied"], tmp / "embodied.csv")

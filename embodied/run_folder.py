@@ -97,7 +97,7 @@ def write_run_folder(source: str | Path, out: str | Path) -> dict:
         df = pd.concat(parts, ignore_index=True)
         return df[["scenario", *[c for c in df.columns if c != "scenario"]]]
 
-    with atomic_output_dir(out, "embodied", [source]) as tmp:
+    with atomic_output_dir(out, "embodied", [source, info["dataset"]]) as tmp:  # the run's dataset too
         for name, attr in (("embodied", "embodied"), ("intensities", "intensities"), ("accounts", "accounts"),
                            ("coverage", "coverage"), ("water", "water")):
             cat(attr).to_csv(tmp / f"{name}.csv", index=False, float_format="%.17g", na_rep="")

@@ -39,6 +39,7 @@ def ensemble_command(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from petra.ensemble.cluster import caused_by_interrupt, check_scheduler, check_workers
     from petra.ensemble.run import default_out, plan, run_ensemble
     from petra.projection.run import default_scenario_file
 
@@ -47,6 +48,10 @@ def ensemble_command(
     path = scenario_file if scenario_file is not None else default_scenario_file("ensemble.yaml")
     out = out if out is not None else default_out(path)
     try:
+        if scheduler is not None:
+            check_scheduler(scheduler)
+        else:
+            check_workers(workers)
         p = plan(path, draws, seed=seed, names=scenario or None, tol=tol, embodied=embodied)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console, transient=True, disable=quiet) as bar:
@@ -60,7 +65,9 @@ def ensemble_command(
     except PetraError as exc:
         typer.echo(f"petra: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not caused_by_interrupt(exc):  # an error of Dask's (or an import) cut short by the interrupt too
+            raise
         typer.echo(f"petra: interrupted; complete draws are kept in {out} (rerun to resume)", err=True)
         raise typer.Exit(130) from None
     rate = f", {60 * res.ran / res.seconds:.1f} draws/min" if res.ran and res.seconds > 0 else ""

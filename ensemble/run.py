@@ -16,7 +16,6 @@ Thin orchestration over the pure parts (`sampling`, `task`, `summary`) and the f
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from petra.atomic import guard_output_location
 from petra.dataset import Dataset
 from petra.ensemble import sampling, summary
 from petra.ensemble import store as store_mod
+from petra.ensemble.cluster import check_scheduler, check_workers, connect, local_client, stop_local
 from petra.ensemble.task import DrawContext, DrawOutcome, make_context, run_draw
 from petra.errors import InputError
 from petra.model.solve import DEFAULT_TOLERANCE, check_tolerance
@@ -52,6 +52,7 @@ class Plan:
     counts: list[int]
     labels: list[tuple[str, ...]]
     config: dict
+    files: tuple[Path, ...] = ()  # every file read (scenario file, the files it extends, the dataset)
 
     def samples(self, draw: int) -> list[np.ndarray]:
         return sampling.sample_draw(self.context.rules, self.counts, self.seed, draw)
@@ -91,7 +92,8 @@ def plan(scenario_file: str | Path, n_draws: int, *, seed: int = 0, names: Seque
               "dataset": store_mod.dataset_digest(inputs.dataset_path), "scenarios": inputs.names,
               "seed": int(seed), "tol": float(tol), "embodied": bool(embodied)}
     return Plan(scenario_file=path, sf=sf, dataset=dataset, context=context, n_draws=n_draws, seed=seed,
-                counts=sampling.entity_counts(dataset, sf.uncertainty), labels=labels, config=config)
+                counts=sampling.entity_counts(dataset, sf.uncertainty), labels=labels, config=config,
+                files=inputs.files)
 
 
 @dataclass
@@ -121,18 +123,6 @@ def _hold(context: DrawContext) -> DrawContext:
     return context
 
 
-def _local_client(workers: int):
-    """A LocalCluster on the loopback interface: `workers` processes with one thread each, each holding
-    one task at a time (a worker that dies takes down only the draw it was running)."""
-    import dask
-    from distributed import Client, LocalCluster
-
-    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, silence_logs=logging.ERROR)
-    return Client(cluster), cluster
-
-
 def run_ensemble(p: Plan, out: str | Path, *, scheduler: str | None = None, workers: int = 2,
                  client=None, progress: Callable[[int, int, int], None] | None = None,
                  draw_fn: Callable[[DrawContext, int, list], DrawOutcome] = run_draw) -> EnsembleResult:
@@ -142,9 +132,11 @@ def run_ensemble(p: Plan, out: str | Path, *, scheduler: str | None = None, work
     e.g. tcp://host:8786) or a LocalCluster of `workers` processes. progress(done, total, failed) is
     called after each draw. draw_fn: the task (default `run_draw`).
     """
-    if client is None and scheduler is None and workers <= 0:
-        raise InputError(f"--workers must be >= 1, not {workers}")
-    guard_output_location(out, [p.scenario_file, p.dataset.path])
+    if client is None and scheduler is not None:
+        check_scheduler(scheduler)
+    elif client is None:
+        check_workers(workers)
+    guard_output_location(out, [p.scenario_file, p.dataset.path, *p.files])
     st = store_mod.open_store(out, p.config, p.seed)
     done = st.completed()
     todo = [d for d in range(p.n_draws) if d not in done]
@@ -164,16 +156,16 @@ def run_ensemble(p: Plan, out: str | Path, *, scheduler: str | None = None, work
 
 def _run_draws(p: Plan, st: store_mod.Store, todo: list[int], samples: dict, params: dict,
                result: EnsembleResult, *, client, scheduler, workers, progress, draw_fn) -> None:
-    from distributed import Client, as_completed
+    from distributed import as_completed
 
     t0 = perf_counter()
     own = cluster = None
     try:
         if client is None:
             if scheduler is not None:
-                own = client = Client(scheduler)
-            else:
-                own, cluster = _local_client(workers)
+                own = client = connect(scheduler)
+            else:  # no more workers than draws to run
+                own, cluster = local_client(min(workers, len(todo)))
                 client = own
         prefix = f"petra-draw-{st.fingerprint[:12]}"
         # a task holding the context (not `scatter`): if the worker holding it dies, Dask recomputes it
@@ -212,6 +204,10 @@ def _run_draws(p: Plan, st: store_mod.Store, todo: list[int], samples: dict, par
             if progress is not None:
                 progress(i, len(todo), n_failed)
         result.seconds = perf_counter() - t1
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop the local workers now, not after their draws
+        stop_local(cluster)
+        cluster = None
+        raise
     finally:
         st.write_manifest()
         if own is not None:

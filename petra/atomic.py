@@ -42,8 +42,32 @@ def output_command(folder: Path) -> str | None:
 def guard_output_location(out: str | os.PathLike,
                           inputs: Iterable[str | os.PathLike | None] = ()) -> Path:
     """The resolved `out`, or InputError if it is a symbolic link, an existing file, a mount point, the
-    working directory or one of its parents, an input (file or folder) or a folder containing one."""
-    raw = Path(out)
+    working directory or one of its parents, an input (file or folder) or a folder containing one, or a
+    name the file system cannot take (too long, also for the temporary sibling petra writes first)."""
+    try:
+        return _guard_location(Path(out), inputs)
+    except OSError as exc:  # ENAMETOOLONG and the like, from the first look at the path
+        raise InputError(f"--out cannot be used ({exc.strerror or exc})", file=str(out)) from None
+
+
+TEMPORARY_NAME_EXTRA = 40  # bytes a temporary sibling's name adds to --out's: ".NAME.tmp-<pid>-<random>"
+
+
+def check_name_length(target: Path) -> None:
+    """InputError if the last part of `target` leaves no room for its temporary sibling's name."""
+    parent = next((p for p in target.parents if p.is_dir()), Path("/"))
+    try:
+        limit = os.pathconf(parent, "PC_NAME_MAX")
+    except (OSError, ValueError):  # pragma: no cover - a file system that does not say
+        limit = 255
+    size = len(os.fsencode(target.name))
+    if size + TEMPORARY_NAME_EXTRA > limit:
+        raise InputError(f"--out's name is {size} bytes; petra takes names of at most "
+                         f"{limit - TEMPORARY_NAME_EXTRA} bytes here (it writes a temporary file or folder "
+                         "named after it first)", file=str(target))
+
+
+def _guard_location(raw: Path, inputs: Iterable[str | os.PathLike | None]) -> Path:
     if raw.is_symlink():
         raise InputError("--out is a symbolic link; petra replaces its output folder whole, so give the "
                          "real path", file=str(raw))
@@ -54,6 +78,7 @@ def guard_output_location(out: str | os.PathLike,
         raise InputError("--out is a mount point, which cannot be replaced whole (petra writes its output "
                          "folder beside it and renames it into place): give a folder inside it",
                          file=str(raw))
+    check_name_length(target)
     cwd = Path.cwd().resolve()
     if target == cwd or target in cwd.parents:
         raise InputError("--out is the working directory or one of its parents; refusing to replace it",
@@ -116,10 +141,17 @@ def guard_output_file(out: str | os.PathLike, command: str,
     """The resolved output file `out` of `petra <command>`, or InputError (exit 2) if writing there
     could destroy anything that is not petra's own output of the same command: a symbolic link, a
     folder, an input, or an existing file without the command's HTML marker. Nothing is touched."""
-    raw = Path(out)
+    try:
+        return _guard_file(Path(out), command, inputs)
+    except OSError as exc:  # ENAMETOOLONG and the like, from the first look at the path
+        raise InputError(f"--out cannot be used ({exc.strerror or exc})", file=str(out)) from None
+
+
+def _guard_file(raw: Path, command: str, inputs: Iterable[str | os.PathLike | None]) -> Path:
     if raw.is_symlink():
         raise InputError("--out is a symbolic link; give the real path", file=str(raw))
     target = raw.resolve()
+    check_name_length(target)
     if target.is_dir():
         raise InputError("--out is a folder; give a file name such as explorer.html", file=str(raw))
     for item in inputs:

@@ -24,6 +24,7 @@ DRIVER_FACTOR_MAX = 1e6  # base year must stay within [MIN, MAX]
 INCOME_ELASTICITY_MAX = 10.0  # magnitude of the income elasticity of demand
 AD_VALOREM_MAX = 10.0  # ad valorem tariffs as a fraction of the price (10 = 1000 %)
 SCALE_MAX = 1e3  # tariff scale factors
+LOG_SIGMA_MAX = 10.0  # sigma of a lognormal uncertainty rule (standard deviation of the log)
 
 YEAR_MIN = 1000  # periods, base years and observed years are integers within [YEAR_MIN, YEAR_MAX]
 YEAR_MAX = 3000

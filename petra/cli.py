@@ -10,8 +10,9 @@ from pathlib import Path
 import typer
 
 from petra.errors import PetraError
+from petra.exits import OneLineErrors
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=OneLineErrors,
                   help="petra: open spatial price equilibrium model of agricultural trade.")
 
 

@@ -52,8 +52,8 @@ def decode_utf8(data: bytes, file: str) -> str:
                          "save the file as UTF-8", file=file, row=line) from None
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader without aliases, duplicate keys or deep nesting (see module docstring)."""
+class _Strict:
+    """Mixin of a PyYAML loader: no aliases, duplicate keys or deep nesting (see module docstring)."""
 
     def __init__(self, stream):
         super().__init__(stream)
@@ -89,14 +89,43 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+class _StrictLoader(_Strict, yaml.SafeLoader):
+    """SafeLoader without aliases, duplicate keys or deep nesting (pure Python)."""
+
+
+def _fast_loader() -> type:
+    """The same loader on libyaml's C parser where PyYAML has it (the events come from C, the nodes are
+    composed in Python with the checks above: a 4 MB file reads in about 2 s instead of 12 s)."""
+    try:
+        from yaml._yaml import CParser
+    except ImportError:  # pragma: no cover - PyYAML built without libyaml
+        return _StrictLoader
+
+    class _FastStrictLoader(_Strict, yaml.composer.Composer, CParser, yaml.constructor.SafeConstructor,
+                            yaml.resolver.Resolver):
+        def __init__(self, stream):
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            self._depth = 0
+
+    return _FastStrictLoader
+
+
+_LOADER = _fast_loader()
+
+
 def parse_yaml(text: str, file: str) -> object:
     """Parse YAML text with the restrictions above; InputError naming the file, line and column."""
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader (SafeConstructor)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
+        if problem == "exceeded maximum nesting depth":  # libyaml's own limit (1000 levels)
+            problem = f"nested more than {MAX_YAML_DEPTH} levels deep"
         raise InputError(f"invalid YAML{where}: {problem}", file=file) from None
     except RecursionError:
         raise InputError(f"invalid YAML: nested too deeply (at most {MAX_YAML_DEPTH} levels)",
@@ -116,3 +145,11 @@ def load_toml(path: str | Path, *, what: str = "file") -> dict:
         raise InputError(f"invalid TOML ({exc})", file=str(path)) from None
     except RecursionError:
         raise InputError("invalid TOML: nested too deeply", file=str(path)) from None
+
+
+def dump_yaml(doc: object) -> str:
+    """`doc` as YAML text that `parse_yaml` reads back to `doc`: keys in their order, a mapping or list
+    of scalars on one line (`{region: CHN, value: 1.5}`, `[2020, 2030]`), on libyaml's emitter where
+    PyYAML has it (yaml.safe_dump's output; 50,000 rules in a few seconds)."""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(doc, Dumper=dumper, sort_keys=False, default_flow_style=None, allow_unicode=True)

@@ -39,7 +39,8 @@ def run_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from petra.atomic import guard_output_dir
-    from petra.projection.run import default_scenario_file, run_scenarios, write_run
+    from petra.model.solve import check_tolerance
+    from petra.projection.run import default_scenario_file, load_run_inputs, run_inputs, write_run
 
     if quiet and debug:
         raise typer.BadParameter("--quiet and --debug exclude each other", param_hint="--quiet")
@@ -49,10 +50,14 @@ def run_command(
     out = out if out is not None else Path("runs") / Path(path).stem
     with exit_on_error():
         guard_output_dir(out, "run", [path])
+        db_file = None
         if db is not None:
             from petra.projection.publish import check_target
 
-            check_target(db)
+            db_file = check_target(db)
+        check_tolerance(tol)
+        inputs = load_run_inputs(path, scenario or None)
+        guard_output_dir(out, "run", [*inputs.files, db_file])  # every file the run reads
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console, transient=True, disable=quiet) as bar:
             task = bar.add_task("scenarios", total=None)
@@ -60,9 +65,9 @@ def run_command(
             def progress(done, total, label):
                 bar.update(task, total=total, completed=done, description=f"scenario {label}")
 
-            run = run_scenarios(path, scenario or None, progress=progress, tol=tol, embodied=embodied)
+            run = run_inputs(inputs, progress=progress, tol=tol, embodied=embodied)
             bar.update(task, description="writing")
-            write_run(run, out, plots=plots)
+            write_run(run, out, plots=plots, also_read=[db_file])
     for note in run.notes:
         console.print(f"note: {note}")
     if embodied:

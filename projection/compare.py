@@ -30,19 +30,34 @@ import numpy as np
 import pandas as pd
 
 from petra.atomic import OUTPUT_MARKER, output_command
-from petra.errors import InputError, shown
+from petra.errors import InputError, one_line, shown
 from petra.projection.iamc import IAMC_COLUMNS
-from petra.projection.welfare import COMPONENTS, KT_TO_MT, WORLD, welfare_changes
+from petra.projection.run_files import read_iamc, read_parquet, read_resolved, read_summary
+from petra.projection.welfare import (
+    COMPONENTS,
+    CURVE_COLUMNS,
+    KT_TO_MT,
+    MARKET_KEYS,
+    WORLD,
+    welfare_changes,
+)
 from petra.tables import FULL_PRECISION
-from petra.textfiles import load_yaml
 
 BASELINE_NAMES = ("ssp2", "baseline", "reference", "ref", "base")
 """Scenario names (lower case, letters and digits only) taken as the baseline when none is given."""
 DIFFERENCE = "Difference|"
 RELATIVE_DIFFERENCE = "Relative Difference|"
 PERCENT = "%"
-RUN_FILES = ("iamc.csv", "markets.parquet", "flows.parquet", "curves.parquet", "scenarios.yaml")
+RUN_FILES = ("iamc.csv", "markets.parquet", "flows.parquet", "curves.parquet", "scenarios.yaml",
+             "summary.json")
 """Files of a `petra run` output that `petra compare` reads."""
+TABLE_COLUMNS = {
+    "markets": [*MARKET_KEYS, "price", "production"],
+    "flows": ["scenario", "period", "exporter", "importer", "commodity", "flow", "transport_cost", "tariff",
+              "cost_adjustment", "previous_flow", "period_elasticity", "new_flow_slope"],
+    "curves": [*MARKET_KEYS, *CURVE_COLUMNS],
+}
+"""The columns of the run's Parquet tables that the comparison uses."""
 
 
 @dataclass(frozen=True)
@@ -75,20 +90,13 @@ def check_run_folder(run_dir: str | Path) -> Path:
 
 
 def read_run_folder(run_dir: str | Path) -> RunFolder:
-    """Read a `petra run` output folder (`check_run_folder` first)."""
-    import pyam
-
+    """Read a `petra run` output folder (`check_run_folder` first); InputError naming a damaged file."""
     path = check_run_folder(run_dir)
-    try:
-        resolved = load_yaml(path / "scenarios.yaml", what="scenarios.yaml")  # bounded, aliases refused
-        scenarios = list(resolved["scenarios"])
-        focus = str(resolved["focus_region"])
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f"not the resolved configuration of a run ({exc.__class__.__name__})",
-                         file=str(path / "scenarios.yaml")) from None
-    df = pyam.IamDataFrame(str(path / "iamc.csv"))
-    data = df.data[IAMC_COLUMNS]
-    tables = {name: pd.read_parquet(path / f"{name}.parquet") for name in ("markets", "flows", "curves")}
+    resolved = read_resolved(path / "scenarios.yaml")
+    read_summary(path / "summary.json")  # a damaged run is refused, not compared
+    scenarios, focus = list(resolved["scenarios"]), resolved["focus_region"]
+    data = read_iamc(path / "iamc.csv")
+    tables = {name: read_parquet(path / f"{name}.parquet", cols) for name, cols in TABLE_COLUMNS.items()}
     present = [s for s in scenarios if s in set(tables["markets"]["scenario"])]  # failed ones are absent
     return RunFolder(path=path, iamc=data, scenarios=present, focus_region=focus, **tables)
 
@@ -177,9 +185,13 @@ def compare_run(run_dir: str | Path, baseline: str | None = None) -> Comparison:
     run = read_run_folder(run_dir)
     base, rule = choose_baseline(run.scenarios, baseline, file=str(run.path))
     data = run.iamc[run.iamc["scenario"].isin(run.scenarios)]
-    welfare = welfare_changes(run.markets, run.curves, run.flows, base, quantity_to_mt(run))
-    return Comparison(run=run, baseline=base, rule=rule, differences=iamc_differences(data, base),
-                      welfare=welfare)
+    try:
+        welfare = welfare_changes(run.markets, run.curves, run.flows, base, quantity_to_mt(run))
+        differences = iamc_differences(data, base)
+    except (ValueError, TypeError, KeyError) as exc:  # tables that read but disagree (edited, mixed runs)
+        raise InputError(f"the run's files cannot be compared ({type(exc).__name__}: {one_line(exc, 200)})",
+                         file=str(run.path)) from None
+    return Comparison(run=run, baseline=base, rule=rule, differences=differences, welfare=welfare)
 
 
 def default_out(run_dir: str | Path) -> Path:

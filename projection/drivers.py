@@ -36,6 +36,7 @@ import pandas as pd
 from petra import bounds
 from petra.demand import UsesDemand, non_feed_demand
 from petra.errors import InputError
+from petra.projection.rule_index import EntityIndex
 from petra.projection.scenario_config import Drivers, Elasticities, ScenarioSpec
 
 
@@ -93,32 +94,25 @@ class EntityNames:
         return set(self.commodity.tolist())
 
 
-def _mask(rule, fields: dict[str, np.ndarray], n: int) -> np.ndarray:
-    m = np.ones(n, dtype=bool)
-    for attr, values in fields.items():
-        sel = getattr(rule, attr, None)
-        if sel is not None:
-            m &= np.isin(values, np.asarray(sel, dtype=object))
-    return m
+def market_index(names: EntityNames) -> EntityIndex:
+    """Markets by region and commodity (the selectors of market rules)."""
+    return EntityIndex({"region": names.region, "commodity": names.commodity})
 
 
-def _market_fields(names: EntityNames) -> dict[str, np.ndarray]:
-    return {"region": names.region, "commodity": names.commodity}
+def route_index(names: EntityNames) -> EntityIndex:
+    """Routes by exporter, importer and commodity (the selectors of route rules)."""
+    return EntityIndex({"exporter": names.exporter, "importer": names.importer,
+                        "commodity": names.route_commodity})
 
 
-def _route_fields(names: EntityNames) -> dict[str, np.ndarray]:
-    return {"exporter": names.exporter, "importer": names.importer, "commodity": names.route_commodity}
-
-
-def last_match(rules: Sequence, fields: dict[str, np.ndarray], n: int, period: int | None,
-               attr: str = "value") -> np.ndarray:
+def last_match(rules: Sequence, index: EntityIndex, period: int | None, attr: str = "value") -> np.ndarray:
     """Per entity, `attr` of the last rule matching it (and `period`, if the rules have periods);
     NaN where none matches."""
-    out = np.full(n, np.nan)
+    out = np.full(index.n, np.nan)
     for rule in rules:
         if period is not None and hasattr(rule, "applies") and not rule.applies(period):
             continue
-        out[_mask(rule, fields, n)] = getattr(rule, attr)
+        out[index.positions(rule)] = getattr(rule, attr)
     return out
 
 
@@ -261,8 +255,8 @@ def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], 
     factor (`petra.productivity.productivity_index`) where no `yield_growth` rule matches.
     """
     n, m, T = len(names.region), len(names.exporter), len(periods)
-    mf, rf = _market_fields(names), _route_fields(names)
-    region_fields = {"region": names.region}
+    mi, ri = market_index(names), route_index(names)
+    region_index = EntityIndex({"region": names.region})
     sf = np.ones((T, n))
     df = np.ones((T, n))
     popf = np.ones((T, n))
@@ -271,7 +265,7 @@ def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], 
     tariff = np.empty((T, m))
     banned = np.zeros((T, m), dtype=bool)
     quota = np.full((T, m), np.inf)
-    eta = last_match(drivers.income_elasticity, mf, n, None)
+    eta = last_match(drivers.income_elasticity, mi, None)
     by_use = np.zeros(n, dtype=bool) if uses is None else np.isnan(eta) & uses.split
     default_eta = np.zeros(n) if income_elasticity is None else np.asarray(income_elasticity, dtype=float)
     eta = np.where(np.isnan(eta), default_eta, eta)
@@ -279,26 +273,26 @@ def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], 
     for k, t in enumerate(periods):
         if k > 0:
             dt = t - periods[k - 1]
-            pop_rate = _or_base(last_match(drivers.population_growth, region_fields, n, t),
+            pop_rate = _or_base(last_match(drivers.population_growth, region_index, t),
                                 None if base_rates is None else base_rates.population[k])
-            inc_rate = _or_base(last_match(drivers.income_growth, region_fields, n, t),
+            inc_rate = _or_base(last_match(drivers.income_growth, region_index, t),
                                 None if base_rates is None else base_rates.income[k])
             pop, inc = _rate_factor(pop_rate, dt), _rate_factor(inc_rate, dt)
             popf[k], incf[k] = popf[k - 1] * pop, incf[k - 1] * inc
-            rule = last_match(drivers.yield_growth, mf, n, t)
+            rule = last_match(drivers.yield_growth, mi, t)
             yld = _rate_factor(rule, dt)
             if productivity is not None:
                 yld = np.where(np.isnan(rule), productivity[k] / productivity[k - 1], yld)
             with np.errstate(over="ignore", under="ignore", invalid="ignore"):
                 df[k] = df[k - 1] * pop * inc ** eta
             sf[k] = sf[k - 1] * yld
-            transport = transport * _rate_factor(last_match(drivers.transport_cost_growth, rf, m, t), dt)
+            transport = transport * _rate_factor(last_match(drivers.transport_cost_growth, ri, t), dt)
         tc[k] = transport
-        tariff[k] = tariff_at(drivers, rf, m, t, base_tariff, exporter_price, schedules)
+        tariff[k] = tariff_at(drivers, ri, t, base_tariff, exporter_price, schedules)
         for rule in drivers.bans:
             if rule.applies(t):
-                banned[k] |= _mask(rule, rf, m)
-        q = last_match(drivers.quotas, rf, m, t, attr="max_flow")
+                banned[k, ri.positions(rule)] = True
+        q = last_match(drivers.quotas, ri, t, attr="max_flow")
         quota[k] = np.where(np.isnan(q), np.inf, q)
     fed = None
     if uses is not None:
@@ -313,7 +307,7 @@ def driver_arrays(drivers: Drivers, names: EntityNames, periods: Sequence[int], 
                         income_factor=incf, fed=fed)
 
 
-def tariff_at(drivers: Drivers, route_fields: dict[str, np.ndarray], m: int, period: int,
+def tariff_at(drivers: Drivers, routes: EntityIndex, period: int,
               base_tariff: np.ndarray, exporter_price: np.ndarray,
               schedules: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Per-route tariff in `period`: the last matching rule's (specific, ad valorem or scaled) value,
@@ -322,7 +316,7 @@ def tariff_at(drivers: Drivers, route_fields: dict[str, np.ndarray], m: int, per
     for rule in drivers.tariffs:
         if not rule.applies(period):
             continue
-        sel = _mask(rule, route_fields, m)
+        sel = routes.positions(rule)
         if rule.specific is not None:
             out[sel] = rule.specific
         elif rule.ad_valorem is not None:
@@ -335,7 +329,7 @@ def tariff_at(drivers: Drivers, route_fields: dict[str, np.ndarray], m: int, per
         if rule.name not in (schedules or {}):
             raise InputError(f"key 'drivers.tariff_schedules[{i}].name': unknown tariff schedule "
                              f"'{rule.name}'")
-        sel = _mask(rule, route_fields, m)
+        sel = routes.positions(rule)
         out[sel] += schedules[rule.name][sel] * np.asarray(exporter_price, dtype=float)[sel]
     return out
 
@@ -343,10 +337,9 @@ def tariff_at(drivers: Drivers, route_fields: dict[str, np.ndarray], m: int, per
 def apply_elasticities(elasticities: Elasticities, names: EntityNames, supply: np.ndarray, demand: np.ndarray,
                        expansion: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Supply, demand (per market) and expansion (per route) elasticities with the set's rules applied."""
-    mf, rf = _market_fields(names), _route_fields(names)
-    n, m = len(names.region), len(names.exporter)
-    es = last_match(elasticities.supply, mf, n, None)
-    ed = last_match(elasticities.demand, mf, n, None)
-    ee = last_match(elasticities.expansion, rf, m, None)
+    mi, ri = market_index(names), route_index(names)
+    es = last_match(elasticities.supply, mi, None)
+    ed = last_match(elasticities.demand, mi, None)
+    ee = last_match(elasticities.expansion, ri, None)
     return (np.where(np.isnan(es), supply, es), np.where(np.isnan(ed), demand, ed),
             np.where(np.isnan(ee), expansion, ee))

@@ -30,6 +30,7 @@ from petra.atomic import OUTPUT_MARKER, guard_output_file, html_output_marker, o
 from petra.errors import InputError
 from petra.palette import OTHER_COLOUR, region_colour, scenario_colour
 from petra.projection.outputs import MAX_PARTNERS_SHOWN
+from petra.projection.run_files import read_file
 from petra.textfiles import load_yaml
 
 SIGNIFICANT_DIGITS = 5
@@ -78,17 +79,6 @@ MARKET_COLUMNS = ("scenario", "period", "region", "commodity", "price")
 FLOW_COLUMNS = ("scenario", "period", "exporter", "importer", "commodity", "flow")
 
 
-def _read(path: Path, reader, kind: type):
-    """`reader(path)`, or InputError naming the file if it cannot be read or is not a `kind`."""
-    try:
-        value = reader(path)
-    except Exception as exc:  # noqa: BLE001 - any parse failure of a damaged file is bad input
-        raise InputError(f"cannot be read ({type(exc).__name__}: {exc})", file=str(path)) from None
-    if not isinstance(value, kind):
-        raise InputError(f"is not a {kind.__name__}", file=str(path))
-    return value
-
-
 def check_run_dir(run_dir: Path) -> None:
     """InputError unless `run_dir` is a `petra run` output folder with the files the explorer reads."""
     if not run_dir.is_dir():
@@ -106,7 +96,7 @@ def check_run_dir(run_dir: Path) -> None:
 
 def iamc_table(path: Path, scenarios: list[str]) -> dict:
     """The IAMC results (wide iamc.csv) as names plus rows [variable, scenario, region, v_year...]."""
-    wide = _read(path, pd.read_csv, pd.DataFrame)
+    wide = read_file(path, pd.read_csv, pd.DataFrame)
     wide.columns = [str(c) for c in wide.columns]
     lower = {c.lower(): c for c in wide.columns}
     try:
@@ -148,7 +138,7 @@ def embodied_table(path: Path, scenarios: list[str], periods: list[int], regions
     intensity left out), as flat rows [scenario, period, indicator, exporter, importer, value]."""
     if not path.is_file():
         return None
-    e = _read(path, lambda p: pd.read_parquet(p, columns=["scenario", "period", "exporter", "importer",
+    e = read_file(path, lambda p: pd.read_parquet(p, columns=["scenario", "period", "exporter", "importer",
                                                           "indicator", "value", "unit"]), pd.DataFrame)
     e = e[e["value"].notna() & (e["value"] > 0)]
     if e.empty:
@@ -175,10 +165,10 @@ def explorer_data(run_dir: str | Path) -> dict:
 
 
 def _explorer_data(run_dir: Path) -> dict:
-    summary = _read(run_dir / "summary.json", lambda p: json.loads(p.read_text(encoding="utf-8")), dict)
-    resolved = _read(run_dir / "scenarios.yaml", lambda p: load_yaml(p, what="scenarios.yaml"), dict)
-    markets = _read(run_dir / "markets.parquet", pd.read_parquet, pd.DataFrame)
-    flows = _read(run_dir / "flows.parquet", pd.read_parquet, pd.DataFrame)
+    summary = read_file(run_dir / "summary.json", lambda p: json.loads(p.read_text(encoding="utf-8")), dict)
+    resolved = read_file(run_dir / "scenarios.yaml", lambda p: load_yaml(p, what="scenarios.yaml"), dict)
+    markets = read_file(run_dir / "markets.parquet", pd.read_parquet, pd.DataFrame)
+    flows = read_file(run_dir / "flows.parquet", pd.read_parquet, pd.DataFrame)
     for name, table, columns in (("markets.parquet", markets, MARKET_COLUMNS),
                                  ("flows.parquet", flows, FLOW_COLUMNS)):
         missing = [c for c in columns if c not in table.columns]

@@ -53,12 +53,13 @@ def hindcast_command(
     """
     from petra.atomic import guard_output_dir
     from petra.calibration.config import load_config, with_method
-    from petra.calibration.focus_panels import focus_region_in
+    from petra.calibration.focus_panels import check_focus_region, focus_region_in
     from petra.calibration.hindcast import run_hindcast
     from petra.calibration.hindcast_output import headline, write_hindcast
     from petra.calibration.observed import year_span
     from petra.calibration.run import parse_years
     from petra.dataset import load_dataset
+    from petra.errors import InputError, shown
     from petra.progress import progress_reporter
     from petra.projection.hindcast_policy import scenario_policy
     from petra.projection.run import dataset_path, quantity_unit
@@ -67,20 +68,22 @@ def hindcast_command(
     with exit_on_error():
         ds_path = dataset_path(dataset)
         out = out if out is not None else Path("runs") / f"hindcast-{ds_path.name}-{base_year}"
-        inputs = [ds_path, policy, config]
-        guard_output_dir(out, "hindcast", inputs)
+        guard_output_dir(out, "hindcast", [ds_path, policy, config])
         cfg = with_method(load_config(config), method)
-        ds = load_dataset(ds_path)
         pol = scenario_policy(policy, scenario) if policy is not None else None
+        inputs = [ds_path, policy, config, *(pol.files if pol is not None else ())]
+        guard_output_dir(out, "hindcast", inputs)  # with every file the policy extends
+        ds = load_dataset(ds_path)
+        regions = set(ds.markets["region"])
+        if focus_region is not None and focus_region not in regions:  # before: after the whole hindcast
+            raise InputError(f"--focus-region: region '{shown(focus_region)}' is not in the dataset "
+                             f"({', '.join(sorted(regions)[:12])}{', ...' if len(regions) > 12 else ''})")
+        check_focus_region(regions, cfg, file=str(config) if config else None)
         if pol is not None:
             pol.check(ds)
         evals, fits = parse_years(eval_years), parse_years(fit)
         with progress_reporter("hindcast", quiet=quiet) as progress:  # bar in a terminal, else lines
             result = run_hindcast(ds, base_year, evals, fits, cfg, policy=pol, progress=progress)
-        regions = set(ds.markets["region"])
-        if focus_region is not None and focus_region not in regions:
-            raise typer.BadParameter(f"region '{focus_region}' is not in the dataset",
-                                     param_hint="--focus-region")
         focus = focus_region_in(regions, focus_region or cfg.focus_region, result.net_imports)
         settings = {"dataset": str(ds_path.resolve()), "base_year": base_year, "eval_years": evals,
                     "fit_years": fits, "policy": str(policy) if policy else None,

@@ -24,16 +24,17 @@ from petra.projection.run import names_of
 from petra.projection.scenario_config import (
     Drivers,
     Elasticities,
+    ScenarioFile,
     ScenarioSpec,
-    load_scenario_file,
     resolve,
+    scenario_file_and_sources,
 )
 
 
-def policy_spec(path: str | Path, scenario: str | None) -> ScenarioSpec:
-    """The named scenario of a policy file with only its tariff, ban and quota rules (the only
-    scenario if the file has one and `scenario` is None); InputError naming the key otherwise."""
-    sf = load_scenario_file(path)
+def policy_spec(sf: ScenarioFile, path: str | Path, scenario: str | None) -> ScenarioSpec:
+    """The named scenario of the policy file `sf` (read from `path`) with only its tariff, ban and quota
+    rules (the only scenario if the file has one and `scenario` is None); InputError naming the key
+    otherwise."""
     if scenario is None:
         if len(sf.scenarios) != 1:
             raise InputError(f"--scenario: the policy file defines {len(sf.scenarios)} scenarios "
@@ -52,6 +53,7 @@ class ScenarioPolicy:
 
     spec: ScenarioSpec
     file: str
+    files: tuple[Path, ...] = ()  # the policy file and the files it extends (inputs of the command)
 
     def check(self, dataset: Dataset) -> None:
         """InputError naming the rule's key if it names a region or commodity `dataset` lacks."""
@@ -80,4 +82,5 @@ class ScenarioPolicy:
 
 def scenario_policy(path: str | Path, scenario: str | None = None) -> ScenarioPolicy:
     """The hindcast policy of scenario `scenario` of the file at `path` (see module docstring)."""
-    return ScenarioPolicy(spec=policy_spec(path, scenario), file=str(path))
+    sf, files = scenario_file_and_sources(path)
+    return ScenarioPolicy(spec=policy_spec(sf, path, scenario), file=str(path), files=files)

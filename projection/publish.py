@@ -14,13 +14,12 @@ ixmp4 keeps its own settings, logs and platform list in IXMP4_STORAGE_DIRECTORY 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from petra.atomic import output_command
 from petra.errors import InputError, one_line
+from petra.projection.db_target import parse_target, scrub
 
-POSTGRES = re.compile(r"^postgresql(\+psycopg)?://")
 META_KEYS = ("petra_version", "scenario_file", "dataset", "run_dir", "periods", "ok", "failure", "solves",
              "max_certificate", "summary")
 """Meta indicators of every published scenario (scalars; `summary` is the scenario's entry of
@@ -29,24 +28,10 @@ REGION_HIERARCHY = "petra"
 """ixmp4 hierarchy of the regions petra creates (countries, groups and directional pairs such as BRA>CHN)."""
 
 
-def database_url(target: str | Path) -> tuple[str, bool]:
-    """(SQLAlchemy URL, whether it is a new SQLite file) of TARGET; InputError for other URLs."""
-    text = str(target)
-    if POSTGRES.match(text):
-        return text, False
-    if "://" in text:
-        raise InputError("--db: give a file path (SQLite) or a postgresql:// DSN", file=text)
-    path = Path(text).expanduser().resolve()
-    if path.is_dir():
-        raise InputError("--db is a folder; give a database file path (created if missing)", file=text)
-    return f"sqlite:///{path}", not path.exists()
-
-
-def check_target(target: str | Path) -> None:
-    """InputError unless TARGET can be a database (checked before a run, so that nothing is written)."""
-    url, new = database_url(target)
-    if new and not Path(url.removeprefix("sqlite:///")).parent.is_dir():
-        raise InputError("--db: the database's folder does not exist", file=str(target))
+def check_target(target: str | Path) -> Path | None:
+    """InputError unless TARGET can be a database (checked before a run, so that nothing is written);
+    the SQLite file it names (None for a server), which an output folder must not contain."""
+    return parse_target(target).file
 
 
 def open_platform(target: str | Path):
@@ -56,31 +41,26 @@ def open_platform(target: str | Path):
     from ixmp4.db import get_alembic_controller
     from ixmp4.transport import DirectTransport
 
-    url, new = database_url(target)
+    db = parse_target(target)
     try:
-        controller = get_alembic_controller(url)
-        if new or controller.get_database_revision() is None:
-            if not new and _has_tables(controller.get_engine()):
+        controller = get_alembic_controller(db.url)
+        if db.new or controller.get_database_revision() is None:
+            if not db.new and _has_tables(controller.get_engine()):
                 raise InputError("--db holds tables but is not an ixmp4 database; refusing to write into "
-                                 "it", file=redacted(target))
+                                 "it", file=db.shown)
             controller.upgrade_database("head")
-        return ixmp4.Platform(DirectTransport.from_dsn(url))
+        return ixmp4.Platform(DirectTransport.from_dsn(db.url))
     except InputError:
         raise
     except Exception as exc:  # sqlalchemy / ixmp4 / psycopg errors: one line, exit 2
-        raise InputError(f"--db: cannot open the database ({one_line(exc, 200)})",
-                         file=redacted(target)) from None
+        raise InputError(f"--db: cannot open the database ({scrub(one_line(exc, 200), target)})",
+                         file=db.shown) from None
 
 
 def _has_tables(engine) -> bool:
     import sqlalchemy as sa
 
     return bool(sa.inspect(engine).get_table_names())
-
-
-def redacted(target: str | Path) -> str:
-    """TARGET with any password of a DSN hidden."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", str(target))
 
 
 def run_metadata(run_dir: Path) -> dict[str, dict]:
@@ -120,9 +100,10 @@ def publish_run(run_dir: str | Path, target: str | Path,
                 message: str = "petra run results") -> list[tuple[str, str, int]]:
     """Store a run folder's iamc.csv and metadata in TARGET; returns (model, scenario, version) of
     every ixmp4 run created."""
+    db = parse_target(target)  # before importing pyam and ixmp4 (seconds): a bad target fails at once
+    path = check_publishable(run_dir)
     import pyam
 
-    path = check_publishable(run_dir)
     df = pyam.IamDataFrame(str(path / "iamc.csv"))
     meta = run_metadata(path)
     for key in META_KEYS:
@@ -138,8 +119,8 @@ def publish_run(run_dir: str | Path, target: str | Path,
         df.to_ixmp4(platform, checkpoint_message=message)
         runs = platform.runs.tabulate(default_only=True)
     except Exception as exc:  # one line, exit 2
-        raise InputError(f"--db: writing the results failed ({one_line(exc, 200)})",
-                         file=redacted(target)) from None
+        raise InputError(f"--db: writing the results failed ({scrub(one_line(exc, 200), target)})",
+                         file=db.shown) from None
     wanted = set(df.index)
     return [(r.model, r.scenario, int(r.version)) for r in runs.itertuples(index=False)
             if (r.model, r.scenario) in wanted]

@@ -30,7 +30,7 @@ def publish_command(
 
 def echo_published(runs: list[tuple[str, str, int]], db: str) -> None:
     """One line per ixmp4 run written (stderr)."""
-    from petra.projection.publish import redacted
+    from petra.projection.db_target import redacted
 
     for model, scenario, version in runs:
         typer.echo(f"published {model} / {scenario} (version {version}) -> {redacted(db)}", err=True)

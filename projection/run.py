@@ -38,7 +38,9 @@ all-or-nothing (`petra.atomic.atomic_output_dir`):
     run_log.csv              one row per solve: scenario, period, commodity, status, certificate,
                              QP solves, solver, seconds
     oscillations.csv         routes switching on-off-on and prices zig-zagging between periods
-    scenarios.yaml           the resolved configuration (every rule, defaults filled) for provenance
+    scenarios.yaml           the configuration run, a scenario file `petra run` reads again: extends
+                             resolved, the dataset's absolute path, every setting's default filled
+                             in, the base block and each scenario's block (its own rules)
     plots/                   prices, focus-region imports by partner, bilateral flows
     summary.json             dataset, quantity_unit (of flows and markets), periods, scenarios,
                              status, certificates, circulation (total flow / net exports needed,
@@ -54,7 +56,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -62,7 +64,6 @@ from time import perf_counter
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from petra.calibration.base_year import calibrate_base_year
 from petra.calibration.config import CalibrationConfig, parse_config
@@ -95,9 +96,9 @@ from petra.projection.scenario_config import (
     Elasticities,
     ScenarioFile,
     ScenarioSpec,
-    load_scenario_file,
-    load_scenario_spec,
     resolve,
+    scenario_file_and_sources,
+    scenario_spec_and_sources,
 )
 from petra.projection.ssp_drivers import (
     SspLevels,
@@ -106,6 +107,7 @@ from petra.projection.ssp_drivers import (
     scenario_levels,
     used_levels,
 )
+from petra.textfiles import dump_yaml
 
 
 def default_scenario_file(name: str = "default.yaml") -> Path:
@@ -213,6 +215,17 @@ def check_first_period(spec: ScenarioSpec, dataset: Dataset, file: str | None) -
         raise InputError(f"key 'periods': the first period must be the base year {base_year}, not "
                          f"{spec.periods[0]} (set `base_year:` to re-base on another observed year)",
                          file=file)
+
+
+def check_focus_region(sf: ScenarioFile, dataset: Dataset, file: str | None) -> None:
+    """InputError unless the file's focus region is a region of the dataset (the default, CHN, is
+    taken only where the dataset has it: the focus outputs are then left out)."""
+    regions = set(dataset.markets["region"])
+    default = ScenarioFile.model_fields["focus_region"].default
+    if sf.focus_region not in regions and sf.focus_region != default:
+        shown_regions = ", ".join(sorted(regions)[:12]) + (", ..." if len(regions) > 12 else "")
+        raise InputError(f"key 'focus_region': region '{sf.focus_region}' is not in the dataset "
+                         f"({shown_regions})", file=file)
 
 
 def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationConfig | None = None,
@@ -454,6 +467,7 @@ class RunResult:
     results: list[ScenarioResult]
     calibration: dict
     notes: list[str] = field(default_factory=list)
+    files: tuple[Path, ...] = ()  # every file and folder the run read (RunInputs.files)
 
     @property
     def failures(self) -> list[ScenarioResult]:
@@ -493,17 +507,24 @@ class RunResult:
 
 def resolved_config(sf: ScenarioFile, specs: list[ScenarioSpec], dataset: Path,
                     config: CalibrationConfig) -> dict:
-    """The configuration actually run, every default filled in (written as scenarios.yaml)."""
-    out = {"dataset": str(dataset), "base_year": sf.base_year, "model": sf.model, "periods": list(sf.periods),
-           "focus_region": sf.focus_region, "embodied": sf.embodied.model_dump(mode="json"),
-           "calibration": config.model_dump(mode="json"), "scenarios": {}}
-    for spec in specs:
-        out["scenarios"][spec.name] = {
-            "description": spec.description,
-            "ssp": None if spec.ssp is None else spec.ssp.model_dump(mode="json"),
-            "drivers": spec.drivers.model_dump(mode="json", by_alias=True),
-            "elasticities": spec.elasticities.model_dump(mode="json")}
+    """The configuration actually run as a scenario file `petra run` reads again (scenarios.yaml):
+    `extends` resolved, the dataset as an absolute path, the calibration and embodied settings with
+    every default filled in, the base block and each scenario run with its own block (a scenario runs
+    the base block's rules, then its own: `scenario_config.resolve`)."""
+    out = {"dataset": str(dataset), "base_year": sf.base_year, "model": sf.model,
+           "periods": list(sf.periods), "focus_region": sf.focus_region,
+           "embodied": sf.embodied.model_dump(mode="json"), "calibration": config.model_dump(mode="json"),
+           "base": _block(sf.base),
+           "scenarios": {spec.name: _block(sf.scenarios[spec.name]) for spec in specs}}
+    if sf.uncertainty:  # not run (`petra ensemble` draws them), kept so that the file is the whole input
+        out["uncertainty"] = [_block(rule) for rule in sf.uncertainty]
     return out
+
+
+def _block(block) -> dict:
+    """A base or scenario block (or an uncertainty rule) as the scenario file gives it, without the keys
+    left at their default (an empty description, no SSP, a rule's missing selectors and periods)."""
+    return block.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
 
 def load_calibration_config(sf: ScenarioFile, file: str) -> CalibrationConfig:
@@ -523,6 +544,8 @@ class RunInputs:
     dataset_path: Path
     dataset: Dataset
     config: CalibrationConfig
+    files: tuple[Path, ...] = ()  # every file and folder read: the scenario file, the files it extends,
+    # the dataset folder (what an output folder must not contain)
 
 
 def load_run_inputs(scenario_file: str | Path | Mapping | None = None,
@@ -532,15 +555,18 @@ def load_run_inputs(scenario_file: str | Path | Mapping | None = None,
     calibration settings; InputError naming the key (and the file, or SPEC_LABEL for a mapping)."""
     if isinstance(scenario_file, Mapping):  # a spec from Python: the parsed form of a file
         path, label = None, SPEC_LABEL
-        sf = load_scenario_spec(scenario_file)
+        sf, files = scenario_spec_and_sources(scenario_file)
     else:
         if scenario_file is not None and not isinstance(scenario_file, str | os.PathLike):
             raise InputError(f"a scenario spec must be a scenario file path or a mapping, not a "
                              f"{type(scenario_file).__name__}", file=SPEC_LABEL)
         path = Path(scenario_file) if scenario_file is not None else default_scenario_file()
         label = str(path)
-        sf = load_scenario_file(path)
+        sf, files = scenario_file_and_sources(path)
     names = list(names) if names else list(sf.scenarios)
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if twice is not None:
+        raise InputError(f"--scenario: scenario '{twice}' is named twice", file=label)
     specs = [resolve(sf, n, file=label) for n in names]
     for spec in specs:
         check_rule_periods(spec, file=label)
@@ -551,11 +577,13 @@ def load_run_inputs(scenario_file: str | Path | Mapping | None = None,
             dataset = at_base_year(dataset, sf.base_year)
         except InputError as exc:
             raise InputError(f"key 'base_year': {exc}", file=label) from None
+    check_focus_region(sf, dataset, label)
     for spec in specs:  # up front, so that `petra ensemble` exits 2 instead of failing every draw
         check_first_period(spec, dataset, label)
         scenario_levels(dataset, spec, file=label)
     return RunInputs(path=path, file=sf, names=names, specs=specs, dataset_path=ds_path,
-                     dataset=dataset, config=load_calibration_config(sf, label))
+                     dataset=dataset, config=load_calibration_config(sf, label),
+                     files=(*files, ds_path.resolve()))
 
 
 def _spec_dataset_path(name: str) -> Path:
@@ -572,7 +600,13 @@ def run_scenarios(scenario_file: str | Path | Mapping | None = None, names: list
     runs/default.yaml; all its scenarios unless `names`); nothing is written.
     `progress(done, total, label)` is called after each scenario."""
     check_tolerance(tol)
-    inputs = load_run_inputs(scenario_file, names)
+    return run_inputs(load_run_inputs(scenario_file, names), progress=progress, tol=tol, embodied=embodied)
+
+
+def run_inputs(inputs: RunInputs, *, progress=None, tol: float = DEFAULT_TOLERANCE,
+               embodied: bool = True) -> RunResult:
+    """Run the scenarios of loaded run inputs (`load_run_inputs`); nothing is written."""
+    check_tolerance(tol)
     path, sf, specs, dataset, config = inputs.path, inputs.file, inputs.specs, inputs.dataset, inputs.config
     label = str(path) if path is not None else SPEC_LABEL
     bases: dict[Elasticities, CalibratedBase] = {}
@@ -591,17 +625,19 @@ def run_scenarios(scenario_file: str | Path | Mapping | None = None, names: list
         notes.append(f"the file's {len(sf.uncertainty)} uncertainty rule(s) are for `petra ensemble`; "
                      "`petra run` solves the central case")
     return RunResult(scenario_file=path, dataset=dataset, resolved=resolved, results=results,
-                     calibration=calib, notes=notes)
+                     calibration=calib, notes=notes, files=inputs.files)
 
 
 def write_run(run: RunResult, out: str | Path, *, plots: bool = True,
-              focus_region: str | None = None) -> None:
-    """Write a run's outputs to `out` all-or-nothing (see module docstring)."""
+              focus_region: str | None = None, also_read: Sequence[Path | None] = ()) -> None:
+    """Write a run's outputs to `out` all-or-nothing (see module docstring). `out` may contain none of
+    the files the run read nor `also_read` (the command's other inputs, such as a --db file)."""
     from petra.atomic import atomic_output_dir
     from petra.projection import outputs
 
     ok = [r for r in run.results if r.ok]
-    with atomic_output_dir(out, "run", [run.scenario_file, run.dataset.path]) as tmp:
+    inputs = [*run.files, run.scenario_file, run.dataset.path, *also_read]
+    with atomic_output_dir(out, "run", inputs) as tmp:
         outputs.write_iamc(pd.concat([r.iamc for r in ok], ignore_index=True) if ok else None, tmp)
         outputs.write_parquet(pd.concat([r.flows for r in ok], ignore_index=True) if ok else None,
                               tmp / "flows.parquet")
@@ -625,7 +661,7 @@ def write_run(run: RunResult, out: str | Path, *, plots: bool = True,
         log.to_csv(tmp / "run_log.csv", index=False, float_format="%.6g")
         pd.concat([r.oscillations for r in run.results], ignore_index=True).to_csv(
             tmp / "oscillations.csv", index=False)
-        (tmp / "scenarios.yaml").write_text(yaml.safe_dump(run.resolved, sort_keys=False), encoding="utf-8")
+        (tmp / "scenarios.yaml").write_text(dump_yaml(run.resolved), encoding="utf-8")
         if plots and ok:
             outputs.write_plots(ok, tmp / "plots", focus_region=focus_region or run.resolved["focus_region"])
         summary = {

@@ -82,10 +82,11 @@ from pydantic import (
 
 from petra import bounds
 from petra.dataset import SSP_NAMES, SSP_RELEASES
-from petra.errors import InputError
+from petra.errors import InputError, shown
 from petra.projection.uncertainty_rules import UncertaintyRule
 from petra.selectors import Names
-from petra.textfiles import load_yaml
+from petra.strict_fields import Label, Text, no_yes_no_numbers
+from petra.textfiles import MAX_TEXT_BYTES, load_yaml
 
 MAX_EXTENDS = 32  # longest chain of scenario files extending one another
 
@@ -95,10 +96,22 @@ class _Strict(BaseModel):
     # "no rule", an infinite tariff or cost never solves)
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_yes_no(cls, value, info):
+        return no_yes_no_numbers(cls, value, info)
+
 
 class _Periods(_Strict):
     from_: int | None = Field(None, alias="from", description="first period the rule applies to")
     until: int | None = Field(None, description="last period the rule applies to")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.from_ is not None and self.until is not None and self.until < self.from_:
+            raise ValueError(f"until ({self.until}) is before from ({self.from_}): the rule would never "
+                             "apply")
+        return self
 
     def applies(self, period: int) -> bool:
         return (self.from_ is None or period >= self.from_) and (self.until is None or period <= self.until)
@@ -249,7 +262,7 @@ class SspChoice(_Strict):
 
 
 class Block(_Strict):
-    description: str = ""
+    description: Text = ""
     ssp: SspChoice | None = None
     drivers: Drivers = Drivers()
     elasticities: Elasticities = Elasticities()
@@ -286,14 +299,15 @@ class ScenarioFile(_Strict):
     dataset: str = "china9"
     base_year: int | None = Field(None, description="observed year the dataset is re-based on and "
                                   "calibrated at (default: the dataset's base year); the first period")
-    model: str = "petra"
+    model: Label = "petra"
     periods: tuple[int, ...] = (2010, 2020, 2030, 2040, 2050)
     calibration: dict = Field(default_factory=dict)
-    focus_region: str = Field("CHN", description="region of the imports-by-partner plot, the coverage "
-                              "table and the bilateral embodied values")
+    focus_region: Label = Field("CHN", description="region of the imports-by-partner plot, the coverage "
+                                "table and the bilateral embodied values (a region of the dataset; the "
+                                "default applies only to datasets that have CHN)")
     embodied: EmbodiedSettings = EmbodiedSettings()
     base: Block = Block()
-    scenarios: dict[str, Block]
+    scenarios: dict[Label, Block]
     uncertainty: tuple[UncertaintyRule, ...] = Field(
         (), description="distributions of `petra ensemble` draws (petra.projection.uncertainty_rules)")
 
@@ -378,8 +392,11 @@ def parse_scenario_file(raw: object, file: str) -> ScenarioFile:
         return ScenarioFile.model_validate(raw)
     except ValidationError as exc:
         err = first_error(exc)
-        key = _location(err["loc"])
+        loc = err["loc"]
         msg = err["msg"].removeprefix("Value error, ")
+        if loc and loc[-1] == "[key]":  # a scenario name (a key of `scenarios`) that is no name
+            loc, msg = loc[:-2], f"the name '{shown(loc[-2])}' {msg}"
+        key = _location(loc)
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         raise InputError(f"key '{key}': {msg}", file=file) from None
@@ -399,14 +416,26 @@ def _scenarios_of(doc: dict, path: Path) -> dict:
     return s
 
 
-def read_scenario_document(path: Path, _seen: tuple[Path, ...] = ()) -> object:
+def read_scenario_document(path: Path) -> object:
     """The YAML document of a scenario file with `extends: OTHER.yaml` resolved: the other file
     (relative to this one) is read first; this file's top-level keys replace its keys, except
     `scenarios`, which are merged by name (this file's win). Chains are at most MAX_EXTENDS files."""
+    return read_scenario_sources(path)[0]
+
+
+def read_scenario_sources(path: Path, _seen: tuple[Path, ...] = (), _bytes: int = 0
+                          ) -> tuple[object, tuple[Path, ...]]:
+    """`read_scenario_document(path)` and the files it was read from: `path`, then the file it
+    extends, and so on (resolved paths; what an output folder must not contain). Together the files
+    hold at most MAX_TEXT_BYTES, as one file does."""
     path = Path(path)
     raw = _read_yaml(path)
+    _bytes += path.stat().st_size
+    if _bytes > MAX_TEXT_BYTES:
+        raise InputError(f"key 'extends': the scenario files extending one another hold more than "
+                         f"{MAX_TEXT_BYTES:,} bytes together; petra reads at most that", file=str(path))
     if not isinstance(raw, dict) or "extends" not in raw:
-        return raw
+        return raw, (path.resolve(),)
     parent_name = raw.pop("extends")
     if not isinstance(parent_name, str) or not parent_name or "\x00" in parent_name:
         raise InputError("key 'extends': must be the name of another scenario file", file=str(path))
@@ -415,8 +444,8 @@ def read_scenario_document(path: Path, _seen: tuple[Path, ...] = ()) -> object:
     parent_path = (path.parent / parent_name).resolve()
     if parent_path in _seen or parent_path == path.resolve():
         raise InputError(f"key 'extends': '{parent_name}' extends this file again (a cycle)", file=str(path))
-    parent = read_scenario_document(parent_path, (*_seen, path.resolve()))
-    return _extended(parent, parent_path, raw, path)
+    parent, files = read_scenario_sources(parent_path, (*_seen, path.resolve()), _bytes)
+    return _extended(parent, parent_path, raw, path), (path.resolve(), *files)
 
 
 def _extended(parent: object, parent_path: Path, raw: dict, path: Path | str) -> dict:
@@ -430,7 +459,13 @@ def _extended(parent: object, parent_path: Path, raw: dict, path: Path | str) ->
 
 def load_scenario_file(path: str | Path) -> ScenarioFile:
     """Read and validate a scenario YAML file (InputError on any problem)."""
-    return parse_scenario_file(read_scenario_document(Path(path)), str(path))
+    return scenario_file_and_sources(path)[0]
+
+
+def scenario_file_and_sources(path: str | Path) -> tuple[ScenarioFile, tuple[Path, ...]]:
+    """`load_scenario_file(path)` and the files read (`read_scenario_sources`)."""
+    doc, files = read_scenario_sources(Path(path))
+    return parse_scenario_file(doc, str(path)), files
 
 
 SPEC_LABEL = "scenario spec"
@@ -441,17 +476,25 @@ def load_scenario_spec(spec: Mapping, *, base_dir: str | Path | None = None) -> 
     """Validate a scenario spec given as a mapping, the parsed form of a scenario file (same keys,
     same checks and one-line InputError naming the key, with SPEC_LABEL for the file). `extends:` and
     a relative `dataset:` folder are relative to `base_dir` (default: the working directory)."""
+    return scenario_spec_and_sources(spec, base_dir=base_dir)[0]
+
+
+def scenario_spec_and_sources(spec: Mapping, *, base_dir: str | Path | None = None
+                              ) -> tuple[ScenarioFile, tuple[Path, ...]]:
+    """`load_scenario_spec(spec)` and the files read (the file it extends, and so on)."""
     if not isinstance(spec, Mapping):
         raise InputError(f"a scenario spec must be a mapping with a 'scenarios' key, not a "
                          f"{type(spec).__name__}", file=SPEC_LABEL)
     raw = copy.deepcopy(dict(spec))
+    files: tuple[Path, ...] = ()
     if "extends" in raw:
         parent_name = raw.pop("extends")
         if not isinstance(parent_name, str) or not parent_name or "\x00" in parent_name:
             raise InputError("key 'extends': must be the name of another scenario file", file=SPEC_LABEL)
         parent_path = (Path(base_dir) if base_dir is not None else Path.cwd()) / parent_name
-        raw = _extended(read_scenario_document(parent_path), parent_path, raw, SPEC_LABEL)
-    return parse_scenario_file(raw, SPEC_LABEL)
+        parent, files = read_scenario_sources(parent_path)
+        raw = _extended(parent, parent_path, raw, SPEC_LABEL)
+    return parse_scenario_file(raw, SPEC_LABEL), files
 
 
 def resolve(sf: ScenarioFile, name: str, *, file: str = "") -> ScenarioSpec:

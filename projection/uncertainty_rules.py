@@ -39,10 +39,11 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from petra import bounds
 from petra.selectors import Names
+from petra.strict_fields import no_yes_no_numbers
 
 EXPANSION_FLOOR = 0.05  # smallest trade-expansion elasticity a draw may give (the fit's lower bound)
 
@@ -67,6 +68,12 @@ class UncertaintyRule(BaseModel):
     """One uncertainty rule (see module docstring)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_yes_no(cls, value, info):
+        return no_yes_no_numbers(cls, value, info)
+
     target: Literal["supply_elasticity", "demand_elasticity", "expansion_elasticity", "intensity"]
     region: Names = None
     commodity: Names = None
@@ -109,6 +116,11 @@ class UncertaintyRule(BaseModel):
             raise ValueError("triangular needs low <= mode <= high and low < high")
         if d == "lognormal" and not (self.median > 0 and self.sigma >= 0):
             raise ValueError("lognormal needs median > 0 and sigma >= 0")
+        top = bounds.LOG_SIGMA_MAX
+        if d == "lognormal" and self.sigma > top:
+            raise ValueError(f"sigma is at most {top:g} (a factor e^{top:g} = {math.exp(top):,.0f} per "
+                             "standard deviation; beyond it nearly every draw is clipped to the edge of the "
+                             f"valid range), not {self.sigma:g}")
         lo, hi = support(self)
         dom_lo, dom_hi = domain(self)
         outside = hi < dom_lo or lo > dom_hi

@@ -44,3 +44,29 @@ A,B,wheat,20,30,0,2,
 B,A,wheat,0,30,0,,1
 """
 
+
+
+def peer_instance(folder: Path, regions: int = 153, seed: int = 7) -> Path:
+    """A single-commodity dataset of markets.csv and routes.csv only (no dataset.toml), the shape of an
+    open Pyomo spatial-equilibrium peer model's instance: `regions` regions, four routes out of each,
+    half of them used, consumption = production + imports - exports exactly (the flows close)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    names = [f"R{i:03d}" for i in range(regions)]
+    production = rng.uniform(50, 500, regions).round(6)
+    net = np.zeros(regions)
+    rows = []
+    for i in range(regions):
+        for j in rng.choice([k for k in range(regions) if k != i], 4, replace=False):
+            flow = round(float(rng.uniform(1, 20)), 6) if rng.random() < 0.5 else 0.0
+            net[i] -= flow
+            net[j] += flow
+            rows.append((names[i], names[j], "c", flow, round(float(rng.uniform(5, 40)), 4), 0.0, None, None))
+    markets = pd.DataFrame({"region": names, "commodity": "c", "production": production,
+                            "consumption": production + net, "price": rng.uniform(150, 350, regions).round(4),
+                            "supply_elasticity": 0.5, "demand_elasticity": -0.5})
+    folder.mkdir(parents=True, exist_ok=True)
+    markets.to_csv(folder / "markets.csv", index=False, float_format="%.17g")
+    pd.DataFrame(rows, columns=ROUTE_HEADER).to_csv(folder / "routes.csv", index=False, float_format="%.17g")
+    return folder

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = {"atomic", "bounds", "dataset", "demand", "productivity", "emission_factors", "errors", "exits",
-        "iam_cache", "palette", "selectors", "tables", "textfiles", "synthetic",
+        "iam_cache", "palette", "selectors", "strict_fields", "tables", "textfiles", "synthetic",
         "embedded", "progress", "income_response", "trends"}
 FACADE = {"__init__", "cli"}
 # stage -> (its folder, the stages it may import besides itself and the core)

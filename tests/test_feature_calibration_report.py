@@ -340,3 +340,29 @@ def test_every_fit_column_is_defined_where_the_fit_is_shown(report, tmp_path):
     gloss = re.search(r"<dl class='glossary' id='fit-glossary'>(.*?)</dl>", path.read_text(), re.S).group(1)
     assert [html.unescape(x) for x in re.findall(r"<dt><code>(.*?)</code></dt>", gloss)] == \
         [c for c in FIT_COLUMNS if c in cols]
+
+
+def test_a_153_region_dataset_of_markets_and_routes_alone_gets_its_report(tmp_path):
+    # before: the calibration succeeded, then writing the report crashed (focus_panels.py:173 ValueError:
+    # invalid literal for int() with base 10: 'base'): without dataset.toml there is no base year
+    from builders import peer_instance
+    from typer.testing import CliRunner
+
+    from petra.cli import app
+    from petra.dataset import load_dataset
+
+    folder = peer_instance(tmp_path / "peer")
+    assert sorted(p.name for p in folder.iterdir()) == ["markets.csv", "routes.csv"]
+    ds = load_dataset(folder)
+    assert len(ds.markets) == 153 and ds.markets["commodity"].nunique() == 1
+    imports = ds.routes.groupby("importer")["flow"].sum().reindex(ds.markets["region"], fill_value=0)
+    exports = ds.routes.groupby("exporter")["flow"].sum().reindex(ds.markets["region"], fill_value=0)
+    balance = ds.markets["production"].to_numpy() + imports.to_numpy() - exports.to_numpy()
+    np.testing.assert_allclose(balance, ds.markets["consumption"].to_numpy(), rtol=1e-12)   # consistent
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["calibrate", str(folder), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    page = (out / "report.html").read_text()
+    assert "names no base year" in page and "None" not in page
+    flows = pd.read_csv(out / "flows_comparison.csv")
+    np.testing.assert_allclose(flows["observed"].sum(), ds.routes["flow"].sum(), rtol=1e-12)

@@ -228,3 +228,42 @@ def test_world_welfare_is_the_change_in_the_models_objective_plus_tariff_revenue
                   - objective_plus_revenue(*tables, "Reference", 2030))
         assert w[(scen, 2030, "World")] * 1e3 == pytest.approx(change, rel=1e-6, abs=1e-3)
         assert abs(change) > 1.0  # the scenario does move welfare
+
+
+def _damaged(run_dir, tmp_path, name: str, damage) -> object:
+    """`petra compare` of a copy of the run with one file damaged (--out outside the copy)."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns("compare"))
+    damage(copy / name)
+    return CliRunner().invoke(app, ["compare", str(copy), "--no-plots", "--out", str(tmp_path / "o")])
+
+
+def _drop_column(column):
+    def damage(path):
+        pd.read_parquet(path).drop(columns=column).to_parquet(path)
+    return damage
+
+
+@pytest.mark.parametrize("name,damage,message", [
+    # before: ArrowInvalid / pyam ValueError / KeyError tracebacks; a garbage summary.json compared, exit 0
+    ("curves.parquet", lambda p: p.write_text("garbage"), "curves.parquet: cannot be read (ArrowInvalid"),
+    ("flows.parquet", lambda p: p.write_bytes(b"PAR1 broken"), "flows.parquet: cannot be read"),
+    ("markets.parquet", lambda p: p.write_text(""), "markets.parquet: cannot be read"),
+    ("iamc.csv", lambda p: p.write_text("garbage\n1\n"), "iamc.csv: cannot be read"),
+    ("summary.json", lambda p: p.write_text("garbage"), "summary.json: cannot be read (JSONDecodeError"),
+    ("summary.json", lambda p: p.write_text('{"scenarios": [1, 2]}'),
+     "summary.json: not the summary of a run"),
+    ("scenarios.yaml", lambda p: p.write_text("- a\n- b\n"), "scenarios.yaml: is not a mapping"),
+    ("curves.parquet", _drop_column("demand_slope"), "curves.parquet: column 'demand_slope' is missing"),
+    ("flows.parquet", _drop_column("tariff"), "flows.parquet: column 'tariff' is missing"),
+    ("curves.parquet", lambda p: pd.concat([pd.read_parquet(p)] * 2).to_parquet(p),
+     "the run's files cannot be compared (MergeError"),
+])
+def test_a_damaged_run_file_is_one_line_exit_2(run_dir, tmp_path, name, damage, message):
+    res = _damaged(run_dir, tmp_path, name, damage)
+    assert res.exit_code == 2, res.output
+    line = res.output.strip()
+    assert line.startswith("petra: error:") and "\n" not in line and message in line, line
+    assert not (tmp_path / "o").exists()

@@ -364,7 +364,10 @@ def test_cli_certificate_failures_exit_1_with_count_and_bad_input_exit_2(small_f
         ([str(small_file), "--draws", "2", "-s", "nope"], "no scenario named 'nope'"),
         ([str(bad), "--draws", "2"], "key 'uncertainty[0]'"),
         ([str(tmp_path / "missing.yaml"), "--draws", "2"], "scenario file not found"),
-        ([str(small_file), "--draws", "2", "--workers", "0"], "--workers must be >= 1"),
+        ([str(small_file), "--draws", "2", "--workers", "0"], "--workers must be between 1 and"),
+        # before: --workers 1000000 started processes until it failed ("dictionary changed size")
+        ([str(small_file), "--draws", "1", "--workers", "1000000"], "--workers must be between 1 and"),
+        ([str(small_file), "--draws", "2", "--scheduler", "not a url"], "--scheduler must be a Dask"),
     ]
     for args, msg in cases:
         o = tmp_path / "nothing"
@@ -387,9 +390,16 @@ def test_killed_run_resumes_without_touching_finished_draws(small_file, tmp_path
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list((out / "draws").glob("draw_*.parquet"))) < 2:
         time.sleep(0.05)
+    t0 = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)
-    assert proc.returncode != 0
+    # before: 3-9 s (closing the cluster waited for the busy worker); now the workers are killed first
+    assert time.monotonic() - t0 < 2.0
+    assert proc.returncode == 130
+    last = proc.stderr.read().decode().strip().splitlines()[-1]  # (after Dask's warnings of busy ports)
+    assert last == f"petra: interrupted; complete draws are kept in {out} (rerun to resume)"
+    left = subprocess.run(["ps", "-o", "pid=,stat=", "-s", str(proc.pid)], capture_output=True, text=True)
+    assert not [ln for ln in left.stdout.splitlines() if "Z" not in ln.split()[1]]  # no worker left running
     finished = _mtimes(out)
     assert 2 <= len(finished) < 8
     assert not list((out / "draws").glob(".*"))  # no partial (temporary) file left behind
@@ -398,3 +408,31 @@ def test_killed_run_resumes_without_touching_finished_draws(small_file, tmp_path
     after = _mtimes(out)
     assert len(after) == 8
     assert all(after[k] == v for k, v in finished.items())
+
+
+def test_a_scheduler_that_does_not_answer_is_one_line(small_file, tmp_path, monkeypatch):
+    # before: `--scheduler tcp://127.0.0.1:1`: an OSError traceback after Dask's 30 s connect timeout
+    from petra.ensemble import cluster
+
+    monkeypatch.setattr(cluster, "SCHEDULER_TIMEOUT", 0.5)
+    r = CliRunner().invoke(app, ["ensemble", str(small_file), "--draws", "1", "--scheduler", "tcp://127.0.0.1:1",
+                            "--out", str(tmp_path / "e")])
+    assert r.exit_code == 2, r.output
+    line = r.output.strip()
+    assert "\n" not in line and "no Dask scheduler answers at tcp://127.0.0.1:1 within 0.5 s" in line
+
+
+def test_a_local_cluster_has_no_more_workers_than_draws_to_run(small_file, tmp_path, monkeypatch):
+    from petra.ensemble import cluster, run
+
+    started = []
+
+    def fake_local_client(workers):
+        started.append(workers)
+        raise KeyboardInterrupt   # stop here: only the size asked for matters
+
+    monkeypatch.setattr(cluster, "usable_cores", lambda: 8)
+    monkeypatch.setattr(run, "local_client", fake_local_client)
+    with pytest.raises(KeyboardInterrupt):
+        run.run_ensemble(plan(small_file, 3, embodied=False), tmp_path / "e", workers=16)
+    assert started == [3]

@@ -175,3 +175,77 @@ def test_an_unwritable_parent_is_one_line_and_leaves_nothing(tmp_path, monkeypat
         with atomic_output_dir(tmp_path / "out", "solve"):
             pass
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- issue 22 item 1: inputs inside --out
+def petra_output(folder: Path, command: str) -> Path:
+    """An earlier output of `petra <command>` (its marker) holding a user's file that is also an input."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / OUTPUT_MARKER).write_text(f'{{"petra_output": "{command}"}}\n')
+    return folder
+
+
+def assert_refused_naming(res, name: str, before: dict, root: Path) -> None:
+    assert res.exit_code == 2, res.output
+    line = res.output.strip()
+    assert "\n" not in line and "--out contains the input" in line and name in line, line
+    assert snapshot(root) == before   # nothing deleted, nothing written
+
+
+UNCERTAIN_RUN = SMALL_RUN.format(dataset="data/ds") + ("uncertainty:\n  - {target: supply_elasticity, "
+                                                       "distribution: normal, mean: 1, sd: 0.1}\n")
+
+
+@pytest.mark.parametrize("command,inside,text,args", [
+    # before: `petra run child.yaml --out prev` (prev an earlier run): exit 0, prev/base.yaml gone
+    # (the parent's dataset path is relative to child.yaml, the file read)
+    ("run", "base.yaml", SMALL_RUN.format(dataset="data/ds"),
+     ["run", "child.yaml", "--out", "out", "--no-plots", "--no-embodied"]),
+    # before: `petra run s.yaml --out prev --db prev/r.sqlite`: the existing database replaced by a new one
+    ("run", "r.sqlite", "SQLite format 3\x00 years of results",
+     ["run", "runs/small.yaml", "--out", "out", "--db", "out/r.sqlite", "-q", "--no-plots", "--no-embodied"]),
+    # before: `petra calibrate ds --out cal --config cal/cfg.toml` (an earlier output): exit 0, config gone
+    ("calibrate", "cfg.toml", "tolerance = 1e-6\n",
+     ["calibrate", "data/ds", "--out", "out", "--config", "out/cfg.toml"]),
+    ("hindcast", "policy.yaml", "scenarios: {ref: {drivers: {tariffs: [{scale: 0}]}}}\n",
+     ["hindcast", "data/ds", "--base-year", "2010", "--eval", "2011", "--out", "out",
+      "--policy", "child.yaml"]),
+    ("ensemble", "base.yaml", UNCERTAIN_RUN,
+     ["ensemble", "child.yaml", "--draws", "1", "--out", "out", "-q"]),
+])
+def test_an_input_inside_an_earlier_output_is_never_deleted(clone, command, inside, text, args):
+    out = petra_output(clone / "out", command)
+    (out / inside).write_text(text)
+    (clone / "child.yaml").write_text(f"extends: out/{inside}\n")   # a file extending the one inside
+    before = snapshot(clone)
+    assert_refused_naming(invoke_in(clone, args), inside, before, clone)
+
+
+def test_the_dataset_a_solve_folder_names_is_an_input_of_embodied(clone):
+    emb = petra_output(clone / "emb", "embodied")
+    shutil.move(clone / "data" / "ds", emb / "ds")
+    (emb / "ds" / "dataset.toml").write_text("base_year = 2010\n")
+    assert invoke_in(clone, ["solve", "emb/ds", "--out", "solved"]).exit_code == 0
+    before = snapshot(clone)
+    res = invoke_in(clone, ["embodied", "solved", "--out", "emb", "--no-plots", "--flow-unit", "kt"])
+    assert_refused_naming(res, "ds", before, clone)
+
+
+@pytest.mark.parametrize("args", [
+    ["solve", "data/ds", "--out"],
+    ["calibrate", "data/ds", "--out"],
+    ["embodied", "data/ds", "--no-plots", "--out"],
+    ["run", "runs/small.yaml", "-q", "--no-plots", "--no-embodied", "--out"],
+    ["hindcast", "data/ds", "--base-year", "2010", "--eval", "2011", "--out"],
+])
+@pytest.mark.parametrize("length,message", [
+    (300, "--out cannot be used (File name too long)"),        # before: OSError ENAMETOOLONG traceback
+    (230, "--out's name is 230 bytes; petra takes names of at most"),   # fits, its temporary sibling not
+])
+def test_an_out_name_too_long_is_one_line(clone, args, length, message):
+    before = snapshot(clone)
+    res = invoke_in(clone, [*args, "a" * length])
+    assert res.exit_code == 2, res.output
+    line = res.output.strip()
+    assert line.startswith("petra: error:") and "\n" not in line and message in line, line
+    assert snapshot(clone) == before

@@ -109,3 +109,42 @@ def test_extends_starts_from_another_file_and_merges_scenarios_by_name(tmp_path)
     write(tmp_path, "extends: child.yaml\nscenarios: {a: {}}\n", "parent.yaml")
     with pytest.raises(InputError, match="a cycle"):
         load_scenario_file(child)
+
+
+# ------------------------------------------------------------- issue 22 item 4: a run's own file runs again
+def test_every_shipped_files_resolved_configuration_loads_again_as_the_same_scenarios(tmp_path):
+    # before: scenarios.yaml held `production_bound: .inf` (the default: no bound), which the loader
+    # refused ("Input should be a finite number"), so `petra run RUN/scenarios.yaml` exited 2
+    from petra.projection.run import dataset_path, load_calibration_config, resolved_config
+    from petra.projection.scenario_config import scenario_file_and_sources
+    from petra.textfiles import dump_yaml
+
+    shipped = sorted(default_scenario_file().parent.glob("*.yaml"))
+    assert len(shipped) >= 5
+    for f in shipped:
+        sf, _ = scenario_file_and_sources(f)
+        config = load_calibration_config(sf, str(f))
+        ds = dataset_path(sf.dataset, f)
+        specs = [resolve(sf, n) for n in sf.scenarios]
+        written = write(tmp_path, dump_yaml(resolved_config(sf, specs, ds.resolve(), config)),
+                        name=f"{f.stem}-scenarios.yaml")
+        again = load_scenario_file(written)
+        assert list(again.scenarios) == list(sf.scenarios), f.name
+        for spec in specs:
+            assert resolve(again, spec.name) == spec, (f.name, spec.name)
+        assert load_calibration_config(again, str(written)) == config
+        assert dataset_path(again.dataset, written).resolve() == ds.resolve()
+        assert (again.periods, again.base_year, again.focus_region, again.embodied, again.uncertainty) == \
+            (sf.periods, sf.base_year, sf.focus_region, sf.embodied, sf.uncertainty)
+
+
+def test_petra_run_of_a_runs_own_scenarios_yaml_gives_the_same_results(tmp_path, good_dataset_dir):
+    text = MINIMAL.replace("china9", str(good_dataset_dir)).replace("CHN", "A")
+    path = write(tmp_path, text + "calibration:\n  least_squares: {production_bound: .inf, mode: always}\n")
+    first, second = tmp_path / "first", tmp_path / "second"
+    for src, out in ((path, first), (first / "scenarios.yaml", second)):
+        res = CliRunner().invoke(app, ["run", str(src), "--out", str(out), "-q", "--no-plots",
+                                       "--no-embodied"])
+        assert res.exit_code == 0, res.output
+    assert (second / "iamc.csv").read_bytes() == (first / "iamc.csv").read_bytes()
+    assert (second / "scenarios.yaml").read_bytes() == (first / "scenarios.yaml").read_bytes()
