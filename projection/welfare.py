@@ -164,8 +164,8 @@ def trade_point_prices(markets: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFr
     m = markets if "supply_price" in markets.columns else markets.assign(supply_price=markets["price"])
     if "price_factor" not in curves.columns:
         return m
-    f = curves.set_index(MARKET_KEYS)["price_factor"].reindex(pd.MultiIndex.from_frame(m[MARKET_KEYS]))
-    f = f.fillna(1.0).to_numpy()
+    f = m[MARKET_KEYS].merge(curves[[*MARKET_KEYS, "price_factor"]], on=MARKET_KEYS, how="left",
+                             validate="many_to_one")["price_factor"].fillna(1.0).to_numpy()
     return m.assign(price=m["price"].to_numpy() / f, supply_price=m["supply_price"].to_numpy() / f)
 
 
