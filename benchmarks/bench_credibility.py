@@ -87,7 +87,7 @@ scenarios:
 
 
 def trade_war_table(datasets: list[str]) -> None:
-    from petra.projection.hindcast_policy import ScenarioPolicy, policy_spec
+    from petra.projection.hindcast_policy import scenario_policy
 
     print("3. The 2018 trade war (base 2017, China's retaliation from 2018): soybeans into China, "
           "2018 vs 2017")
@@ -96,7 +96,7 @@ def trade_war_table(datasets: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "policy.yaml"
         path.write_text(POLICY)
-        policy = ScenarioPolicy(policy_spec(path, "trade_war"), str(path))
+        policy = scenario_policy(path, "trade_war")
         for name in datasets:
             ds = load_dataset(DATA / name)
             china = "CHN" if "CHN" in set(ds.markets["region"]) else "ChinaReg"

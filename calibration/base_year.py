@@ -133,7 +133,7 @@ def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = Non
         # a used route calibrated below its transport-cost prior (transport_floor_share < 1) takes the
         # calibrated cost as its transport cost: adjustments stay >= 0, so no route's marginal cost falls
         # below 0 at any flow
-        c0 = transport + adj
+        c0 = np.maximum(transport + adj, 0.0)  # >= 0 up to round-off (a zero prior cost and gap)
         transport = np.where(used, np.minimum(transport, c0), transport)
         adj = c0 - transport
     routes["flow"] = X

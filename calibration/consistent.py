@@ -163,7 +163,9 @@ def trade_prices(p: Problem, X: np.ndarray, transport: np.ndarray, tariff: np.nd
 
 
 MAX_PRICE_BAND = 1e3
-"""Widest band the price band is doubled to before a commodity's trade prices are declared infeasible."""
+"""Widest band the price band is doubled to; beyond, a commodity's trade prices are only held above
+UNBANDED_FLOOR x observed (as is an implausible observation always)."""
+UNBANDED_FLOOR = 0.05
 
 
 def _commodity_trade_prices(p: Problem, X: np.ndarray, transport: np.ndarray, tariff: np.ndarray,
@@ -176,18 +178,20 @@ def _commodity_trade_prices(p: Problem, X: np.ndarray, transport: np.ndarray, ta
         if out is not None:
             return out
         band *= 2.0
-    raise CalibrationError(f"trade prices of {p.commodities[0]} failed: the used routes after netting "
-                           f"need trade prices beyond {MAX_PRICE_BAND:g} x the observed ones (or HiGHS "
-                           "failed)")
+    out = _banded_trade_prices(p, X, transport, tariff, w, cfg, np.inf)
+    if out is None:
+        raise CalibrationError(f"trade prices of {p.commodities[0]} failed (HiGHS); the used routes after "
+                               "netting should be acyclic, so this is a solver failure")
+    return out
 
 
 def _banded_trade_prices(p: Problem, X: np.ndarray, transport: np.ndarray, tariff: np.ndarray,
                          w: np.ndarray, cfg: ConsistentConfig, band: float
                          ) -> tuple[np.ndarray, np.ndarray] | None:
-    """One commodity's trade prices within [observed / band, band x observed] (None if infeasible or
-    HiGHS fails). The QP's columns are the price deviations in standard deviations z = u + v+ - v- (u
-    quadratic, v+ and v- linear beyond `cfg.huber`: the Huber loss) and the transport-cost deviations y
-    in standard deviations."""
+    """One commodity's trade prices within [observed / band, band x observed] (band inf: only above
+    UNBANDED_FLOOR x observed; None if infeasible or HiGHS fails). The QP's columns are the price
+    deviations in standard deviations z = u + v+ - v- (u quadratic, v+ and v- linear beyond `cfg.huber`:
+    the Huber loss) and the transport-cost deviations y in standard deviations."""
     used = np.flatnonzero(X > 0)
     n, k = p.n_markets, used.size
     mean_price = float(commodity_mean(p.P0, p.commodity_index, 1)[0])
@@ -212,9 +216,9 @@ def _banded_trade_prices(p: Problem, X: np.ndarray, transport: np.ndarray, tarif
     A = sp.vstack([A_routes, A_band]).tocsc()
     # an implausible observation (weight IMPLAUSIBLE_WEIGHT) is not held to the band: it follows its
     # partners instead of holding them
-    bands = np.where(w <= IMPLAUSIBLE_WEIGHT, MAX_PRICE_BAND, band)
-    lo = np.r_[rhs, (1.0 / bands - 1.0) * p.P0 / sP]
-    hi = np.r_[rhs, (bands - 1.0) * p.P0 / sP]
+    unbanded = (w <= IMPLAUSIBLE_WEIGHT) | ~np.isfinite(band)
+    lo = np.r_[rhs, np.where(unbanded, UNBANDED_FLOOR - 1.0, 1.0 / band - 1.0) * p.P0 / sP]
+    hi = np.r_[rhs, np.where(unbanded, np.inf, (band - 1.0) * p.P0 / sP)]
     lower = np.r_[np.full(n, -np.inf), np.zeros(2 * n), (cfg.transport_floor_share - 1.0) * prior / sT]
     upper = np.full(3 * n + k, np.inf)
     hess = np.r_[w, np.zeros(2 * n), np.ones(k)]

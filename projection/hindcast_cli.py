@@ -40,6 +40,12 @@ def hindcast_command(
         "--focus-region", help="Region of the report's panels (default: the configuration's focus "
         "region if the dataset has it or a region of the same name, such as ChinaReg for CHN, else "
         "the largest importer)")] = None,
+    quantities: Annotated[str, typer.Option(
+        "--quantities", help="'observed' (default): each evaluation year's observed production and "
+        "consumption drive the model, which is scored on bilateral flows; 'model': production and "
+        "consumption are projected too (historical population and GDP, productivity trends up to the "
+        "base year), scored on net imports, production and consumption against persistence and trend "
+        "(scores.csv, markets.csv; --fit and --policy do not apply)")] = "observed",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Out-of-sample forecast skill: calibrate at the base year, optionally fit the expansion
@@ -82,6 +88,13 @@ def hindcast_command(
         if pol is not None:
             pol.check(ds)
         evals, fits = parse_years(eval_years), parse_years(fit)
+        if quantities not in ("observed", "model"):
+            raise InputError(f"--quantities must be 'observed' or 'model', not {shown(quantities)!r}")
+        if quantities == "model":
+            if fits or pol is not None:
+                raise InputError("--quantities model takes neither --fit nor --policy")
+            free_hindcast(ds, base_year, evals, cfg, out, inputs, quiet)
+            return
         with progress_reporter("hindcast", quiet=quiet) as progress:  # bar in a terminal, else lines
             result = run_hindcast(ds, base_year, evals, fits, cfg, policy=pol, progress=progress)
         focus = focus_region_in(regions, focus_region or cfg.focus_region, result.net_imports)
@@ -99,3 +112,21 @@ def hindcast_command(
         typer.echo(f"hindcast base {base_year}, eval {evals[0]}-{evals[-1]}"
                    f"{f', fit {fits[0]}-{fits[-1]}' if fits else ''}: pooled WAPE {scores}; "
                    f"{result.timings['total_seconds']:.1f} s -> {out}")
+
+
+def free_hindcast(ds, base_year: int, evals: list[int], cfg, out: Path, inputs: list, quiet: bool) -> None:
+    """`--quantities model`: the free hindcast, written as scores.csv and markets.csv (all or nothing)."""
+    from petra.atomic import atomic_output_dir
+    from petra.calibration.free_hindcast import run_free_hindcast
+    from petra.tables import FULL_PRECISION
+
+    result = run_free_hindcast(ds, base_year, evals, cfg)
+    with atomic_output_dir(out, "hindcast", inputs) as tmp:
+        result.scores.to_csv(tmp / "scores.csv", index=False, float_format=FULL_PRECISION)
+        result.markets.to_csv(tmp / "markets.csv", index=False, float_format=FULL_PRECISION)
+    if not quiet:
+        last = evals[-1]
+        line = ", ".join(f"{q} {result.score(q, last):.3f} (persistence "
+                         f"{result.score(q, last, 'persistence'):.3f})"
+                         for q in ("net_imports", "production", "consumption"))
+        typer.echo(f"free hindcast base {base_year}, {last}: WAPE {line}; {result.seconds:.1f} s -> {out}")

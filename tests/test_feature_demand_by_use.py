@@ -108,3 +108,23 @@ def test_free_hindcast_scores_persistence_by_hand():
         np.abs(s15 - s16).sum() / np.abs(s16).sum(), rel=1e-9)
     for q in ("net_imports", "production", "consumption"):
         assert np.isfinite(res.score(q, 2016, "petra"))
+
+
+def test_hindcast_quantities_model_writes_scores_and_refuses_bad_options(tmp_path):
+    from typer.testing import CliRunner
+
+    from petra.cli import app
+
+    runner = CliRunner()
+    bad = runner.invoke(app, ["hindcast", "china9", "--base-year", "2015", "--eval", "2016",
+                              "--quantities", "free", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "--quantities" in bad.output and not (tmp_path / "bad").exists()
+    fit = runner.invoke(app, ["hindcast", "china9", "--base-year", "2015", "--eval", "2017",
+                              "--fit", "2016", "--quantities", "model", "--out", str(tmp_path / "fit")])
+    assert fit.exit_code == 2 and not (tmp_path / "fit").exists()
+    ok = runner.invoke(app, ["hindcast", "china9", "--base-year", "2015", "--eval", "2016",
+                             "--quantities", "model", "--out", str(tmp_path / "ok")])
+    assert ok.exit_code == 0, ok.output
+    scores = pd.read_csv(tmp_path / "ok" / "scores.csv")
+    assert set(scores["method"]) == {"petra", "persistence", "trend"}
+    assert set(scores["quantity"]) == {"net_imports", "production", "consumption"}
