@@ -173,16 +173,47 @@ def _commodity_trade_prices(p: Problem, X: np.ndarray, transport: np.ndarray, ta
     """`trade_prices` of one commodity's problem within `cfg.price_band`, doubled while the used routes'
     costs cannot fit into it (up to MAX_PRICE_BAND)."""
     band = cfg.price_band
+    used = X > 0
+    least = cfg.transport_floor_share * transport[used] + tariff[used]
+    exempt = w <= IMPLAUSIBLE_WEIGHT
     while band <= MAX_PRICE_BAND:
-        out = _banded_trade_prices(p, X, transport, tariff, w, cfg, band)
-        if out is not None:
-            return out
+        if band_feasible(p.P0, p.exporter[used], p.importer[used], least, band, exempt):
+            out = _banded_trade_prices(p, X, transport, tariff, w, cfg, band)
+            if out is not None:
+                return out
         band *= 2.0
     out = _banded_trade_prices(p, X, transport, tariff, w, cfg, np.inf)
     if out is None:
         raise CalibrationError(f"trade prices of {p.commodities[0]} failed (HiGHS); the used routes after "
                                "netting should be acyclic, so this is a solver failure")
     return out
+
+
+def band_feasible(P0: np.ndarray, exporter: np.ndarray, importer: np.ndarray, least: np.ndarray,
+                  band: float, exempt: np.ndarray) -> bool:
+    """Whether trade prices within [P0 / band, band x P0] (exempt markets: [UNBANDED_FLOOR x P0, inf))
+    can give every used route (exporter -> importer, acyclic) a gap of at least `least`: the smallest
+    such prices are the longest paths from the lower bounds (difference constraints on a DAG, in
+    topological order); feasible iff they stay within the upper bounds."""
+    n = P0.size
+    lo = np.where(exempt, UNBANDED_FLOOR * P0, P0 / band)
+    hi = np.where(exempt, np.inf, P0 * band)
+    price = lo.copy()
+    indegree = np.bincount(importer, minlength=n)
+    order = np.argsort(exporter, kind="stable")
+    start = np.searchsorted(exporter[order], np.arange(n + 1))
+    ready = list(np.flatnonzero(indegree == 0))
+    seen = 0
+    while ready:
+        i = ready.pop()
+        seen += 1
+        for r in order[start[i]:start[i + 1]]:
+            j = importer[r]
+            price[j] = max(price[j], price[i] + least[r])
+            indegree[j] -= 1
+            if indegree[j] == 0:
+                ready.append(j)
+    return seen == n and bool((price <= hi * (1.0 + 1e-12)).all())
 
 
 def _banded_trade_prices(p: Problem, X: np.ndarray, transport: np.ndarray, tariff: np.ndarray,

@@ -65,14 +65,23 @@ def net_reexports(p: Problem, S: np.ndarray, X0: np.ndarray, *, swaps: bool = Fa
     reverse = reverse_routes(p)
     q = np.maximum(np.maximum(p.S0, p.D0), p.q_scale[p.commodity_index])
     imports, exports = market_trade(p, X)
-    excess0 = np.maximum(exports - S, np.minimum(exports, imports) if swaps else 0.0)
+    # no consumption (to round-off): whatever such a market imports it passes on, however little
+    passing = S + imports - exports <= EXCESS_TOLERANCE * q
+
+    def reexports(imports, exports):
+        r = np.maximum(exports - S, np.where(passing, imports, 0.0))
+        return np.maximum(r, np.minimum(exports, imports)) if swaps else r
+
+    imports, exports = market_trade(p, X)
+    excess0 = reexports(imports, exports)
     order = np.argsort(-excess0, kind="stable")
     rows = []
-    for k in order[excess0[order] > EXCESS_TOLERANCE * q[order]]:
+    for k in order[(excess0[order] > EXCESS_TOLERANCE * q[order]) | (passing[order] & (excess0[order] > 0))]:
         imports, exports = market_trade(p, X)
-        R = max(exports[k] - S[k], min(exports[k], imports[k]) if swaps else 0.0)
-        if R <= EXCESS_TOLERANCE * q[k]:
+        R = float(reexports(imports, exports)[k])
+        if R <= EXCESS_TOLERANCE * q[k] and not (passing[k] and R > 0):
             continue
+        R = min(R, imports[k]) if passing[k] else R
         if imports[k] < R - 1e-6 * q[k]:
             raise CalibrationError(f"market {p.market_label(k)} exports {exports[k]:.6g} with production "
                                    f"{S[k]:.6g} and imports {imports[k]:.6g}: its consumption is negative")
