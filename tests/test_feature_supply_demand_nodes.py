@@ -172,3 +172,22 @@ def test_observed_re_exports_are_traced_to_direct_flows_by_hand():
         assert value == pytest.approx(expected.get(key, 0.0), abs=1e-12), key
     hub = out.hubs.set_index("region").loc["K"]
     assert hub["reexports"] == pytest.approx(40.0) and hub["share"] == pytest.approx(0.8)
+
+
+def test_a_market_without_consumption_passes_on_even_a_round_off_import():
+    # K consumes nothing: its import of 1e-10 from I (round-off of a balance) is traced to K's buyer like
+    # any re-export, so that no flow enters a market the model gives no demand node
+    from petra.calibration.reexports import net_reexports
+
+    markets = [("I", "w", 100.0, 100.0 - 1e-10, 100.0, 0.5, -0.5), ("K", "w", 10.0, 0.0, 100.0, 0.5, -0.5),
+               ("J", "w", 0.0, 10.0 + 1e-10, 100.0, 0.5, -0.5)]
+    flows = {("I", "K"): 1e-10, ("K", "J"): 10.0 + 1e-10}
+    regions = ["I", "K", "J"]
+    routes = [(e, i, "w", flows.get((e, i), 0.0), 10.0, 0.0, 2.0, 1.0) for e in regions for i in regions
+              if e != i]
+    p = build_problem(dataset(markets, routes))
+    X = dict(zip(zip(p.region[p.exporter], p.region[p.importer], strict=True),
+                 net_reexports(p, p.S0, p.flow_prev).X, strict=True))
+    assert X[("I", "K")] == 0.0
+    assert X[("I", "J")] == pytest.approx(1e-10, rel=1e-6)
+    assert X[("K", "J")] == pytest.approx(10.0, rel=1e-12)
