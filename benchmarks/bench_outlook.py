@@ -71,7 +71,8 @@ def main() -> None:
     ap.add_argument("--datasets", default="china9,globiom37,world")
     ap.add_argument("--variants", default="shipped,data")
     args = ap.parse_args()
-    print("China net imports, Mt, 2030/2050 (* outside the outlook band at 2030); world soybean trade 2030 (Mt);")
+    print("China net imports, Mt, 2030/2050 (* outside the outlook band at 2030); "
+          "world soybean trade 2030 (Mt);")
     print("Brazil + USA share of soybean exports 2030; the largest world trade growth 2020-2030 (%)")
     head = " ".join(f"{c[:11]:>15}" for c in BANDS)
     print(f"{'dataset':<10} {'variant':<8} {head} {'soy tr':>7} {'BR+US':>6} {'max growth':>12}")
