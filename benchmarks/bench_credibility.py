@@ -6,8 +6,9 @@ re-exports and circulation in the shipped scenario runs. Prints tables; nothing 
    the trade-point prices where the calibration writes them; the consistency guarantees (used routes
    against the trade-price order, directed cycles of used routes, also after a uniform 30 %
    transport-cost cut).
-2. **Hindcast** (`--parts hindcast`): pooled WAPE of petra and the naive baselines, base 2017,
-   evaluation 2018-2020 (and base 2010 and 2015).
+2. **Hindcast** (`--parts hindcast`): pooled WAPE of petra (curves anchored at the observed production
+   and consumption; and with them held), the net-only RAS baselines (seeded at the base year and at the
+   last year before the evaluation) and the naive baselines, on the splits of issue 26 and base 2010.
 3. **Trade war** (`--parts tradewar`): base 2017 with China's 2018 retaliation schedule from 2018:
    USA->CHN and BRA->CHN soybeans in 2018 against 2017, modelled and observed (observed: -74 %, +28 %
    on china9's FAOSTAT data).
@@ -15,6 +16,7 @@ re-exports and circulation in the shipped scenario runs. Prints tables; nothing 
    exports beyond the exporter's own production and the circulation (total flow / net trade needed).
 
 Run: python benchmarks/bench_credibility.py [--datasets china9,globiom37] [--parts prices,hindcast,...]
+     [--trade-elasticity none|EPS] (default: the calibration's default; none: the isoelastic form)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from petra.calibration.base_year import calibrate_base_year
+from petra.calibration.config import CalibrationConfig
 from petra.calibration.hindcast import run_hindcast
 from petra.calibration.observed import at_base_year
 from petra.dataset import load_dataset
@@ -64,15 +67,25 @@ def price_table(datasets: list[str], year: int = 2020) -> None:
     print()
 
 
-def hindcast_table(datasets: list[str]) -> None:
-    print("2. Hindcast, pooled WAPE (evaluation 2018-2020)")
-    print(f"{'dataset':<10} {'base':>5} {'petra':>7} {'persist':>8} {'lastyr':>7} {'ras':>7}")
+SPLITS = ((2017, (2018, 2019, 2020)), (2012, (2013, 2014, 2015)), (2014, (2016, 2017, 2018)),
+          (2015, (2016, 2017, 2018, 2019, 2020)), (2010, (2018, 2019, 2020)))
+"""The hindcast splits of issue 26's table, and base 2010 evaluated on 2018-2020."""
+
+
+def hindcast_table(datasets: list[str], config: CalibrationConfig) -> None:
+    print("2. Hindcast, pooled WAPE (petra: curves anchored at the observed quantities; held: quantities "
+          "held; netRAS: net-only RAS seeded at the base year / the last year before the evaluation)")
+    print(f"{'dataset':<10} {'split':<16} {'petra':>7} {'held':>7} {'netRAS':>7} {'netRAS-l':>8} "
+          f"{'persist':>8} {'lastyr':>7} {'ras':>7}")
     for name in datasets:
         ds = load_dataset(DATA / name)
-        for base in (2010, 2015, 2017):
-            res = run_hindcast(ds, base, [2018, 2019, 2020])
-            print(f"{name:<10} {base:>5} {res.score('petra'):7.3f} {res.score('persistence'):8.3f} "
-                  f"{res.score('last_year_shares'):7.3f} {res.score('ras'):7.3f}")
+        for base, years in SPLITS:
+            res = run_hindcast(ds, base, list(years), config=config)
+            split = f"{base}->{years[0]}-{years[-1]}"
+            print(f"{name:<10} {split:<16} {res.score('petra'):7.3f} {res.score('petra_held'):7.3f} "
+                  f"{res.score('net_only_ras'):7.3f} {res.score('net_only_ras_last'):8.3f} "
+                  f"{res.score('persistence'):8.3f} {res.score('last_year_shares'):7.3f} "
+                  f"{res.score('ras'):7.3f}")
     print()
 
 
@@ -86,7 +99,7 @@ scenarios:
 """
 
 
-def trade_war_table(datasets: list[str]) -> None:
+def trade_war_table(datasets: list[str], config: CalibrationConfig) -> None:
     from petra.projection.hindcast_policy import scenario_policy
 
     print("3. The 2018 trade war (base 2017, China's retaliation from 2018): soybeans into China, "
@@ -100,7 +113,7 @@ def trade_war_table(datasets: list[str]) -> None:
         for name in datasets:
             ds = load_dataset(DATA / name)
             china = "CHN" if "CHN" in set(ds.markets["region"]) else "ChinaReg"
-            res = run_hindcast(ds, 2017, [2018], policy=policy)
+            res = run_hindcast(ds, 2017, [2018], policy=policy, config=config)
             of = ds.observed_flows
             for exp in ("USA", "BRA") if name != "globiom37" else ("USAReg", "BrazilReg"):
                 def obs(y, exp=exp, of=of, china=china):
@@ -127,6 +140,11 @@ def run_table(datasets: list[str]) -> None:
         for r in res.results:
             proj = r.projection
             p = r.problem if hasattr(r, "problem") else None
+            if p is not None and r is res.results[0]:
+                E0 = np.bincount(p.exporter, p.flow_prev, p.n_markets)
+                M0 = np.bincount(p.importer, p.flow_prev, p.n_markets)
+                print(f"{name:<10} {'calibrated base':<22} {'':>6} {'':>9} "
+                      f"{E0.sum() / max(np.maximum(E0 - M0, 0.0).sum(), 1e-300):11.2f}")
             for k, period in enumerate(proj.periods):
                 S, E, M = proj.S[k], proj.exports[k], proj.imports[k]
                 if not np.isfinite(S).all():
@@ -143,15 +161,21 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--datasets", default="china9,globiom37")
     ap.add_argument("--parts", default="prices,hindcast,tradewar")
+    ap.add_argument("--trade-elasticity", default=None, help="none: the isoelastic form; a number: the logit "
+                    "form with that trade elasticity; default: the calibration's default")
     args = ap.parse_args()
+    config = CalibrationConfig()
+    if args.trade_elasticity is not None:
+        eps = None if args.trade_elasticity == "none" else float(args.trade_elasticity)
+        config = config.model_copy(update={"trade_elasticity": eps})
     datasets = args.datasets.split(",")
     parts = args.parts.split(",")
     if "prices" in parts:
         price_table(datasets)
     if "hindcast" in parts:
-        hindcast_table(datasets)
+        hindcast_table(datasets, config)
     if "tradewar" in parts:
-        trade_war_table(datasets)
+        trade_war_table(datasets, config)
     if "runs" in parts:
         run_table(datasets)
 

@@ -26,6 +26,7 @@ tolerance raises CalibrationError naming the worst markets.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -103,9 +104,8 @@ def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = Non
                                f"consumption) and least_squares.mode is 'never'; worst: {names}")
     # the model's regions export only their own production (supply and demand nodes): observed
     # re-exports are traced to direct flows first, in both methods
-    import os
-    reexports = net_reexports(p, S, X, swaps=bool(os.environ.get('PETRA_SWAPS')))
-    X = reexports.X
+    reexports = net_reexports(p, S, X)
+    X = gross = reexports.X
     routes = dataset.routes.copy()
     transport = routes["transport_cost"].to_numpy(dtype=float)
     tariff = routes["tariff"].to_numpy(dtype=float)
@@ -127,7 +127,8 @@ def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = Non
     tau = transport + tariff
     gap = trade[p.importer] - trade[p.exporter]
     used = X > 0
-    margin = cfg.unused_margin * trade[p.importer]
+    eps = commodity_trade_elasticity(cfg, p)[p.commodity_index[p.exporter]]
+    margin = np.where(np.isfinite(eps), cfg.logit_unused_margin, cfg.unused_margin) * trade[p.importer]
     adj = np.where(used, gap - tau, np.maximum(0.0, gap + margin - tau))
     if cfg.method == "consistent":
         # a used route calibrated below its transport-cost prior (transport_floor_share < 1) takes the
@@ -136,6 +137,15 @@ def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = Non
         c0 = np.maximum(transport + adj, 0.0)  # >= 0 up to round-off (a zero prior cost and gap)
         transport = np.where(used, np.minimum(transport, c0), transport)
         adj = c0 - transport
+    logit = (gross > 0) & np.isfinite(eps)
+    if logit.any():
+        # logit routes keep the observed two-way flows: the price gap below the route's trade cost at
+        # the trade prices is its preference (0 on the routes the netted pattern uses)
+        adj = np.where(logit & ~used, 0.0, adj)
+        X = np.where(np.isfinite(eps), gross, X)
+        routes["trade_elasticity"] = np.where(logit, eps, np.nan)
+        routes["preference"] = np.where(logit, transport + tariff + adj - gap, 0.0)
+        used = X > 0
     routes["flow"] = X
     routes["transport_cost"] = transport
     routes["expansion_elasticity"] = e
@@ -175,6 +185,12 @@ def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = Non
                                prices=price_table(dataset.markets, calibrated.markets), check=check,
                                timings={"reconcile_seconds": t1 - t0, "calibrate_seconds": t2 - t1,
                                         "verify_seconds": t3 - t2, "total_seconds": t3 - t0})
+
+
+def commodity_trade_elasticity(cfg: CalibrationConfig, p: Problem) -> np.ndarray:
+    """Trade elasticity per commodity of `p` (NaN: the isoelastic form), from the configuration."""
+    default = math.nan if cfg.trade_elasticity is None else cfg.trade_elasticity
+    return np.array([cfg.trade_elasticity_by_commodity.get(str(c), default) for c in p.commodities])
 
 
 def relative_deviation(model: np.ndarray, observed: np.ndarray, floor: np.ndarray) -> np.ndarray:

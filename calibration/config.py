@@ -147,6 +147,14 @@ class FitConfig(_Strict):
 class CalibrationConfig(_Strict):
     """All calibration settings (defaults documented per field)."""
 
+    @field_validator("trade_elasticity_by_commodity")
+    @classmethod
+    def _positive_elasticities(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, v in value.items() if not (math.isfinite(v) and 0 < v <= 1e3)]
+        if bad:
+            raise ValueError(f"trade elasticities must be in (0, 1000]: {', '.join(bad[:5])}")
+        return value
+
     method: Literal["exact", "consistent"] = Field(
         "consistent", description="exact: observed flows and prices kept, every price gap put into a "
         "per-route cost adjustment (which is negative where trade flows from the dearer market); "
@@ -167,6 +175,21 @@ class CalibrationConfig(_Strict):
         "p_scale / q_scale of the commodity (mean positive price / mean market size; a new route "
         "carrying a typical market's quantity costs a typical price more at the margin). 0 keeps "
         "0: flat-cost new routes, whose flows are not unique")
+    trade_elasticity: float | None = Field(
+        15.0, gt=0.0, le=1e3, description="trade elasticity epsilon of the logit route cost "
+        "(petra.model.route_costs.Logit) on every route traded in the base year: its observed two-way "
+        "flows are kept (not netted), a cost change of a share t of the commodity's mean price moves "
+        "the route's flow by exp(-epsilon*t). None: GLOBIOM's isoelastic expansion cost on netted flows. "
+        "15: within the range of agricultural trade elasticities (Caliendo & Parro 2015: 9.1 for "
+        "agriculture; GTAP's grain Armington elasticities x 2: 5-20) the value the selection splits "
+        "prefer (they improve with epsilon; README, Forecast skill)")
+    logit_unused_margin: float = Field(
+        1.0, ge=0.0, description="unobserved routes of a commodity on the logit form: marginal cost at "
+        "zero flow >= price gap + margin x importer price (a new route competes with the logit routes, "
+        "whose flows grow smoothly; chosen on the selection splits, README, Forecast skill)")
+    trade_elasticity_by_commodity: dict[str, float] = Field(
+        default_factory=dict, description="commodity -> trade elasticity, overriding trade_elasticity "
+        "(a commodity given here uses the logit form even when trade_elasticity is None)")
     focus_region: str = Field("CHN", description="region of the net-import chart in the report")
     main_partners: int = Field(5, ge=1, description="partners shown in the focus-region chart")
     least_squares: LeastSquaresConfig = LeastSquaresConfig()

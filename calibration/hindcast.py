@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -54,7 +54,20 @@ HINDCAST_SOLVE_TOLERANCE = 1e-8
 """Certificate tolerance of the hindcast's projected years: 1e-8 of every market (the fit's 1e-9 is out of
 reach in double precision for the country-level world dataset, whose 2018 barley stops at 3.9e-9 on
 markets a million times smaller than the largest); china9 and globiom37 score the same to 3 decimals."""
-METHODS = ("petra", "persistence", "last_year_shares", "ras")
+HELD_RESPONSE = 0.01
+"""The quantity-held variant (`petra_held`) scales every supply and demand elasticity by this: production
+and consumption stay at their observed values up to a price response of 1 % of the model's, which still
+pins each commodity's price level (with fixed quantities it is undetermined and the solves stall). It
+isolates how petra allocates the observed net positions among partners, the question the RAS baselines
+answer."""
+METHODS = ("petra", "petra_held", "persistence", "last_year_shares", "net_only_ras", "net_only_ras_last",
+           "ras")
+"""petra (observed production and consumption anchor the curves; prices move them), petra_held (they are
+held) and the baselines. net_only_ras is the fair baseline: the base year's matrix scaled to totals
+built only from what petra is given (each evaluation year's net trade and the seed's two-way trade,
+`hindcast_math.net_only_totals`); net_only_ras_last seeds it with the last observed year before the
+evaluation (information petra's projection does not use); ras is told each year's observed gross
+exports and imports, which no model is given: a ceiling, not a baseline."""
 ALL = "all"
 
 
@@ -144,10 +157,14 @@ def projected_years(dataset: Dataset, base_year: int, last: int) -> list[int]:
 
 
 def project_observed(calibrated: Dataset, years: list[int], *, policy: Policy | None = None,
-                     tol: float = HINDCAST_SOLVE_TOLERANCE) -> tuple[Problem, dict[int, np.ndarray]]:
+                     tol: float = HINDCAST_SOLVE_TOLERANCE, held: bool = False
+                     ) -> tuple[Problem, dict[int, np.ndarray]]:
     """Project `years` from the calibrated base with observed production and consumption as anchors
-    (and a policy's route terms); returns the problem and {year: flows}."""
+    (and a policy's route terms); returns the problem and {year: flows}. `held`: the quantity-held
+    variant (supply and demand elasticities x HELD_RESPONSE)."""
     p = build_problem(calibrated)
+    if held:
+        p = replace(p, es=p.es * HELD_RESPONSE, ed=p.ed * HELD_RESPONSE)
     anchors = market_anchors(calibrated, p, years)
     terms = policy(calibrated, p, years) if policy is not None else {}
     inputs = []
@@ -188,18 +205,21 @@ def history_tables(dataset: Dataset, p: Problem, keys: pd.DataFrame, modelled: d
 
 def baseline_flows(dataset: Dataset, p: Problem, base_year: int, share_year: int, eval_years: list[int]
                    ) -> tuple[dict[str, dict[int, np.ndarray]], dict]:
-    """{method: {year: flows}} of the three baselines, and RAS's convergence record per year."""
+    """{method: {year: flows}} of the baselines (`METHODS`), and full RAS's convergence record per year."""
     obs = route_flows(dataset, sorted({share_year, *eval_years}))
     base = route_flows(dataset, [base_year])[base_year] if base_year in observed_years(dataset) \
         else dataset.routes["flow"].to_numpy(dtype=float)
     n = p.n_markets
-    out: dict[str, dict[int, np.ndarray]] = {"persistence": {}, "last_year_shares": {}, "ras": {}}
+    out: dict[str, dict[int, np.ndarray]] = {m: {} for m in METHODS if not m.startswith("petra")}
     records = {}
     for y in eval_years:
         imp = hm.group_totals(obs[y], p.importer, n)
         exp = hm.group_totals(obs[y], p.exporter, n)
         out["persistence"][y] = hm.carried_shares(base, imp, p.importer, n)
         out["last_year_shares"][y] = hm.carried_shares(obs[share_year], imp, p.importer, n)
+        for method, seed in (("net_only_ras", base), ("net_only_ras_last", obs[share_year])):
+            e, i = hm.net_only_totals(seed, exp - imp, p.exporter, p.importer, n)
+            out[method][y] = hm.ras(seed, e, i, p.exporter, p.importer, n)[0]
         out["ras"][y], records[y] = hm.ras(obs[share_year], exp, imp, p.exporter, p.importer, n)
     return out, records
 
@@ -260,12 +280,14 @@ def run_hindcast(dataset: Dataset, base_year: int, eval_years: list[int], fit_ye
     years = projected_years(training, base_year, eval_years[-1])
     check_observations(training, years, after_base=False)
     p, flows = project_observed(final, years, policy=policy)
+    held = project_observed(final, years, policy=policy, held=True)[1]
     step(total - 1, total, f"projected {years[0]}-{years[-1]}")
     t3 = time.perf_counter()
     share_year = max([y for y in observed_years(training) if y < first] + [base_year])
     baselines, ras_records = baseline_flows(dataset, p, base_year, share_year, eval_years)
     observed = route_flows(dataset, eval_years)
-    modelled = {"petra": {y: flows[y] for y in eval_years}, **baselines}
+    modelled = {"petra": {y: flows[y] for y in eval_years}, "petra_held": {y: held[y] for y in eval_years},
+                **baselines}
     metrics = score_table(p, modelled, observed, eval_years)
     notes = []
     if fit is None and (share_year - base_year) > 0:

@@ -82,6 +82,16 @@ def carried_shares(reference: np.ndarray, importer_totals: np.ndarray, importer:
     return share * importer_totals[importer]
 
 
+def net_only_totals(seed: np.ndarray, net_exports: np.ndarray, exporter: np.ndarray, importer: np.ndarray,
+                    n_markets: int) -> tuple[np.ndarray, np.ndarray]:
+    """(exporter totals, importer totals) built only from a seed matrix's two-way trade and a year's net
+    exports per market: each market keeps its seed overlap min(seed exports, seed imports) and adds its
+    net position, exports = overlap + max(net, 0), imports = overlap + max(-net, 0). Margins sum alike
+    where the net exports of each commodity sum to 0."""
+    overlap = np.minimum(group_totals(seed, exporter, n_markets), group_totals(seed, importer, n_markets))
+    return overlap + np.maximum(net_exports, 0.0), overlap + np.maximum(-net_exports, 0.0)
+
+
 def ras(seed: np.ndarray, exporter_totals: np.ndarray, importer_totals: np.ndarray,
         exporter: np.ndarray, importer: np.ndarray, n_markets: int, *,
         tol: float = RAS_TOLERANCE, max_iter: int = RAS_MAX_ITERATIONS) -> tuple[np.ndarray, dict]:

@@ -34,7 +34,7 @@ from petra.calibration.focus_panels import (  # noqa: F401 - focus_figures and p
     partner_table,
     traded_commodities,
 )
-from petra.calibration.hindcast import ALL, METHODS
+from petra.calibration.hindcast import ALL, HELD_RESPONSE, METHODS
 from petra.calibration.report_html import (  # noqa: F401 - the formats re-exported
     CSS,
     dict_table,
@@ -59,8 +59,10 @@ METRIC_LABELS = {"wape": "WAPE", "r2_log": "r2_log", "partner_misallocation": "p
 LOWER_IS_BETTER = {"wape": True, "r2_log": False, "partner_misallocation": True}
 CHECK_SHARES = {"production", "consumption", "price", "flow", "max_deviation", "certificate"}
 """Entries of the calibration check shown as percentages (relative deviations)."""
-METHOD_LABELS = {"petra": "petra", "persistence": "persistence", "last_year_shares": "last-year shares",
-                 "ras": "RAS"}
+METHOD_LABELS = {"petra": "petra", "petra_held": "petra, quantities held",
+                 "persistence": "persistence", "last_year_shares": "last-year shares",
+                 "net_only_ras": "net-only RAS", "net_only_ras_last": "net-only RAS, last-year seed",
+                 "ras": "RAS (told gross totals)"}
 
 PLAIN_METRICS = {
     "wape": "The error summed over all routes (tonnes missing plus tonnes in excess) as a share of the "
@@ -263,7 +265,9 @@ def csv_glossary() -> dict[str, str]:
     """Every column of metrics.csv and its definition (the metrics' as in hindcast_math's docstring)."""
     metrics, _, _ = docstring_definitions()
     by_start = {"wape": "WAPE", "r2_log": "r2_log", "partner_misallocation": "partner misallocation"}
-    out = {"method": "petra, or a baseline: persistence, last_year_shares, ras (see Baselines).",
+    out = {"method": "petra (curves anchored at the observed quantities), petra_held (quantities held), or a "
+                     "baseline: persistence, last_year_shares, net_only_ras, net_only_ras_last, ras (see "
+                     "Baselines).",
            "commodity": "The commodity, or 'all': every route of every commodity pooled.",
            "year": "The evaluation year, or 'all': every evaluation year pooled."}
     for k, start in by_start.items():
@@ -288,16 +292,26 @@ def definitions_html(result) -> str:
         f"the evaluation ({_e(share_year)} here)"
         + (" - identical to persistence in this run, since that year is the base year" if
            share_year == base_year else "") + ".</dd>"
-        f"<dt>RAS</dt><dd>The observed trade matrix of {_e(share_year)}, scaled up and down row by row "
+        f"<dt>petra, quantities held</dt><dd>petra with production and consumption held at their observed "
+        f"values (the curves' price response x {HELD_RESPONSE:g}): how petra splits the observed net "
+        f"positions among partners, the question the RAS baselines answer.</dd>"
+        f"<dt>net-only RAS</dt><dd><b>The fair baseline.</b> The observed matrix of the base year "
+        f"{_e(base_year)}, scaled (as RAS below) to totals built only from what petra is given: each "
+        f"market keeps its base-year two-way trade min(exports, imports) and adds the evaluation year's "
+        f"observed net exports or net imports.</dd>"
+        f"<dt>net-only RAS, last-year seed</dt><dd>The same seeded with the matrix of {_e(share_year)} "
+        f"(information petra's projection from {_e(base_year)} does not use).</dd>"
+        f"<dt>RAS (told gross totals)</dt><dd>The observed trade matrix of {_e(share_year)}, scaled up and "
+        f"down row by row "
         f"and column by column (iterative proportional fitting, Bacharach 1970) until every exporter's "
         f"total exports and every importer's total imports match the evaluation year's observed "
         f"values.</dd>")
-    caveat = ("<p class='caveat'><b>The baselines know more than petra.</b> Each baseline is given the "
-              "evaluation year's observed <em>gross</em> imports of every importer, and RAS also the "
-              "observed gross exports of every exporter. petra is given only observed production and "
-              "consumption, i.e. each market's <em>net</em> trade, and has to find gross flows and "
-              "partners itself. RAS therefore has the most information of all four methods; it is a "
-              "reference, not a competitor on equal terms.</p>")
+    caveat = ("<p class='caveat'><b>Persistence, last-year shares and RAS know more than petra.</b> They "
+              "are given the evaluation year's observed <em>gross</em> imports of every importer, and "
+              "RAS also the observed gross exports of every exporter. petra is given only observed "
+              "production and consumption, i.e. each market's <em>net</em> trade, and has to find gross "
+              "flows and partners itself, as the net-only RAS does: that is the baseline on equal "
+              "terms. RAS has the most information of all; it is a ceiling, not a competitor.</p>")
     return (f"<h3>Metrics</h3><dl>{plain}<dt>pooled</dt><dd>{_e(PLAIN_POOLED)}</dd></dl>"
             "<h3>Columns of metrics.csv (formal definitions: petra.calibration.hindcast_math)</h3>"
             + glossary_html(csv_glossary()) +

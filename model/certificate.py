@@ -11,6 +11,9 @@ Given quantities S, D, X and prices p, each condition's residual is made relativ
   q_importer): on a route carrying flow the gap must equal the marginal cost (the natural residual
   of the complementarity X >= 0 _|_ MC - gap >= 0, so a flow of 1e-12 on an unused route counts
   as 1e-12, not as a used route).
+- logit routes (`petra.model.route_costs.Logit`, whose marginal cost is -inf at zero flow and whose
+  flow is X(gap) > 0 at every gap): each route residual is at most the flow-space one
+  |X - X(gap)| / q_route, so that an exact tiny flow held at 0 by a solver counts as that tiny flow.
 - routes with a quota Q: the flow may not exceed it, max(0, X - Q) / q_route, and a gap above the
   marginal cost is allowed only at the quota: the price-gap residual becomes
   min((Q - X) / q_route, (gap - MC) / P) where gap > MC (complementarity Q - X >= 0 _|_ rent >= 0).
@@ -23,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from petra.model.equilibrium_math import demand_at, route_marginal_cost, supply_at
-from petra.model.problem import Problem
+from petra.model.equilibrium_math import demand_at, route_marginal_cost, route_response, supply_at
+from petra.model.problem import LOGIT, Problem
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,11 @@ def residuals(p: Problem, S: np.ndarray, D: np.ndarray, X: np.ndarray, price: np
     qr = np.minimum(q[p.importer], q[p.exporter])
     price_gap = np.maximum(gap - mc, 0.0) / Pr
     used = np.abs(np.minimum(np.maximum(X, 0.0) / qr, np.maximum(mc - gap, 0.0) / Pr))
+    logit = p.kind == LOGIT
+    if logit.any():
+        flow_residual = np.where(logit, np.abs(X - route_response(p, gap)[0]) / qr, np.inf)
+        price_gap = np.minimum(price_gap, flow_residual)
+        used = np.minimum(used, flow_residual)
     if p.quota is not None:
         Q = np.asarray(p.quota, dtype=float)
         room = np.where(np.isfinite(Q), np.maximum(Q - X, 0.0) / qr, np.inf)

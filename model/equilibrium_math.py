@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from petra.model.problem import Problem
-from petra.model.route_costs import ISOELASTIC, NEW, by_kind
+from petra.model.route_costs import ISOELASTIC, LOGIT, NEW, by_kind
 
 MIN_ELASTICITY = 1e-6  # |elasticity| below this is a fixed quantity: it moves the quantity by less
 # than 1e-6 relative per 100% price change, below the certificate tolerance, and its inverse curve
@@ -80,6 +80,12 @@ def rising_isoelastic(p: Problem) -> np.ndarray:
     """Isoelastic routes whose marginal cost really rises (tau above `FLAT_TAU` of the commodity's
     price scale; below that the route is numerically a constant-cost route)."""
     return (p.kind == ISOELASTIC) & ~flat_cost_routes(p)
+
+
+def curved_routes(p: Problem) -> np.ndarray:
+    """Routes whose marginal cost rises non-linearly (rising isoelastic and logit routes): the QPs
+    approximate them by lines (`petra.model.sqp`)."""
+    return rising_isoelastic(p) | (p.kind == LOGIT)
 
 
 def flat_cost_routes(p: Problem) -> np.ndarray:
@@ -179,7 +185,9 @@ def no_cross_hauling_adjustment(p: Problem, reverse: np.ndarray) -> np.ndarray:
     good). If neither route traded, both are raised by half the deficit. Routes are never lowered.
     `reverse` from `petra.model.problem.reverse_routes`.
     """
-    mc0 = route_marginal_cost(p, np.zeros(p.n_routes))
+    # a logit route's marginal cost falls to -inf at zero flow (heterogeneity, not a cost): its cost
+    # a + tau (>= 0 when calibrated) is what a new reverse route must not undercut
+    mc0 = np.where(p.kind == LOGIT, p.adjustment + p.tau, route_marginal_cost(p, np.zeros(p.n_routes)))
     has = reverse >= 0
     rev = np.where(has, reverse, 0)
     deficit = np.where(has, -(mc0 + mc0[rev]), 0.0)

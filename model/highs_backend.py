@@ -29,7 +29,7 @@ from petra.model.formulation import (
     scaled_market_coefficients,
     scaled_route_coefficients,
 )
-from petra.model.problem import ISOELASTIC, Problem
+from petra.model.problem import ISOELASTIC, LOGIT, Problem
 
 DEFAULT_HIGHS_OPTIONS = {
     "solver": "hipo",
@@ -107,7 +107,7 @@ class HighsBackend:
             raise ValueError(f"loader must be 'pyomo' or 'direct', not {loader!r}")
         t0 = time.perf_counter()
         self.problem = problem
-        self.problem_has_isoelastic = bool((problem.kind == ISOELASTIC).any())
+        self.problem_has_isoelastic = bool(np.isin(problem.kind, (ISOELASTIC, LOGIT)).any())
         self.loader = loader
         self.options = {**DEFAULT_HIGHS_OPTIONS, "time_limit": solve_time_limit(), **(options or {})}
         if loader == "pyomo":

@@ -76,6 +76,8 @@ def split_nodes(p: Problem) -> NodeSplit:
     elasticity = np.concatenate([p.elasticity[rt], np.full(k, np.inf)])
     quota = None if p.quota is None else np.concatenate([np.asarray(p.quota, dtype=float)[rt],
                                                           np.full(k, np.inf)])
+    logit_scale = None if p.logit_scale is None else np.concatenate([p.logit_scale[rt], np.full(k, np.nan)])
+    log_anchor = None if p.log_anchor is None else np.concatenate([p.log_anchor[rt], np.full(k, np.nan)])
     # nodes keep their region's name: messages name markets as the data do
     region = p.region[markets]
     split = Problem(
@@ -89,7 +91,8 @@ def split_nodes(p: Problem) -> NodeSplit:
         tau=np.concatenate([p.tau[rt], np.zeros(k)]), flow_prev=flow_prev, elasticity=elasticity,
         slope=np.concatenate([p.slope[rt], np.zeros(k)]),
         adjustment=np.concatenate([adjustment, np.zeros(k)]),
-        kind=route_kind(flow_prev, elasticity), q_scale=p.q_scale, p_scale=p.p_scale, quota=quota)
+        kind=route_kind(flow_prev, elasticity, logit_scale), q_scale=p.q_scale, p_scale=p.p_scale,
+        quota=quota, logit_scale=logit_scale, log_anchor=log_anchor)
     return NodeSplit(problem=split, supply_node=supply_node, demand_node=demand_node,
                      trade_route=trade_route, domestic_market=dom)
 

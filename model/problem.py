@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from petra.dataset import Dataset
-from petra.model.route_costs import CONSTANT, ISOELASTIC, NEW, ROUTE_KIND_NAMES, route_kind
+from petra.model.route_costs import CONSTANT, ISOELASTIC, LOGIT, NEW, ROUTE_KIND_NAMES, route_kind
 
-__all__ = ["CONSTANT", "ISOELASTIC", "NEW", "ROUTE_KIND_NAMES", "Problem", "build_problem", "route_kind"]
+__all__ = ["CONSTANT", "ISOELASTIC", "LOGIT", "NEW", "ROUTE_KIND_NAMES", "Problem", "build_problem",
+           "route_kind"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ class Problem:
     happens: the problem is posed in trade-point prices (P0 = the trade price, the curves with the same
     point elasticities there, route costs >= 0), and a solved price p is reported as p x price_factor,
     so that the reported base-year price is the observed one (`reported_prices`).
+    `logit_scale` (optional, per route, P; NaN or None = none) and `log_anchor` (ln of the anchor flow,
+    ln Q): the logit route cost MC = a + tau + w*ln(X/A) of routes traded in the base year with a trade
+    elasticity (`petra.model.route_costs.Logit`, `logit_parameters`); such routes are LOGIT whatever
+    their previous flow, and keep both arrays through every period.
     Scales per commodity (`q_scale`, `p_scale`) make the numerical problem well conditioned.
     """
 
@@ -60,6 +65,8 @@ class Problem:
     p_scale: np.ndarray
     quota: np.ndarray | None = None
     price_factor: np.ndarray | None = None
+    logit_scale: np.ndarray | None = None
+    log_anchor: np.ndarray | None = None
 
     @property
     def n_markets(self) -> int:
@@ -80,14 +87,15 @@ class Problem:
         """A copy with some route arrays replaced (e.g. a new flow_prev); `kind` is recomputed."""
         fields = {k: getattr(self, k) for k in self.__dataclass_fields__}
         fields.update({k: np.asarray(v, dtype=float) for k, v in arrays.items()})
-        fields["kind"] = route_kind(fields["flow_prev"], fields["elasticity"])
+        fields["kind"] = route_kind(fields["flow_prev"], fields["elasticity"], fields["logit_scale"])
         return Problem(**fields)
 
 
 # the Problem's arrays by what they are indexed on (besides commodity_index, exporter and importer,
 # which hold indices): slicing and copying go through these lists, so a new array is declared once
 MARKET_ARRAYS = ("region", "commodity", "S0", "D0", "P0", "es", "ed", "price_factor")
-ROUTE_ARRAYS = ("tau", "flow_prev", "elasticity", "slope", "adjustment", "kind", "quota")
+ROUTE_ARRAYS = ("tau", "flow_prev", "elasticity", "slope", "adjustment", "kind", "quota", "logit_scale",
+                "log_anchor")
 COMMODITY_ARRAYS = ("commodities", "q_scale", "p_scale")
 
 
@@ -128,7 +136,15 @@ def build_problem(dataset: Dataset) -> Problem:
     p_scale = commodity_mean(P0, commodity_index, k)
     flow_prev = r["flow"].to_numpy(dtype=float)
     elasticity = r["expansion_elasticity"].to_numpy(dtype=float)
-    return Problem(price_factor=factor,
+    tau = (r["transport_cost"] + r["tariff"]).to_numpy(dtype=float)
+    adjustment = r["cost_adjustment"].to_numpy(dtype=float)
+    logit_scale = log_anchor = None
+    if "trade_elasticity" in r.columns:
+        logit_scale, log_anchor = logit_parameters(
+            flow_prev, r["trade_elasticity"].to_numpy(dtype=float),
+            p_scale[commodity_index[exporter.astype(np.int64)]],
+            r["preference"].to_numpy(dtype=float) if "preference" in r.columns else np.zeros(len(r)))
+    return Problem(price_factor=factor, logit_scale=logit_scale, log_anchor=log_anchor,
         region=m["region"].to_numpy(dtype=object),
         commodity=m["commodity"].to_numpy(dtype=object),
         commodity_index=commodity_index.astype(np.int64),
@@ -138,15 +154,40 @@ def build_problem(dataset: Dataset) -> Problem:
         ed=m["demand_elasticity"].to_numpy(dtype=float),
         exporter=exporter.astype(np.int64),
         importer=importer.astype(np.int64),
-        tau=(r["transport_cost"] + r["tariff"]).to_numpy(dtype=float),
+        tau=tau,
         flow_prev=flow_prev,
         elasticity=elasticity,
         slope=r["new_flow_slope"].to_numpy(dtype=float),
-        adjustment=r["cost_adjustment"].to_numpy(dtype=float),
-        kind=route_kind(flow_prev, elasticity),
+        adjustment=adjustment,
+        kind=route_kind(flow_prev, elasticity, logit_scale),
         q_scale=q_scale,
         p_scale=p_scale,
     )
+
+
+def logit_parameters(flow: np.ndarray, trade_elasticity: np.ndarray, price_scale: np.ndarray,
+                     preference: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(logit scale w, ln anchor) of routes with a base flow > 0 and a trade elasticity epsilon > 0
+    (NaN elsewhere; (None, None) where no route has both).
+
+    w = P_c / epsilon (P), P_c the commodity's price scale (its mean trade-point price across markets,
+    `Problem.p_scale`, the same for every route of the commodity): a cost rise of a share t of P_c
+    moves a route's flow by exp(-epsilon*t). One w per commodity makes the equilibrium's flow changes
+    biproportional (an exporter factor times an importer factor, as RAS's): with a w per importer, a
+    cheap importer's tiny routes were multiplied a thousandfold (china9 wheat 2014-2017).
+    ln A = ln(flow) + preference/w: at the base flow the logit term w*ln(flow/A) = -preference, so the
+    route's marginal cost is a + tau - preference, its calibrated price gap (`preference`, P, any sign:
+    what importers pay for this origin beyond its trade cost, which makes observed two-way trade an
+    equilibrium with costs >= 0)."""
+    eps = np.asarray(trade_elasticity, dtype=float)
+    on = (flow > 0) & np.isfinite(eps) & (eps > 0) & (price_scale > 0)
+    if not on.any():
+        return None, None
+    w = np.where(on, price_scale / np.where(on, eps, 1.0), np.nan)
+    pref = np.nan_to_num(np.asarray(preference, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_a = np.where(on, np.log(np.where(on, flow, 1.0)) + pref / w, np.nan)
+    return w, log_a
 
 
 def anchor_prices(markets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:

@@ -106,7 +106,8 @@ def step_problem(problem: Problem, solved_flows: np.ndarray, production: np.ndar
     e = period_elasticity(problem.elasticity, years)
     if not (np.isfinite(supply_response) and 0.0 < supply_response <= 1.0):
         raise ValueError("step_problem: the supply response must be in (0, 1]")
-    stepped = replace(problem, S0=S0, D0=D0, P0=P0, flow_prev=X, elasticity=e, kind=route_kind(X, e),
+    stepped = replace(problem, S0=S0, D0=D0, P0=P0, flow_prev=X, elasticity=e,
+                      kind=route_kind(X, e, problem.logit_scale),
                       es=problem.es * supply_response,
                       tau=problem.tau if tau is None else np.asarray(tau, dtype=float),
                       quota=problem.quota if quota is None else quota,

@@ -19,6 +19,15 @@ The forms (README, "The model"):
     isoelastic (traded last period, finite e):  MC = a + tau*(X/X_prev)^(1/e)
     constant   (traded last period, e = inf):   MC = a + tau
     new        (no trade last period):          MC = a + tau + s*X
+    logit      (traded in the base year, with a trade elasticity):  MC = a + tau + w*ln(X/A)
+
+The logit form (`Logit`) is the entropy-regularised route cost: w = P_importer/epsilon (P, the logit
+scale, from the trade elasticity epsilon at the base trade-point price) and A the route's anchor flow
+(Q), fixed at calibration (`log_anchor` = ln A). Its flow X = A*exp((gap - a - tau)/w) is positive at
+every price gap, so observed two-way trade and partner diversification are an equilibrium with trade
+costs >= 0 (heterogeneity, not negative costs), and a tariff t moves the route's flow by exp(-t/w):
+graded, not all or nothing. With fixed supply and demand the equilibrium minimises the KL divergence
+to the seed A*exp(-(a + tau)/w), which is what RAS solves: the logit SPE contains RAS as its limit.
 
 To change a form, edit its class; to add one, add a class, a kind number and a `route_kind` rule, and
 its case in `tests/test_feature_route_costs.py`. `petra.model.equilibrium_math` dispatches on the kind
@@ -34,18 +43,25 @@ import numpy as np
 if TYPE_CHECKING:
     from petra.model.problem import Problem
 
-ISOELASTIC, CONSTANT, NEW = 0, 1, 2
-ROUTE_KIND_NAMES = {ISOELASTIC: "isoelastic", CONSTANT: "constant", NEW: "new"}
+ISOELASTIC, CONSTANT, NEW, LOGIT = 0, 1, 2, 3
+ROUTE_KIND_NAMES = {ISOELASTIC: "isoelastic", CONSTANT: "constant", NEW: "new", LOGIT: "logit"}
+MAX_LOGIT_EXPONENT = 600.0  # cap of (gap - a - tau)/w + ln A in the logit response (exp overflows at 709)
 FLAT_TAU = 1e-9  # an isoelastic route whose rising part tau*(X/X_prev)^(1/e) stays below this share of
 # its commodity's price scale for every flow up to the commodity's total market quantity is numerically
 # a constant-cost route (a tau of 1e-9 USD/t on a 600 USD/t commodity stalled the SQP: its quadratic
 # model's curvature vanishes while the certificate cannot tell it from a constant cost)
 
 
-def route_kind(flow_prev: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
-    """ISOELASTIC where the route traded last period with a finite elasticity, CONSTANT where it
-    traded with an infinite one, NEW where it did not trade."""
-    return np.where(flow_prev > 0, np.where(np.isfinite(elasticity), ISOELASTIC, CONSTANT), NEW)
+def route_kind(flow_prev: np.ndarray, elasticity: np.ndarray, logit_scale: np.ndarray | None = None
+               ) -> np.ndarray:
+    """LOGIT where the route has a logit scale (> 0, finite: it traded in the base year and has a trade
+    elasticity; whatever its last flow), else ISOELASTIC where the route traded last period with a finite
+    elasticity, CONSTANT where it traded with an infinite one, NEW where it did not trade."""
+    kind = np.where(flow_prev > 0, np.where(np.isfinite(elasticity), ISOELASTIC, CONSTANT), NEW)
+    if logit_scale is None:
+        return kind
+    w = np.asarray(logit_scale, dtype=float)
+    return np.where(np.isfinite(w) & (w > 0), LOGIT, kind)
 
 
 class Isoelastic:
@@ -166,7 +182,61 @@ class New:
         return p.adjustment + p.tau, p.slope.astype(float)
 
 
-FORMS = {form.kind: form for form in (Isoelastic(), Constant(), New())}
+class Logit:
+    """Entropy (logit) route cost: MC = a + tau + w*ln(X/A), TC = (a + tau)*X + w*X*(ln(X/A) - 1)
+    (w = `logit_scale`, ln A = `log_anchor`); MC -> -inf as X -> 0, so the flow is always positive."""
+
+    kind = LOGIT
+
+    @staticmethod
+    def _params(p: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mine = p.kind == LOGIT
+        if p.logit_scale is None or not mine.any():
+            return mine, np.ones(p.n_routes), np.zeros(p.n_routes)
+        w = np.where(mine, p.logit_scale, 1.0)
+        log_a = np.where(mine, np.minimum(p.log_anchor, MAX_LOGIT_EXPONENT), 0.0)
+        return mine, w, log_a
+
+    def marginal_cost(self, p: Problem, X: np.ndarray) -> np.ndarray:
+        """-inf at X = 0."""
+        mine, w, log_a = self._params(p)
+        with np.errstate(divide="ignore"):
+            log_x = np.log(np.where(mine, np.maximum(X, 0.0), 1.0))
+        return p.adjustment + p.tau + np.where(mine, w * (log_x - log_a), 0.0)
+
+    def marginal_cost_derivative(self, p: Problem, X: np.ndarray) -> np.ndarray:
+        """w/X, +inf at X = 0."""
+        mine, w, _ = self._params(p)
+        with np.errstate(divide="ignore"):
+            return np.where(mine, w / np.where(mine, np.maximum(X, 0.0), 1.0), 0.0)
+
+    def total_cost(self, p: Problem, X: np.ndarray) -> np.ndarray:
+        mine, w, log_a = self._params(p)
+        Xp = np.where(mine, np.maximum(X, 0.0), 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            entropy = np.where(Xp > 0, Xp * (np.log(np.where(Xp > 0, Xp, 1.0)) - log_a - 1.0), 0.0)
+        return (p.adjustment + p.tau) * X + w * entropy
+
+    def flat(self, p: Problem) -> np.ndarray:
+        return np.zeros(p.n_routes, dtype=bool)
+
+    def response(self, p: Problem, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """X = A*exp((gap - a - tau)/w) (> 0 at every gap), dX/dgap = X/w."""
+        mine, w, log_a = self._params(p)
+        z = np.minimum(log_a + (gap - p.adjustment - p.tau) / w, MAX_LOGIT_EXPONENT)
+        X = np.where(mine, np.exp(np.where(mine, z, 0.0)), 0.0)
+        return X, np.where(mine, X / w, 0.0)
+
+    def quadratic_model(self, p: Problem, X: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray]:
+        """The tangent at max(X, floor*A) (finite where X = 0, where the true MC is -inf; it lies above
+        the concave MC, so a route is never locked out)."""
+        mine, w, log_a = self._params(p)
+        Xt = np.maximum(np.maximum(X, 0.0), floor * np.exp(log_a))
+        h = np.where(mine, w / np.where(mine, Xt, 1.0), 0.0)
+        return self.marginal_cost(p, Xt) - h * Xt, h
+
+
+FORMS = {form.kind: form for form in (Isoelastic(), Constant(), New(), Logit())}
 
 
 def by_kind(p: Problem, method: str, *args) -> np.ndarray | tuple[np.ndarray, ...]:

@@ -32,6 +32,7 @@ from petra.model.certificate import Certificate, certificate
 from petra.model.dual_newton import applicable as dual_newton_applicable
 from petra.model.dual_newton import dual_newton
 from petra.model.equilibrium_math import (
+    curved_routes,
     dual_derivative,
     quadratic_route_model,
     rising_isoelastic,
@@ -39,7 +40,7 @@ from petra.model.equilibrium_math import (
 )
 from petra.model.formulation import route_scales
 from petra.model.highs_backend import HighsBackend, QPSolution
-from petra.model.problem import ISOELASTIC, Problem, route_upper
+from petra.model.problem import ISOELASTIC, LOGIT, Problem, route_upper
 from petra.model.refine import Refined, refine
 
 MAX_BACKOFFS = 6  # consecutive unsolvable linearisations before giving up
@@ -95,8 +96,8 @@ def dual_point_model(p: Problem, price: np.ndarray, X: np.ndarray
     keep their exact model.
     Returns (c, h, hold) with hold NaN where the route is free.
     """
-    iso = rising_isoelastic(p)
-    primal = iso & (p.elasticity < 1.0)
+    iso = curved_routes(p)
+    primal = rising_isoelastic(p) & (p.elasticity < 1.0)
     c0, h0 = quadratic_route_model(p, X)
     iso = iso & ~primal
     gap = price[p.importer] - price[p.exporter]
@@ -132,7 +133,7 @@ def solve_sqp(p: Problem, backend: HighsBackend, *, tol: float = 1e-6, max_iter:
               refine_solution: bool = True) -> SQPResult:
     """Iterate QP solves (and refinements) until the certificate is <= tol, HiGHS fails or max_iter."""
     trace = SQPTrace()
-    has_iso = bool((p.kind == ISOELASTIC).any())
+    has_iso = bool(np.isin(p.kind, (ISOELASTIC, LOGIT)).any())  # QPs only approximate these routes
     c, h = quadratic_route_model(p, p.flow_prev)
     upper = route_upper(p)
     # a tangent steeper than HiGHS can take (a route whose previous flow is tiny next to its market,

@@ -15,6 +15,11 @@ routes.csv   exporter, importer, commodity, flow, transport_cost, tariff, expans
     new_flow_slope: currency per unit per unit of flow, >= 0, empty = 0.
     cost_adjustment (optional, written by calibration): an additive per-unit cost, any sign, not
     scaled by the expansion factor; empty or absent = 0.
+    trade_elasticity (optional, written by calibration): epsilon > 0 puts a route with flow > 0 on the
+    logit cost MC = cost_adjustment + tau - preference + (P_importer/epsilon)*ln(X/flow), P_importer
+    the importer's trade-point price (petra.model.route_costs.Logit); empty or absent = the
+    isoelastic form. preference (optional, currency per unit, any sign, empty = 0): the logit
+    route's base-year price gap below its trade cost (what importers pay for the origin).
 regions.csv (optional)      region, name
 commodities.csv (optional)  commodity, name, unit
 dataset.toml (optional)     title, base_year, units, sources, ...
@@ -104,6 +109,9 @@ ROUTE_COLUMNS = [
     Column("expansion_elasticity", blank=math.inf, lower=0.0, lower_open=True, upper=b.ELASTICITY_MAX),
     Column("new_flow_slope", blank=0.0, lower=0.0, upper=b.PRICE_MAX),
     Column("cost_adjustment", required=False, blank=0.0, lower=-b.PRICE_MAX, upper=b.PRICE_MAX),
+    Column("trade_elasticity", required=False, blank=math.nan, lower=0.0, lower_open=True,
+           upper=b.ELASTICITY_MAX),
+    Column("preference", required=False, blank=0.0, lower=-b.PRICE_MAX, upper=b.PRICE_MAX),
 ]
 
 OBSERVED_MARKET_COLUMNS = [

@@ -9,7 +9,9 @@ all-or-nothing (`petra.atomic.atomic_output_dir`):
                              transport_cost, banned, quota (inf: none), cost_adjustment (the
                              period's, raised against cross-hauling where needed), previous_flow,
                              period_elasticity (expansion elasticity x period years, capped; inf:
-                             constant cost), new_flow_slope: every route, every period (data units)
+                             constant cost), new_flow_slope [, logit_scale, log_anchor: the logit
+                             routes' w and ln A, NaN on other routes, where the calibration gave a
+                             trade elasticity]: every route, every period (data units)
     markets.parquet          scenario, period, region, commodity, production, consumption, price
                              (the demand node's, reported: the observed price in the base year),
                              supply_price (the supply node's: above price only where a region exports
@@ -335,6 +337,9 @@ def result_tables(scenario: str, p: Problem, proj: Projection, arrays) -> tuple[
         "banned": arrays.banned.ravel(), "quota": arrays.quota.ravel(),
         "cost_adjustment": proj.adjustment.ravel(), "previous_flow": proj.flow_prev.ravel(),
         "period_elasticity": proj.elasticity.ravel(), "new_flow_slope": proj.slope.ravel()})
+    if p.logit_scale is not None:  # the logit routes' parameters (welfare needs them), NaN elsewhere
+        flows["logit_scale"] = np.tile(p.logit_scale, T)
+        flows["log_anchor"] = np.tile(p.log_anchor, T)
     return markets, flows
 
 

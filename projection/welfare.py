@@ -128,27 +128,34 @@ def surplus_changes(scen: dict, base: dict) -> tuple[np.ndarray, np.ndarray]:
     return np.where(responsive, levels, along), ps
 
 
-def route_problem(tau, adjustment, flow_prev, elasticity, slope) -> Problem:
-    """A Problem holding only route-cost parameters (no markets), for `route_total_cost`."""
+def route_problem(tau, adjustment, flow_prev, elasticity, slope, logit_scale=None, log_anchor=None
+                  ) -> Problem:
+    """A Problem holding only route-cost parameters (no markets), for `route_total_cost` (logit_scale and
+    log_anchor: the logit routes' parameters, NaN elsewhere; None: no logit route)."""
     arrays = {k: np.asarray(v, dtype=float) for k, v in dict(
         tau=tau, adjustment=adjustment, flow_prev=flow_prev, elasticity=elasticity, slope=slope).items()}
+    logit = {} if logit_scale is None else {"logit_scale": np.asarray(logit_scale, dtype=float),
+                                            "log_anchor": np.asarray(log_anchor, dtype=float)}
     m = arrays["tau"].size
     none = np.empty(0)
     return Problem(region=none.astype(object), commodity=none.astype(object),
                    commodity_index=np.zeros(0, np.int64), commodities=np.zeros(1, dtype=object),
                    S0=none, D0=none, P0=none, es=none, ed=none, exporter=np.zeros(m, np.int64),
-                   importer=np.zeros(m, np.int64), kind=route_kind(arrays["flow_prev"], arrays["elasticity"]),
-                   q_scale=np.ones(1), p_scale=np.ones(1), **arrays)
+                   importer=np.zeros(m, np.int64),
+                   kind=route_kind(arrays["flow_prev"], arrays["elasticity"], logit.get("logit_scale")),
+                   q_scale=np.ones(1), p_scale=np.ones(1), **arrays, **logit)
 
 
-def route_accounts(flow, gap, transport_cost, tariff, adjustment, flow_prev, elasticity, slope
-                   ) -> dict[str, np.ndarray]:
+def route_accounts(flow, gap, transport_cost, tariff, adjustment, flow_prev, elasticity, slope,
+                   logit_scale=None, log_anchor=None) -> dict[str, np.ndarray]:
     """Per route: tariff revenue t*X, trade cost TC(X) - t*X and trade rent X*gap - TC(X) (P x Q), with
-    gap the importer's (demand node) price minus the exporter's supply price."""
+    gap the importer's (demand node) price minus the exporter's supply price. On logit routes TC holds
+    the entropy term w*X*(ln(X/A) - 1) (`petra.model.route_costs.Logit`): the value importers put on
+    the variety of origins counts as a negative cost, as in the equilibrium's objective."""
     X = np.nan_to_num(np.asarray(flow, dtype=float))
     tariff = np.asarray(tariff, dtype=float)
     p = route_problem(np.asarray(transport_cost, dtype=float) + tariff, adjustment, flow_prev, elasticity,
-                      slope)
+                      slope, logit_scale, log_anchor)
     tc = np.where(X > 0, route_total_cost(p, X), 0.0)
     revenue = tariff * X
     return {"tariff_revenue": revenue, "trade_cost": tc - revenue,
@@ -189,8 +196,9 @@ def region_route_accounts(flows: pd.DataFrame, markets: pd.DataFrame) -> pd.Data
     key = ["scenario", "period"]
     p_imp = prices.reindex(pd.MultiIndex.from_frame(f[[*key, "importer", "commodity"]])).to_numpy()
     p_exp = supply.reindex(pd.MultiIndex.from_frame(f[[*key, "exporter", "commodity"]])).to_numpy()
+    logit = (f["logit_scale"], f["log_anchor"]) if "logit_scale" in f.columns else (None, None)
     acc = route_accounts(f["flow"], p_imp - p_exp, f["transport_cost"], f["tariff"], f["cost_adjustment"],
-                         f["previous_flow"], f["period_elasticity"], f["new_flow_slope"])
+                         f["previous_flow"], f["period_elasticity"], f["new_flow_slope"], *logit)
     out = pd.DataFrame({"scenario": f["scenario"].to_numpy(), "period": f["period"].to_numpy(),
                         "region": f["importer"].to_numpy(), **acc})
     return out.groupby(["scenario", "period", "region"], as_index=False)[list(acc)].sum()

@@ -16,6 +16,10 @@ def max_violation(dataset, result) -> dict:
     Arbitrage is at trade-point prices: a reported price x trade_price / price of the dataset's markets
     where it has trade prices (the curves, in reported prices, are those of markets.csv).
 
+    A route with a base flow and a trade elasticity (routes column `trade_elasticity`) has the logit
+    cost MC = cost_adjustment + tau - preference + (P_c / epsilon) * ln(x / flow), P_c the mean of the
+    commodity's positive trade-point anchor prices across its markets; its flow must be positive.
+
     An optional routes column `quota` (upper bound on the flow) allows a gap above the marginal cost
     on a route at its quota and adds the violation of the bound."""
     m = dataset.markets.set_index(["region", "commodity"])
@@ -38,7 +42,14 @@ def max_violation(dataset, result) -> dict:
         imports[imp] += x
         tau = r["transport_cost"] + r["tariff"]
         adj = r.get("cost_adjustment", 0.0)
-        if r["flow"] > 0 and math.isfinite(r["expansion_elasticity"]):
+        eps = float(r.get("trade_elasticity", math.nan))
+        if r["flow"] > 0 and math.isfinite(eps) and eps > 0:
+            anchors = (m["price"] * to_trade).xs(r["commodity"], level="commodity")
+            w = anchors[anchors > 0].mean() / eps
+            pref = float(r.get("preference", 0.0))
+            pref = 0.0 if math.isnan(pref) else pref
+            mc = adj + tau - pref + w * math.log(x / r["flow"]) if x > 0 else -math.inf
+        elif r["flow"] > 0 and math.isfinite(r["expansion_elasticity"]):
             mc = adj + tau * (x / r["flow"]) ** (1.0 / r["expansion_elasticity"])
         elif r["flow"] > 0:
             mc = adj + tau

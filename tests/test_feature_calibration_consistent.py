@@ -18,7 +18,7 @@ from petra.dataset import load_dataset
 from petra.model.diagnostics import cyclic_commodities
 from petra.model.problem import build_problem
 
-CONSISTENT = CalibrationConfig(method="consistent")
+CONSISTENT = CalibrationConfig(trade_elasticity=None, method="consistent")
 
 
 def test_consistent_is_the_default():
@@ -58,7 +58,7 @@ def test_cycle_netted_out_by_hand():
     assert c["moved_share"] == pytest.approx(12.0 / 20.0)  # 3 routes x 4 of 20 observed
     assert c["routes_closed"] == 1
     # the exact method keeps the cycle and its negative implied costs
-    exact = calibrate_base_year(ds, CalibrationConfig(method="exact"))
+    exact = calibrate_base_year(ds, CalibrationConfig(trade_elasticity=None, method="exact"))
     assert (exact.dataset.routes["flow"] == ds.routes["flow"]).all()
     assert len(exact.negative) == 1  # C (220) -> A (200)
 
@@ -96,7 +96,8 @@ def test_floor_share_below_one_lets_the_transport_cost_fall_below_its_prior():
     # t = (10/25 - 10/v) / (1/25 + 1/v), above the floor
     markets = [_market("A", 100, 80, 110), _market("B", 50, 70, 100)]
     routes = [_route("A", "B", 20), _route("B", "A", 0)]
-    cfg = CalibrationConfig(method="consistent", consistent=ConsistentConfig(transport_floor_share=0.5))
+    cfg = CalibrationConfig(trade_elasticity=None, method="consistent",
+                            consistent=ConsistentConfig(transport_floor_share=0.5))
     cal = calibrate_base_year(dataset(markets, routes), cfg)
     v = SD_A**2 / W_A + SD_B**2 / W_B
     t = (10 / 25 - 10 / v) / (1 / 25 + 1 / v)
@@ -122,7 +123,7 @@ def test_an_implausible_price_does_not_drag_a_major_exporter():
     assert "C" in bad.index and bad.loc["C", "partner"] == "A" and "imports from A" in bad.loc["C", "reason"]
     assert "more than 4 times off the median 335" in bad.loc["C", "reason"]
     # without the band (and with a squared loss) C drags A down: the contrast
-    quad = calibrate_base_year(dataset(markets, routes), CalibrationConfig(
+    quad = calibrate_base_year(dataset(markets, routes), CalibrationConfig(trade_elasticity=None,
         consistent=ConsistentConfig(huber=1e6, plausible_band=1e6)))
     assert quad.dataset.markets.set_index("region").loc["A", "trade_price"] < 0.9 * 300
 

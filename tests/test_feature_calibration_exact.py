@@ -23,7 +23,7 @@ ROUTES = pd.DataFrame({
     "flow": [40.0, 20.0, 0.0, 0.0, 0.0], "transport_cost": [20.0, 5.0, 10.0, 10.0, 8.0], "tariff": 0.0,
     "expansion_elasticity": [1.5, np.inf, 2.0, 2.0, 2.0], "new_flow_slope": 0.1})
 
-EXACT = CalibrationConfig(method="exact")  # this file tests the exact method
+EXACT = CalibrationConfig(trade_elasticity=None, method="exact")  # this file tests the exact method
 
 
 def _rel(a, b):
@@ -32,7 +32,7 @@ def _rel(a, b):
 
 def test_hand_example_adjustments_and_resolve(tmp_path):
     ds = from_frames(MARKETS, ROUTES)
-    cal = calibrate_base_year(ds, CalibrationConfig(method="exact", unused_margin=0.05,
+    cal = calibrate_base_year(ds, CalibrationConfig(trade_elasticity=None, method="exact", unused_margin=0.05,
                                                     default_expansion_elasticity=3.0))
     r = cal.dataset.routes
     # by hand: used routes a = (P_imp - P_exp) - tau; unused a = max(0, gap + 0.05 P_imp - tau)
@@ -54,7 +54,7 @@ def test_hand_example_adjustments_and_resolve(tmp_path):
 
 def test_unused_routes_priced_out_by_the_margin():
     ds = from_frames(MARKETS, ROUTES)
-    cal = calibrate_base_year(ds, CalibrationConfig(method="exact", unused_margin=0.1))
+    cal = calibrate_base_year(ds, CalibrationConfig(trade_elasticity=None, method="exact", unused_margin=0.1))
     r = cal.dataset.routes
     P = dict(zip(MARKETS["region"], MARKETS["price"], strict=True))
     for _, row in r[r["flow"] == 0].iterrows():

@@ -18,7 +18,7 @@ TRUE_F = {"c00": 0.4, "c01": 2.0}
 
 @pytest.fixture(scope="module")
 def history():
-    cfg = CalibrationConfig(unused_margin=0.01)
+    cfg = CalibrationConfig(trade_elasticity=None, unused_margin=0.01)
     cal = calibrate_base_year(world_dataset(12, 2, seed=5), cfg).dataset
     hist = synthetic_history(cal, [2015, 2016], TRUE_E, TRUE_F, sigma=0.2, seed=1)
     # the instance identifies every parameter: doubling one commodity's slope or elasticity changes
@@ -59,7 +59,7 @@ def test_recovers_known_parameters_within_5_percent(history, error):
 
 
 def test_projection_with_base_anchors_stays_at_the_calibrated_base_year():
-    cal = calibrate_base_year(world_dataset(10, 1, seed=5)).dataset
+    cal = calibrate_base_year(world_dataset(10, 1, seed=5), CalibrationConfig(trade_elasticity=None)).dataset
     p = build_problem(cal)
     proj = project_periods(p, anchored_inputs({1: (p.S0, p.D0), 2: (p.S0, p.D0)}), tol=1e-9)
     assert proj.ok and proj.periods == (1, 2)
@@ -83,7 +83,8 @@ def test_a_parameter_the_data_do_not_identify_stays_at_the_prior():
     # the routes that traded in the base year keep trading and no other route opens: no route is new
     # in any fit year, so the new-flow slope has no effect on the flows; with noisy observed flows an
     # unpenalised fit could put it anywhere, the penalised fit keeps the prior and flags it
-    cfg = CalibrationConfig(unused_margin=0.3)  # a margin no fit-year shock overcomes: no route opens
+    # a margin no fit-year shock overcomes: no route opens
+    cfg = CalibrationConfig(trade_elasticity=None, unused_margin=0.3)
     cal = calibrate_base_year(world_dataset(10, 1, seed=3, traded_share=1.0), cfg).dataset
     hist = synthetic_history(cal, [2015, 2016], {"c00": 3.0}, {"c00": 5.0}, sigma=0.2, seed=2)
     of = hist.observed_flows.copy()
@@ -103,7 +104,7 @@ def test_a_parameter_the_data_do_not_identify_stays_at_the_prior():
 
 
 def test_fit_years_are_projected_one_year_from_the_observed_year_before():
-    cfg = CalibrationConfig(unused_margin=0.01)
+    cfg = CalibrationConfig(trade_elasticity=None, unused_margin=0.01)
     cal = calibrate_base_year(world_dataset(8, 1, seed=4), cfg).dataset
     hist = synthetic_history(cal, [2015, 2016, 2017], {"c00": 2.0}, {"c00": 1.0}, sigma=0.1, seed=5)
     hist = hist.replace(metadata={**hist.metadata, "base_year": 2010})
@@ -124,7 +125,8 @@ def test_a_fitted_dataset_runs_every_shipped_china9_scenario_file(tmp_path):
 
     runs = Path(__file__).resolve().parents[1] / "runs"
     data = Path(__file__).resolve().parents[1] / "data" / "china9"
-    run = run_calibration(data, tmp_path / "cal", CalibrationConfig(), fit=[2018, 2019], base_year=2020)
+    run = run_calibration(data, tmp_path / "cal", CalibrationConfig(trade_elasticity=None), fit=[2018, 2019],
+                          base_year=2020)
     assert (run.fit.parameters["improvement"] >= 0).all()
     for name in ("default.yaml", "policy_shocks.yaml", "ensemble.yaml"):
         (tmp_path / name).write_text((runs / name).read_text())

@@ -125,7 +125,7 @@ def test_the_saved_curves_are_the_ones_solved(run_dir):
           .to_numpy() for side, prices in (("importer", price), ("exporter", supply))}
     gap = at["importer"] - at["exporter"]
     p = route_problem(f["transport_cost"] + f["tariff"], f["cost_adjustment"], f["previous_flow"],
-                      f["period_elasticity"], f["new_flow_slope"])
+                      f["period_elasticity"], f["new_flow_slope"], f.get("logit_scale"), f.get("log_anchor"))
     mc = route_marginal_cost(p, f["flow"].to_numpy())
     ref = price.groupby(level="commodity").transform("mean").reindex(
         pd.MultiIndex.from_frame(f[["scenario", "period", "importer", "commodity"]])).to_numpy()
@@ -203,6 +203,8 @@ def objective_plus_revenue(markets, curves, flows, scenario, period) -> float:
     es = np.where(S0 > 0, mm["supply_slope"].to_numpy() * P0 / np.where(S0 > 0, S0, 1), 0)
     ed = -np.where(D0 > 0, mm["demand_slope"].to_numpy() * P0 / np.where(D0 > 0, D0, 1), 0)
     fp, e = ff["previous_flow"].to_numpy(), ff["period_elasticity"].to_numpy()
+    w = ff["logit_scale"].to_numpy() if "logit_scale" in ff.columns else None
+    log_a = ff["log_anchor"].to_numpy() if "log_anchor" in ff.columns else None
     n = len(mm)
     p = Problem(region=mm["region"].to_numpy(object), commodity=mm["commodity"].to_numpy(object),
                 commodity_index=np.zeros(n, np.int64), commodities=np.array(["all"], object), S0=S0, D0=D0,
@@ -212,7 +214,8 @@ def objective_plus_revenue(markets, curves, flows, scenario, period) -> float:
                 tau=(ff["transport_cost"] + ff["tariff"]).to_numpy(), flow_prev=fp, elasticity=e,
                 slope=ff["new_flow_slope"].to_numpy(),
                 adjustment=ff["cost_adjustment"].to_numpy(),
-                kind=route_kind(fp, e), q_scale=np.ones(1), p_scale=np.ones(1))
+                kind=route_kind(fp, e, w), q_scale=np.ones(1), p_scale=np.ones(1), logit_scale=w,
+                log_anchor=log_a)
     X = ff["flow"].to_numpy()
     return welfare(p, mm["production"].to_numpy(), mm["consumption"].to_numpy(), X) + float(
         (ff["tariff"] * X).sum())
@@ -220,7 +223,7 @@ def objective_plus_revenue(markets, curves, flows, scenario, period) -> float:
 
 def test_world_welfare_is_the_change_in_the_models_objective_plus_tariff_revenue(run_dir):
     # the scenarios share their supply and demand curves (same base drivers), so the World total must
-    # equal the change in the objective the model maximised (isoelastic and new routes included)
+    # equal the change in the objective the model maximised (logit, isoelastic and new routes included)
     tables = [pd.read_parquet(run_dir / f"{n}.parquet") for n in ("markets", "curves", "flows")]
     w = pd.read_csv(run_dir / "compare" / "welfare.csv").set_index(["scenario", "period", "region"])["total"]
     for scen in ("soy_tariff", "cheap_transport"):

@@ -25,8 +25,9 @@ from petra.calibration.hindcast_report import focus_figures, write_report
 from petra.palette import OTHER, OTHER_COLOUR, region_colour, region_marker
 from petra.synthetic import world_dataset
 
-LABELS = {"petra": "petra", "persistence": "persistence", "last_year_shares": "last-year shares",
-          "ras": "RAS"}
+LABELS = {"petra": "petra", "petra_held": "petra, quantities held", "persistence": "persistence",
+          "last_year_shares": "last-year shares", "net_only_ras": "net-only RAS",
+          "net_only_ras_last": "net-only RAS, last-year seed", "ras": "RAS (told gross totals)"}
 FOCUS = "R000"
 
 
@@ -130,7 +131,7 @@ def test_verdict_compares_petra_with_every_baseline(out, page):
     w = met[(met["commodity"] == "all") & (met["year"] == "all")].set_index("method")["wape"]
     verdict = html.unescape(re.search(r"id='verdict'>(.*?)</p>", page, re.S).group(1))
     assert verdict.startswith(f"petra's pooled WAPE {w['petra']:.3f} is ")
-    for m in ("persistence", "last_year_shares", "ras"):
+    for m in ("petra_held", "persistence", "last_year_shares", "net_only_ras", "net_only_ras_last", "ras"):
         rel = ("lower than" if round(w["petra"], 3) < round(w[m], 3) else
                "higher than" if round(w["petra"], 3) > round(w[m], 3) else "equal to")
         assert f"{LABELS[m]} ({w[m]:.3f})" in verdict
@@ -172,10 +173,11 @@ def test_every_metric_and_baseline_is_defined(page):
         assert b in text, b
     defs = html.unescape(re.search(r"id='definitions'>(.*?)<h2", page, re.S).group(1))
     for name in ("WAPE", "r2_log", "partner misallocation", "pooled", "persistence", "last-year shares",
-                 "RAS"):
+                 *(LABELS[m] for m in METHODS if m != "petra")):
         assert f"<dt>{name}</dt>" in defs, name
-    # the RAS information caveat: RAS gets gross totals, petra only net trade
-    assert "gross" in defs and "net" in defs and "RAS therefore has the most information" in defs
+    # the information caveat: RAS gets gross totals, petra and the net-only RAS only net trade
+    assert "gross" in defs and "net" in defs and "RAS has the most information of all" in defs
+    assert "<b>The fair baseline.</b>" in defs
 
 
 # ------------------------------------------------------------------------------------ tables

@@ -51,7 +51,8 @@ def excess_prices(X, dA, dB, r=R10):
     return pA, pB
 
 
-EXACT = CalibrationConfig(method="exact")  # the hand-derived cases keep the observed prices and flows
+# the hand-derived cases keep the observed prices and flows (isoelastic form)
+EXACT = CalibrationConfig(method="exact", trade_elasticity=None)
 
 
 def test_base_period_reproduces_the_calibration_and_next_periods_expand_isoelastically():
@@ -105,7 +106,10 @@ def period_dataset(cal, res, arrays, k):
     years = periods[k] - periods[k - 1] if k else 1
     m["supply_elasticity"] = m["supply_elasticity"] * supply_response(years)
     r = cal.dataset.routes.copy()
-    r["flow"] = prev
+    # a logit route (a base flow and a trade elasticity) stays anchored at its base flow; others at the
+    # previous period's flow
+    logit = (r["flow"] > 0) & r.get("trade_elasticity", pd.Series(np.nan, index=r.index)).notna()
+    r["flow"] = np.where(logit, r["flow"], prev)
     r["transport_cost"] = fl["transport_cost"].to_numpy()
     r["tariff"] = fl["tariff"].to_numpy()
     r["cost_adjustment"] = fl["cost_adjustment"].to_numpy()

@@ -16,7 +16,7 @@ from petra.model.equilibrium_math import (
     route_total_cost,
 )
 from petra.model.problem import build_problem
-from petra.model.route_costs import CONSTANT, FORMS, ISOELASTIC, NEW
+from petra.model.route_costs import CONSTANT, FORMS, ISOELASTIC, LOGIT, NEW
 
 TAU, ADJ, XPREV = 20.0, 5.0, 40.0
 
@@ -77,3 +77,37 @@ def test_isoelastic_secant_below_the_floor():
     assert h[0] == pytest.approx((TAU * (xf / XPREV) ** 0.5) / xf, rel=1e-12)
     assert c[0] == pytest.approx(ADJ, rel=1e-12)
     assert np.isinf(route_marginal_cost_derivative(p, np.array([0.0]))[0])
+
+
+def test_logit_form():
+    # MC = a + tau - preference + w ln(X/flow), w = P_c/epsilon (P_c the commodity's mean anchor price)
+    eps, pref = 8.0, 3.0
+    ds = dataset([("A", "w", 100.0, 50.0, 200.0, 0.5, -0.5), ("B", "w", 10.0, 60.0, 250.0, 0.5, -0.5)],
+                 [("A", "B", "w", XPREV, TAU, 0.0, 2.0, 0.0)])
+    p = build_problem(ds.replace(routes=ds.routes.assign(cost_adjustment=ADJ, trade_elasticity=eps,
+                                                         preference=pref)))
+    w = 225.0 / eps
+
+    def mc(x):
+        return ADJ + TAU - pref + w * np.log(x / XPREV)
+
+    assert p.kind[0] == LOGIT and type(FORMS[LOGIT]).__name__ == "Logit"
+    assert not flat_cost_routes(p)[0]
+    for x in (0.5, 7.0, 40.0, 95.0):
+        X = np.array([x])
+        assert route_marginal_cost(p, X)[0] == pytest.approx(mc(x), rel=1e-12)
+        assert route_marginal_cost_derivative(p, X)[0] == pytest.approx(w / x, rel=1e-12)
+        # the integral from 0 converges (x ln x -> 0): TC = (a + tau - pref) x + w x (ln(x/flow) - 1)
+        assert route_total_cost(p, X)[0] == pytest.approx(quad(mc, 0.0, x, limit=200)[0], rel=1e-9)
+        c, hq = quadratic_route_model(p, X)
+        assert c[0] + hq[0] * x == pytest.approx(mc(x), rel=1e-12) and hq[0] == pytest.approx(w / x)
+    assert route_marginal_cost(p, np.array([0.0]))[0] == -np.inf
+    # the response is positive at every gap, also far below the cost (no all-or-nothing)
+    for gap in (-200.0, 0.0, ADJ + TAU - pref, 60.0):
+        X, dX = route_response(p, np.array([gap]))
+        assert X[0] == pytest.approx(XPREV * np.exp((gap - ADJ - TAU + pref) / w), rel=1e-12)
+        assert X[0] > 0 and dX[0] == pytest.approx(X[0] / w, rel=1e-12)
+        assert mc(X[0]) == pytest.approx(gap, rel=1e-9, abs=1e-9)
+    # at zero flow the SQP's line is the tangent at floor x A, finite
+    c, h = quadratic_route_model(p, np.array([0.0]), floor=1e-3)
+    assert np.isfinite(c[0]) and h[0] == pytest.approx(w / (1e-3 * XPREV * np.exp(pref / w)), rel=1e-12)
