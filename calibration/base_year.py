@@ -35,7 +35,13 @@ import pandas as pd
 
 from petra.calibration.config import CalibrationConfig
 from petra.calibration.consistent import ConsistentCalibration, calibrate_consistent
-from petra.calibration.least_squares import CalibrationError, Reconciliation, market_imbalance, reconcile
+from petra.calibration.least_squares import (
+    CalibrationError,
+    Reconciliation,
+    close_balance,
+    market_imbalance,
+    reconcile,
+)
 from petra.calibration.price_fidelity import price_table
 from petra.calibration.reexports import net_reexports
 from petra.dataset import Dataset
@@ -146,6 +152,9 @@ def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = Non
         routes["trade_elasticity"] = np.where(logit, eps, np.nan)
         routes["preference"] = np.where(logit, transport + tariff + adj - gap, 0.0)
         used = X > 0
+        # the netting LP's round-off (S and D were closed against the netted flows) goes back into
+        # production or consumption, so that the gross flows balance exactly
+        S, D = close_balance(p, S, D, X)
     routes["flow"] = X
     routes["transport_cost"] = transport
     routes["expansion_elasticity"] = e
