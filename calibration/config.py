@@ -122,6 +122,9 @@ class FitConfig(_Strict):
         "s^-e per period (README, known limits), so globiom37 fitted on 2016-2019 with sugar at 42 "
         "fails the shipped liberalisation scenario in 2050; with 10 every shipped scenario runs. A value "
         "at a bound is flagged 'no: at bound'")
+    trade_elasticity_bounds: tuple[float, float] = Field(
+        (1.0, 100.0), description="bounds on the fitted trade elasticity of a commodity on the logit "
+        "form (its prior: lognormal around the calibration's trade elasticity, sd prior_sd_elasticity)")
     slope_bounds: tuple[float, float] = Field(
         (1e-4, 1e4), description="bounds on the slope factor (slope = factor x p_scale / q_scale)")
     max_evaluations: int = Field(60, ge=1, description="model projections per commodity (scipy "
@@ -137,7 +140,7 @@ class FitConfig(_Strict):
 
     @model_validator(mode="after")
     def _bounds(self):
-        for name in ("elasticity_bounds", "slope_bounds"):
+        for name in ("elasticity_bounds", "trade_elasticity_bounds", "slope_bounds"):
             lo, hi = getattr(self, name)
             if not 0 < lo < hi:
                 raise ValueError(f"{name} must satisfy 0 < low < high")

@@ -1,9 +1,13 @@
-"""Fitting expansion elasticities and new-flow slopes: a penalised fit of one-year-ahead forecasts.
+"""Fitting trade or expansion elasticities and new-flow slopes: a penalised fit of one-year-ahead forecasts.
 
-Parameters, per commodity (and optionally per exporter group, `fit.group_by_exporter`): expansion
-elasticity e > 0 (all routes of the group) and a new-flow slope factor f > 0, with
-new_flow_slope = f x p_scale / q_scale of the commodity (mean positive price / mean market size).
-theta = (ln e, ln f).
+Parameters, per commodity (and optionally per exporter group, `fit.group_by_exporter`): an elasticity
+(all routes of the group) and a new-flow slope factor f > 0, with new_flow_slope = f x p_scale /
+q_scale of the commodity (mean positive price / mean market size). theta = (ln elasticity, ln f). The
+elasticity is the trade elasticity epsilon of the logit route cost on a commodity calibrated on the logit
+form (`form` = logit: w = P_c / epsilon, each route's preference kept, so the base year stays exact), and
+the expansion elasticity e of the isoelastic cost otherwise (`form` = isoelastic). A logit route's anchor
+does not move with the origin's flows, so on the logit form a fit year is the equilibrium of that year's
+production and consumption around the base year's matrix.
 
 **Rolling origin (one step ahead).** Every fit year y is projected one year from the observed year
 before it (the origin: the latest observed year before y; for years after the base year, the base
@@ -52,7 +56,7 @@ from petra.calibration.config import CalibrationConfig
 from petra.calibration.observed import check_observations, market_anchors, observed_years, route_flows
 from petra.dataset import Dataset
 from petra.errors import InputError, PetraError
-from petra.model.problem import Problem, build_problem, commodity_slice
+from petra.model.problem import LOGIT, Problem, build_problem, commodity_slice
 from petra.model.recursive import PeriodInputs, anchored_inputs, period_years, project_periods
 from petra.productivity import supply_response
 
@@ -68,6 +72,8 @@ WEAK_IDENTIFICATION = 0.5
 
 
 FIT_COLUMNS = {
+    "form": "logit: the elasticity columns hold the trade elasticity epsilon of the logit route cost "
+            "(routes.csv trade_elasticity); isoelastic: the expansion elasticity e.",
     "group": "The routes fitted together: 'all' (one pair of values per commodity) or an exporter "
              "group (fit.group_by_exporter).",
     "routes": "Routes in the group.",
@@ -186,10 +192,30 @@ class CommodityFit:
         self.evaluations = 0
         self.failures = 0
 
+    @property
+    def logit(self) -> bool:
+        """Whether the commodity is on the logit form (its elasticity is the trade elasticity)."""
+        return self.sub.logit_scale is not None and bool((self.sub.kind == LOGIT).any())
+
     def problem_for(self, theta: np.ndarray) -> Problem:
         g = self.n_groups
-        return self.sub.with_routes(elasticity=np.exp(theta[:g])[self.groups],
-                                    slope=np.exp(theta[g:])[self.groups] * self.unit)
+        slope = np.exp(theta[g:])[self.groups] * self.unit
+        if not self.logit:
+            return self.sub.with_routes(elasticity=np.exp(theta[:g])[self.groups], slope=slope)
+        # w = P_c / epsilon on the logit routes; the preference w_old*(ln A_old - ln X0) is kept
+        sub = self.sub
+        on = sub.kind == LOGIT
+        log_x0 = np.log(np.where(on, sub.flow_prev, 1.0))
+        preference = np.where(on, sub.logit_scale * (sub.log_anchor - log_x0), 0.0)
+        w = np.where(on, sub.p_scale[0] / np.exp(theta[:g])[self.groups], np.nan)
+        log_anchor = np.where(on, log_x0 + preference / np.where(on, w, 1.0), np.nan)
+        return sub.with_routes(slope=slope, logit_scale=w, log_anchor=log_anchor)
+
+    def elasticity_of(self, problem: Problem) -> np.ndarray:
+        """The fitted elasticity per route: epsilon = P_c / w on the logit form, else e."""
+        if not self.logit:
+            return problem.elasticity
+        return np.where(problem.kind == LOGIT, problem.p_scale[0] / problem.logit_scale, np.nan)
 
     def model_flows(self, problem: Problem) -> dict[int, np.ndarray]:
         """{fit year: flows projected one year from its origin's observed flows}."""
@@ -268,6 +294,10 @@ def fit_parameters(calibrated: Dataset, years: list[int], config: CalibrationCon
     f0 = cfg.default_new_flow_slope if cfg.default_new_flow_slope > 0 else 1.0
     z = float(norm.ppf(0.5 + fc.interval / 2))
     elasticity, slope = p.elasticity.copy(), p.slope.copy()
+    r0 = calibrated.routes
+    eps0 = (r0["trade_elasticity"].to_numpy(dtype=float) if "trade_elasticity" in r0.columns
+            else np.full(len(r0), np.nan))
+    eps = eps0.copy()
     rows = []
     n_commodities = len(p.commodities)
     for c, cname in enumerate(p.commodities):
@@ -283,15 +313,21 @@ def fit_parameters(calibrated: Dataset, years: list[int], config: CalibrationCon
         steps = [FitStep(year=y, years=period_years(y, origins[y]), flows_before=flows_before[y][rt],
                          production=anchors[y][0][mk], consumption=anchors[y][1][mk],
                          observed=flows[y][rt]) for y in years]
-        prior = np.log(np.r_[np.full(g, e0), np.full(g, f0)])
         prior_sd = np.r_[np.full(g, fc.prior_sd_elasticity), np.full(g, fc.prior_sd_slope)]
-        obj = CommodityFit(sub, groups, steps, floor, fc.error, prior, prior_sd)
-        lo = np.log(np.r_[np.full(g, fc.elasticity_bounds[0]), np.full(g, fc.slope_bounds[0])])
-        hi = np.log(np.r_[np.full(g, fc.elasticity_bounds[1]), np.full(g, fc.slope_bounds[1])])
+        obj = CommodityFit(sub, groups, steps, floor, fc.error, np.zeros(2 * g), prior_sd)
+        centre, bounds = ((float(np.nanmedian(eps0[rt])), fc.trade_elasticity_bounds) if obj.logit
+                          else (e0, fc.elasticity_bounds))
+        prior = obj.prior = np.log(np.r_[np.full(g, centre), np.full(g, f0)])
+        lo = np.log(np.r_[np.full(g, bounds[0]), np.full(g, fc.slope_bounds[0])])
+        hi = np.log(np.r_[np.full(g, bounds[1]), np.full(g, fc.slope_bounds[1])])
         rows.extend(_fit_commodity(obj, str(cname), names, groups, prior, prior_sd, lo, hi, fc, z))
         best = rows[-1]["_theta"]
         fitted = obj.problem_for(best)
-        elasticity[rt], slope[rt] = fitted.elasticity, fitted.slope
+        slope[rt] = fitted.slope
+        if obj.logit:
+            eps[rt] = np.where(np.isfinite(eps[rt]), obj.elasticity_of(fitted), eps[rt])
+        else:
+            elasticity[rt] = fitted.elasticity
         if progress is not None:
             progress(c + 1, n_commodities, str(cname))
     for r in rows:
@@ -299,6 +335,8 @@ def fit_parameters(calibrated: Dataset, years: list[int], config: CalibrationCon
     routes = calibrated.routes.copy()
     routes["expansion_elasticity"] = elasticity
     routes["new_flow_slope"] = slope
+    if "trade_elasticity" in routes.columns:
+        routes["trade_elasticity"] = eps
     meta = dict(calibrated.metadata)
     meta["calibration"] = {**meta.get("calibration", {}), "fitted_years": years, "fit_error": fc.error,
                            "fit_origins": {str(k): v for k, v in origins.items()},
@@ -353,7 +391,8 @@ def _fit_commodity(obj: CommodityFit, cname: str, names: np.ndarray, groups: np.
 
         e, f = float(np.exp(theta[ke])), float(np.exp(theta[kf]))
         rows.append({
-            "commodity": cname, "group": str(name), "routes": int((groups == k).sum()),
+            "commodity": cname, "form": "logit" if obj.logit else "isoelastic", "group": str(name),
+            "routes": int((groups == k).sum()),
             "expansion_elasticity": e, "expansion_elasticity_low": float(np.exp(low[ke])),
             "expansion_elasticity_high": float(np.exp(high[ke])),
             "elasticity_identification": float(ident[ke]), "elasticity_identified": flag(ke),

@@ -4,7 +4,7 @@ history, and the recursive projection's fixed point."""
 import numpy as np
 import pytest
 
-from petra.calibration.base_year import calibrate_base_year
+from petra.calibration.base_year import calibrate_base_year, verify_calibration
 from petra.calibration.config import CalibrationConfig, FitConfig
 from petra.calibration.fit import fit_parameters, synthetic_history
 from petra.model import build_problem
@@ -137,3 +137,23 @@ def test_a_fitted_dataset_runs_every_shipped_china9_scenario_file(tmp_path):
         res = run_scenarios(tmp_path / name, embodied=False)
         assert not res.failures, [(r.spec.name, r.projection.failure) for r in res.failures]
         assert len(res.results) >= 3
+
+
+def test_recovers_a_known_trade_elasticity_on_the_logit_form():
+    # history generated with epsilon = 6 (the anchors fixed at calibration), fitted from a prior of 15:
+    # the preference of every route is kept, so only epsilon moves and the base year stays exact
+    cfg = CalibrationConfig(trade_elasticity=6.0, logit_unused_margin=1.0)
+    cal = calibrate_base_year(world_dataset(8, 1, seed=4), cfg).dataset
+    hist = synthetic_history(cal, [2015, 2016], {"c00": 2.0}, {"c00": 1.0}, sigma=0.2, seed=2)
+    wrong = hist.replace(routes=hist.routes.assign(trade_elasticity=hist.routes["trade_elasticity"] * 2.5))
+    fit = fit_parameters(wrong, [2015, 2016], cfg)
+    row = fit.parameters.set_index("commodity").loc["c00"]
+    assert row["form"] == "logit"
+    assert row["prior_expansion_elasticity"] == pytest.approx(15.0)
+    assert row["expansion_elasticity"] == pytest.approx(6.0, rel=0.05)
+    assert row["expansion_elasticity_low"] <= 6.0 * 1.05 and row["expansion_elasticity_high"] >= 6.0 * 0.95
+    r = fit.dataset.routes
+    logit = r["trade_elasticity"].notna()
+    assert logit.any() and np.allclose(r.loc[logit, "trade_elasticity"], row["expansion_elasticity"])
+    # the fitted dataset still reproduces its base year exactly (preferences kept)
+    assert verify_calibration(fit.dataset, 1e-6)["max_deviation"] < 1e-6
