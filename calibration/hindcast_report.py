@@ -388,7 +388,8 @@ def summary_html(result, *, focus_region: str, unit: str, settings: dict) -> str
            f"The evaluation years use observed production and consumption as drivers; no evaluation-year "
            f"flow or price reached the model (it only saw a copy of the data whose trade flows stop at "
            f"{_e(first - 1 if first else '')} and whose evaluation-year prices were removed). The "
-           f"baselines are given more (see Definitions).</p>")
+           f"net-only RAS is given the same (the fair baseline); persistence, last-year shares and RAS "
+           f"are given more (see Definitions).</p>")
     warns = warnings_of(result)
     notes = []
     if y.get("share_year") == y.get("base_year"):
