@@ -292,6 +292,31 @@ def _check_routes(markets: pd.DataFrame, routes: pd.DataFrame, file: str) -> Non
     _check_known_names(routes, ("commodity", "exporter", "importer"), markets, file)
     for col in ("exporter", "importer"):
         _check_known_markets(routes, col, markets, file)
+    _check_logit_preferences(markets, routes, file)
+
+
+def _check_logit_preferences(markets: pd.DataFrame, routes: pd.DataFrame, file: str) -> None:
+    """InputError at the first logit route (flow > 0, a trade elasticity) whose |preference| exceeds
+    `bounds.LOGIT_PREFERENCE_MAX` logit scales w = P_c / trade_elasticity, P_c the commodity's mean
+    anchor price (trade_price where given, else price) over its markets."""
+    if "trade_elasticity" not in routes.columns or "preference" not in routes.columns:
+        return
+    price = markets["price"].to_numpy(dtype=float)
+    if "trade_price" in markets.columns:
+        trade = markets["trade_price"].to_numpy(dtype=float)
+        price = np.where(np.isfinite(trade) & (trade > 0), trade, price)
+    mean = pd.Series(price).groupby(markets["commodity"].to_numpy()).mean()
+    eps = routes["trade_elasticity"].to_numpy(dtype=float)
+    scale = mean.reindex(routes["commodity"].to_numpy()).to_numpy() / eps
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.abs(routes["preference"].to_numpy(dtype=float)) / scale
+    bad = (routes["flow"].to_numpy(dtype=float) > 0) & np.isfinite(scale) & (ratio > b.LOGIT_PREFERENCE_MAX)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(f"preference {float(routes['preference'].iloc[i]):g} is {ratio[i]:.3g} logit "
+                         f"scales (the commodity's mean price / trade_elasticity); at most "
+                         f"{b.LOGIT_PREFERENCE_MAX:g}, or the route's anchor flow overflows",
+                         file=file, row=source_line(routes, i), column="preference")
 
 
 def _check_known_names(frame: pd.DataFrame, cols, markets: pd.DataFrame, file: str) -> None:
