@@ -56,7 +56,8 @@ class BaseYearCalibration:
     routes: exporter, importer, commodity, status (used/unused), flow, price_gap, tau,
         cost_adjustment, implied_cost (marginal cost at the calibrated flow = price gap on used
         routes; marginal cost at zero on unused ones).
-    negative: the used routes with a negative implied cost (price gap < 0).
+    negative: the used routes with a negative implied cost: price gap < 0, or on logit routes a trade cost
+        a + tau < 0 (their preference covers a gap below the cost).
     reconciliation: the least-squares step's result, None if the data closed.
     consistency: what the consistent calibration moved (method "consistent"), else None.
     reexports: the observed re-exports traced to direct flows, per hub (`petra.calibration.reexports`).
@@ -183,8 +184,12 @@ def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = Non
     table["price_gap"] = gap
     table["tau"] = tau
     table["cost_adjustment"] = adj
-    table["implied_cost"] = np.where(used, gap, adj + tau)
-    negative = table[used & (gap < 0)].sort_values("implied_cost").reset_index(drop=True)
+    # a logit route's trade cost is a + tau (>= 0); its preference covers a price gap below it
+    preference = routes["preference"].to_numpy(dtype=float) if logit.any() else np.zeros(len(routes))
+    table["preference"] = preference
+    table["implied_cost"] = np.where(used & ~logit, gap, adj + tau)
+    negative = table[used & (table["implied_cost"].to_numpy() < 0)].sort_values("implied_cost"
+                                                                                 ).reset_index(drop=True)
     t2 = time.perf_counter()
     check = verify_calibration(calibrated, cfg.tolerance, highs_options=highs_options) if verify else {}
     t3 = time.perf_counter()

@@ -131,7 +131,10 @@ GLOSSARY = {
     "price_gap": "Importer price - exporter price (USD_2010/t).",
     "tau": "Transport cost + tariff of the route (USD_2010/t).",
     "cost_adjustment": "Calibrated cost adjustment (USD_2010/t): price gap - tau on used routes.",
-    "implied_cost": "Marginal trade cost at the calibrated flow (= price gap on used routes; USD_2010/t).",
+    "implied_cost": "Trade cost at the calibrated flow (= price gap on used routes; on logit routes the cost "
+                    "tau + adjustment, which the preference brings down to the price gap; USD_2010/t).",
+    "preference": "Logit routes: the base-year price gap below the route's trade cost (USD_2010/t), what "
+                  "importers pay for this origin (routes.csv preference; 0 elsewhere).",
 }
 
 
@@ -406,11 +409,16 @@ def summary_html(*, settings: dict, metrics: pd.DataFrame, base_check: dict, neg
     half = (len(facts) + 1) // 2
     facts_html = "".join("<tr>" + "".join(f"<th>{esc(k)}</th><td>{esc(v)}</td>" for k, v in facts[i::half])
                          + "</tr>" for i in range(half))
+    eps = cfg.get("trade_elasticity")
     how = ("consistent: re-exports traced to direct flows, cycles of used routes netted out, observed "
            "prices kept, trade-point prices and trade costs estimated so that every used route's "
            "trade-price gap is its transport cost + tariff + an adjustment >= 0" if method == "consistent"
            else "exact: observed flows (re-exports traced) and prices kept, per-route cost adjustments "
            "of either sign")
+    if eps is not None:
+        how += (f"; every route traded in the base year then carries the logit route cost (trade elasticity "
+                f"{eps:g}) on its observed flow, with the price gap below its trade cost as its preference "
+                f"(routes.csv columns trade_elasticity, preference)")
     what = (f"<p>petra's {esc(base_label(base))} was calibrated ({esc(how)}) so that solving the model "
             f"reproduces the base year's production, consumption, prices and flows. "
             f"Re-solving the calibrated "
@@ -421,7 +429,9 @@ def summary_html(*, settings: dict, metrics: pd.DataFrame, base_check: dict, neg
         share = float((c["volume_observed"] - c["volume"]).sum() / max(c["volume_observed"].sum(), 1e-300))
         moved = (f"<p>Netting removed {esc(fmt_share(share, 2))} of the observed trade volume "
                  f"({int(c['cyclic_before'].sum())} of {len(c)} commodities had cycles of trade); every "
-                 f"market's net trade is kept.</p>")
+                 f"market's net trade is kept"
+                 + (". The netted flows set the trade prices only; the logit routes keep the observed "
+                    "flows." if eps is not None else ".") + "</p>")
     val = ""
     if validate:
         val = (f"<p class='caveat' id='validation-caveat'><b>Validation years use observed production and "
