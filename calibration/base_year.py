@@ -176,6 +176,10 @@ def calibrate_base_year(dataset: Dataset, config: CalibrationConfig | None = Non
                                          if cfg.default_expansion_elasticity is not None else "none"),
         "cost_adjustment": "per-route additive cost (routes.csv column cost_adjustment), not scaled "
                            "by the expansion factor: marginal cost = cost_adjustment + tau*(X/flow)^(1/e)",
+        "route_form": ("logit on the routes with base trade: marginal cost = cost_adjustment + tau - "
+                       "preference + (P_c/trade_elasticity)*ln(X/flow), P_c the commodity's mean trade "
+                       "price (routes.csv columns trade_elasticity, preference)" if logit.any()
+                       else "isoelastic (GLOBIOM)"),
     }
     calibrated = dataset.replace(markets=markets, routes=routes, metadata=meta)
     table = routes[["exporter", "importer", "commodity"]].copy()
