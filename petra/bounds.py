@@ -17,9 +17,10 @@ PRICE_MIN = 1e-6  # prices are > 0 and at least this
 PRICE_MAX = 1e9  # prices, transport costs, tariffs, cost adjustments (magnitude), new-flow slopes
 ELASTICITY_MAX = 1e3  # supply, demand and expansion elasticities (magnitude)
 INTENSITY_MAX = 1e9  # resource use per unit produced (intensities.csv)
-LOGIT_PREFERENCE_MAX = 50.0  # |preference| of a logit route in logit scales w = P_c / trade_elasticity:
-# its anchor is its base flow x e^(preference/w), so 50 spans e^50 ~ 5e21 (a calibration writes at most
-# a few: the round-trip trade cost of a cross-hauled pair); beyond, flows overflow double precision
+LOGIT_PREFERENCE_MAX = 100.0  # |preference| of a logit route in logit scales w = P_c / trade_elasticity:
+# its anchor is its base flow x e^(preference/w), e^100 ~ 3e43. The shipped calibrations write at most
+# 25, generated data with transport costs +-50 % 56; a hand instance solved up to 150 and failed at 199
+# (a preference of 5e4 USD/t, 3,550 scales, overflowed the response's cap e^600 and failed, certificate 1)
 
 RATE_MAX = 1000.0  # growth rates in scenario files, % per year (rates are > -100)
 DRIVER_FACTOR_MIN = 1e-6  # compounded driver factors (demand, supply, transport cost) relative to the

@@ -148,7 +148,7 @@ def test_logit_projection_does_not_depend_on_the_period_step():
     assert run([(1.0, 10.0)]) == pytest.approx(run([(0.5, 5.0), (1.0, 5.0)]), rel=1e-8)
 
 
-def test_a_preference_beyond_50_logit_scales_is_refused_naming_row_and_column(tmp_path):
+def test_a_preference_beyond_100_logit_scales_is_refused_naming_row_and_column(tmp_path):
     from petra.dataset import load_dataset
     from petra.errors import InputError
 
@@ -157,10 +157,10 @@ def test_a_preference_beyond_50_logit_scales_is_refused_naming_row_and_column(tm
     r = ds.routes.copy()
     r["expansion_elasticity"] = np.nan  # written empty: constant cost (unused on logit routes)
     w = (200.0 + 210.0 + 260.0 + 250.0) / 4 / EPS
-    r.loc[2, "preference"] = 50.5 * w  # the third data row: line 4 of routes.csv
+    r.loc[2, "preference"] = 101.0 * w  # the third data row: line 4 of routes.csv
     r.to_csv(tmp_path / "routes.csv", index=False)
-    with pytest.raises(InputError, match=r"line 4, column 'preference'.*50.5 logit scales"):
+    with pytest.raises(InputError, match=r"line 4, column 'preference'.*101 logit scales.*at most 100"):
         load_dataset(tmp_path)
-    r.loc[2, "preference"] = 49.5 * w  # within the bound: loads and solves
+    r.loc[2, "preference"] = 99.0 * w  # within the bound: loads and solves
     r.to_csv(tmp_path / "routes.csv", index=False)
     assert solve(load_dataset(tmp_path), tol=1e-9).ok
