@@ -10,16 +10,21 @@ equivalent (Rabobank scenario range, not institutional); world soybean trade 200
 and to 2033); Brazil + USA above 80 % of soybean exports (OECD-FAO 2021-2030).
 
 Run: python benchmarks/bench_outlook.py [--datasets china9,globiom37,world] [--variants shipped,data]
+     [--feed-half-life none|kept|YEARS] (the protein feeds' intensity trend, petra.demand.feed_intensity;
+     default: petra.demand.FEED_INTENSITY_HALF_LIFE; it acts only where feed follows livestock output,
+     i.e. in the data variant: the shipped files' income-elasticity rules match every market)
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 import numpy as np
 import yaml
 
+from petra.demand import FEED_INTENSITY_HALF_LIFE
 from petra.projection.run import run_scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,8 +47,16 @@ def spec(name: str, variant: str) -> dict:
             "scenarios": {"SSP2": {"ssp": "SSP2"}}}
 
 
-def report(name: str, variant: str) -> None:
-    res = run_scenarios(spec(name, variant), embodied=False)
+def half_life(text: str | None) -> float | None:
+    """--feed-half-life: none -> None (off), kept -> inf, else years."""
+    if text is None:
+        return FEED_INTENSITY_HALF_LIFE
+    named = {"none": None, "kept": math.inf}
+    return named[text.lower()] if text.lower() in named else float(text)
+
+
+def report(name: str, variant: str, feed_half_life: float | None = FEED_INTENSITY_HALF_LIFE) -> None:
+    res = run_scenarios(spec(name, variant), embodied=False, feed_half_life=feed_half_life)
     r = res.results[0]
     if not r.ok:
         print(f"{name:<10} {variant:<8} FAILED: {r.projection.failure}")
@@ -70,7 +83,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--datasets", default="china9,globiom37,world")
     ap.add_argument("--variants", default="shipped,data")
+    ap.add_argument("--feed-half-life", default=None, help="protein-feed intensity trend: none, kept or "
+                    "a half-life in years (default: petra.demand.FEED_INTENSITY_HALF_LIFE)")
     args = ap.parse_args()
+    hl = half_life(args.feed_half_life)
+    shown = "off" if hl is None else "kept" if math.isinf(hl) else f"half-life {hl:g} yr"
+    print(f"protein-feed intensity trend: {shown}")
     print("China net imports, Mt, 2030/2050 (* outside the outlook band at 2030); "
           "world soybean trade 2030 (Mt);")
     print("Brazil + USA share of soybean exports 2030; the largest world trade growth 2020-2030 (%)")
@@ -81,7 +99,7 @@ def main() -> None:
     np.seterr(all="ignore")
     for name in args.datasets.split(","):
         for variant in args.variants.split(","):
-            report(name, variant)
+            report(name, variant, hl)
 
 
 if __name__ == "__main__":

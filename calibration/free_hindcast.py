@@ -7,7 +7,8 @@ tests the bilateral pattern. Here the model gets only what a projection gets:
 * the calibrated base year B (observed markets and flows of B, nothing later);
 * population and GDP per capita per region and year (the SSP database's historical estimates, SSP2
   v3, interpolated log-linearly between its five-year points): demand by use (`petra.demand`, food
-  with falling income elasticities, other uses per capita, feed tied to the solved livestock output);
+  with falling income elasticities, other uses per capita, feed tied to the solved livestock output;
+  optionally the protein feeds' intensity trend up to B, `feed_half_life`: `petra.demand.feed_intensity`);
 * productivity trends estimated only from years up to B (`petra.productivity`), partial adjustment of
   supply;
 
@@ -34,7 +35,7 @@ from petra.calibration.config import CalibrationConfig
 from petra.calibration.fit import FIT_HIGHS_OPTIONS, FIT_SOLVE_TOLERANCE
 from petra.calibration.observed import at_base_year, check_observations
 from petra.dataset import Dataset
-from petra.demand import feed_coupling, non_feed_demand, uses_demand
+from petra.demand import FEED_INTENSITY_HALF_LIFE, feed_coupling, feed_intensity, non_feed_demand, uses_demand
 from petra.errors import InputError, SolveError
 from petra.model.certificate import market_trade
 from petra.model.problem import build_problem
@@ -109,9 +110,11 @@ def wape(model: np.ndarray, observed: np.ndarray) -> float:
 
 
 def run_free_hindcast(dataset: Dataset, base_year: int, eval_years: list[int],
-                      config: CalibrationConfig | None = None) -> FreeHindcastResult:
+                      config: CalibrationConfig | None = None,
+                      feed_half_life: float | None = FEED_INTENSITY_HALF_LIFE) -> FreeHindcastResult:
     """Calibrate at `base_year`, project every year to the last evaluation year with modelled quantities
-    and score (see module docstring); nothing is written."""
+    and score (see module docstring); nothing is written. feed_half_life: the protein-feed intensity
+    trend's variant (`petra.demand.FEED_INTENSITY_HALF_LIFE`: None off, inf kept, else its half-life)."""
     t0 = time.perf_counter()
     eval_years = sorted(set(eval_years))
     if not eval_years or eval_years[0] <= base_year:
@@ -130,7 +133,10 @@ def run_free_hindcast(dataset: Dataset, base_year: int, eval_years: list[int],
     rates = productivity_rates(cal, p.region, p.commodity, base_year)
     prod = (np.ones((len(years), p.n_markets)) if rates is None
             else productivity_index(rates, years, base_year))
-    inputs = [PeriodInputs(key=y, production=p.S0 * prod[k], consumption=nonfeed[k], feed=feed,
+    k_feed = feed_intensity(cal.feed_history, p.region, p.commodity, base_year, years, feed_half_life)
+    inputs = [PeriodInputs(key=y, production=p.S0 * prod[k], consumption=nonfeed[k],
+                           feed=None if feed is None else feed.at(
+                               None if feed_half_life is None else k_feed[k]),
                            supply_response=supply_response(1.0), years=1.0)
               for k, y in enumerate(years)]
     proj = project_periods(p, inputs, tol=FIT_SOLVE_TOLERANCE, highs_options=FIT_HIGHS_OPTIONS)

@@ -15,6 +15,9 @@ A market's base-year consumption D0 is split by the dataset's `uses.csv` shares 
   feed use, so only the requirements' ratios between products matter, not their level; feed per unit
   of output is held at its base-year value (a feed-efficiency trend made the 2011-2020 out-of-sample
   fit worse in all three datasets: README, Demand and supply).
+  Option (off by default, `FEED_INTENSITY_HALF_LIFE`): the protein feeds' intensity trend
+  (`feed_intensity`): feed_t = feed_0 x k_t x (R S_t) / (R S_0), k_t the factor of feed per unit of
+  requirement-weighted output relative to the base year, from the region's trend up to the base year.
 
 Markets without a uses split (a dataset without uses.csv, or a market it lacks) keep the whole of D0 as
 "other" unless a scenario gives them an income elasticity.
@@ -22,7 +25,7 @@ Markets without a uses split (a dataset without uses.csv, or a market it lacks) 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -30,6 +33,23 @@ import scipy.sparse as sp
 
 from petra.dataset import Dataset
 from petra.income_response import food_demand_index, food_income_elasticity
+from petra.trends import feed_efficiency_trend, trend_index
+
+PROTEIN_FEEDS = ("soybeans", "rapeseed")
+"""Feed commodities fed for their protein (the oilseeds whose cake is fed; feed.csv counts the cake in
+seed equivalent): the ones the intensity trend may move. The energy feeds (maize, wheat, barley,
+sorghum, rice) keep their base-year intensity."""
+INTENSITY_BOUNDS = (0.5, 2.0)
+"""Bounds of the cumulative intensity factor k_t (feed per unit of requirement-weighted output over its
+base-year value): at most doubling, at least halving, whatever the horizon (a chosen limit, not
+estimated; the rate itself is bounded to petra.trends.RATE_BOUNDS, -2 to +5 %/yr)."""
+FEED_INTENSITY_HALF_LIFE: float | None = None
+"""The default variant of the protein-feed intensity trend: None constant intensity (off); math.inf the
+region's trend kept; a number, the half-life (years) in which the region's rate converges to the feed's
+world rate (petra.trends.converged_rate). Off: the trend kept (the best variant on the free hindcast's
+net imports 2011-2015) improves the free hindcast from 2010 but puts China's 2030 soybean imports and
+world soybean trade further outside the outlook bands, and the FBS feed of 2011-2014 is fitted better
+with the constant intensity (README, Demand and supply in projections)."""
 
 
 @dataclass(frozen=True)
@@ -58,20 +78,29 @@ class FeedCoupling:
     matrix: (n, n) sparse, row i a feed market, column j a livestock market of the same region, the
     requirement (t feed per t product); base: base-year feed use per market; driver0: matrix @ base-year
     livestock production; livestock: markets whose production drives feed (their commodities are
-    solved first in a period).
+    solved first in a period); intensity: (n,) the period's feed per unit of requirement-weighted output
+    relative to the base year (dimensionless, `feed_intensity`; None: 1, the base-year intensity).
     """
 
     matrix: sp.csr_matrix
     base: np.ndarray
     driver0: np.ndarray
     livestock: np.ndarray
+    intensity: np.ndarray | None = None
 
     def feed(self, production: np.ndarray) -> np.ndarray:
-        """Feed use per market given the period's livestock production (commodity unit)."""
+        """Feed use per market given the period's livestock production (commodity unit):
+        base x intensity x (matrix @ production) / driver0 where driver0 > 0, else base."""
         driver = self.matrix @ np.asarray(production, dtype=float)
+        k = 1.0 if self.intensity is None else np.asarray(self.intensity, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(self.driver0 > 0, self.base * driver / np.where(self.driver0 > 0,
-                                                                            self.driver0, 1.0), self.base)
+            return np.where(self.driver0 > 0, self.base * k * driver / np.where(self.driver0 > 0,
+                                                                                self.driver0, 1.0),
+                            self.base)
+
+    def at(self, intensity: np.ndarray | None) -> FeedCoupling:
+        """The coupling with a period's intensity factor (n,) (None: the base-year intensity)."""
+        return replace(self, intensity=None if intensity is None else np.asarray(intensity, dtype=float))
 
 
 def _lookup(table: pd.DataFrame | None, keys: list[str], cols: list[str], region: np.ndarray,
@@ -154,3 +183,39 @@ def feed_coupling(dataset: Dataset, region: np.ndarray, commodity: np.ndarray, p
     livestock = np.zeros(n, dtype=bool)
     livestock[np.unique(cols)] = True
     return FeedCoupling(matrix=m, base=u.feed, driver0=driver0, livestock=livestock)
+
+
+def feed_intensity(history: pd.DataFrame | None, region: np.ndarray, commodity: np.ndarray, base_year: int,
+                   years, half_life: float | None, feeds: tuple[str, ...] = PROTEIN_FEEDS,
+                   bounds: tuple[float, float] = INTENSITY_BOUNDS) -> np.ndarray:
+    """(T, n) factor k per year of `years` and market: feed use per unit of requirement-weighted livestock
+    output (t of FBS feed per t of feed.csv requirements x output) relative to its base-year value,
+    dimensionless (1: the base-year intensity).
+
+    history: the dataset's feed_history (region, feed, year, fbs_feed, implied_feed kt [, segment]); only
+    its years <= base_year are read. For a market whose commodity is in `feeds`:
+    k_t = clip(trend_index(g, g_w, t - base_year, half_life), *bounds), g the region-feed's rate
+    (petra.trends.feed_efficiency_trend up to base_year, %/yr, bounded to RATE_BOUNDS), g_w the feed's
+    world rate (g where it has none); half_life = inf keeps g. 1 for every other market, for a
+    region-feed without a rate, and everywhere when half_life is None or there is no history.
+    """
+    years = np.asarray(list(years), dtype=float)
+    n = len(region)
+    out = np.ones((len(years), n))
+    if half_life is None or history is None or history.empty:
+        return out
+    tr = feed_efficiency_trend(history[history["year"] <= base_year], base_year)
+    if tr.empty:
+        return out
+    idx = pd.MultiIndex.from_arrays([np.asarray(region, dtype=str), np.asarray(commodity, dtype=str)])
+    tr = tr.set_index(["region", "feed"]).reindex(idx)
+    g = tr["rate"].to_numpy(dtype=float)
+    gw = tr["world_rate"].to_numpy(dtype=float)
+    gw = np.where(np.isfinite(gw), gw, g)
+    use = np.isin(np.asarray(commodity, dtype=str), list(feeds)) & np.isfinite(g)
+    if not use.any():
+        return out
+    t = (years - base_year)[:, None]
+    k = trend_index(g[use][None, :], gw[use][None, :], t, half_life)
+    out[:, use] = np.clip(k, *bounds)
+    return out

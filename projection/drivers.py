@@ -49,6 +49,8 @@ class DriverArrays:
     factors from the base period (the growth the run used, rules and SSP together).
     fed: (n_markets) bool, markets whose demand_factor covers food and other uses only: their feed use
     follows the period's livestock output (`petra.demand.FeedCoupling`); None: none.
+    feed_intensity: (T, n_markets) feed per unit of requirement-weighted livestock output relative to
+    the base year (dimensionless, `petra.demand.feed_intensity`); None: the base-year intensity.
     transport_cost, tariff: (T, n_routes) currency per unit; banned: (T, n_routes) bool;
     quota: (T, n_routes) commodity unit, +inf where none.
     """
@@ -63,6 +65,7 @@ class DriverArrays:
     population_factor: np.ndarray
     income_factor: np.ndarray
     fed: np.ndarray | None = None
+    feed_intensity: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

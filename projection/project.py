@@ -37,7 +37,8 @@ from petra.projection.drivers import DriverArrays
 def period_inputs(problem: Problem, arrays: DriverArrays, feed: FeedCoupling | None = None
                   ) -> list[PeriodInputs]:
     """One PeriodInputs per period of a scenario's driver arrays; `feed` ties the demand of the markets
-    `arrays.fed` marks to livestock output (their demand factor covers their other uses)."""
+    `arrays.fed` marks to livestock output (their demand factor covers their other uses), at the
+    period's feed intensity `arrays.feed_intensity[k]` where given."""
     if feed is not None:
         fed = np.zeros(problem.n_markets, dtype=bool) if arrays.fed is None else arrays.fed
         feed = replace(feed, base=np.where(fed, feed.base, 0.0))
@@ -54,7 +55,9 @@ def period_inputs(problem: Problem, arrays: DriverArrays, feed: FeedCoupling | N
                                 consumption=problem.D0 * arrays.demand_factor[k],
                                 tau=arrays.transport_cost[k] + arrays.tariff[k], quota=quota,
                                 banned=arrays.banned[k], years=years,
-                                adjustment=problem.adjustment * growth, feed=feed,
+                                adjustment=problem.adjustment * growth,
+                                feed=feed if feed is None or arrays.feed_intensity is None
+                                else feed.at(arrays.feed_intensity[k]),
                                 supply_response=supply_response(years)))
     return out
 

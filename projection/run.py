@@ -59,7 +59,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from time import perf_counter
@@ -71,7 +71,7 @@ from petra.calibration.base_year import calibrate_base_year
 from petra.calibration.config import CalibrationConfig, parse_config
 from petra.calibration.observed import at_base_year
 from petra.dataset import Dataset, load_dataset
-from petra.demand import feed_coupling, uses_demand
+from petra.demand import FEED_INTENSITY_HALF_LIFE, feed_coupling, feed_intensity, uses_demand
 from petra.embedded import dataset_path, embedded_dataset  # noqa: F401 (re-exported: projection.run's API)
 from petra.errors import InputError
 from petra.model.diagnostics import on_directed_cycle
@@ -197,17 +197,23 @@ class ScenarioResult:
                 f"{len(self.flows)} flow rows, {len(self.iamc)} IAMC rows>")
 
 
-def demand_supply_inputs(dataset: Dataset, p: Problem, periods, levels: SspLevels | None):
-    """(uses, feed coupling, productivity index) of a calibrated base year for a scenario's periods: the
-    data-based demand by use and productivity trends (`petra.demand`, `petra.productivity`) where the
-    dataset has their tables (None each where not)."""
+def demand_supply_inputs(dataset: Dataset, p: Problem, periods, levels: SspLevels | None,
+                         feed_half_life: float | None = FEED_INTENSITY_HALF_LIFE):
+    """(uses, feed coupling, productivity index, feed intensity) of a calibrated base year for a
+    scenario's periods: the data-based demand by use and productivity trends (`petra.demand`,
+    `petra.productivity`) where the dataset has their tables (None each where not); the protein feeds'
+    intensity factor (T, n) per period (`petra.demand.feed_intensity`; None when feed_half_life is None
+    or there is no coupling)."""
     base_year = int(dataset.metadata.get("base_year", periods[0]))
     gdp = None if levels is None else gdp_per_capita_at(dataset, levels, p.region)
     uses = None if dataset.uses is None else uses_demand(dataset, p.region, p.commodity, p.D0, base_year, gdp)
     feed = None if uses is None else feed_coupling(dataset, p.region, p.commodity, p.S0, uses)
     rates = productivity_rates(dataset, p.region, p.commodity, base_year)
     productivity = None if rates is None else productivity_index(rates, periods, base_year)
-    return uses, feed, productivity
+    intensity = (None if feed is None or feed_half_life is None
+                 else feed_intensity(dataset.feed_history, p.region, p.commodity, base_year, periods,
+                                     feed_half_life))
+    return uses, feed, productivity, intensity
 
 
 def check_first_period(spec: ScenarioSpec, dataset: Dataset, file: str | None) -> None:
@@ -233,12 +239,16 @@ def check_focus_region(sf: ScenarioFile, dataset: Dataset, file: str | None) -> 
 def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationConfig | None = None,
                  base: CalibratedBase | None = None, embodied: bool = True,
                  tol: float = DEFAULT_TOLERANCE, highs_options: dict | None = None,
-                 scenario_file: str | None = None) -> ScenarioResult:
+                 scenario_file: str | None = None,
+                 feed_half_life: float | None = FEED_INTENSITY_HALF_LIFE) -> ScenarioResult:
     """Calibrate (unless `base` is given), project and post-process one scenario; nothing is written.
 
     `base` must be the calibration of `dataset` with `spec.elasticities` (it is reused across
-    scenarios sharing an elasticity set). Raises InputError for rules naming unknown regions or
-    commodities; a failed solve is reported in the result (`ok` False), not raised.
+    scenarios sharing an elasticity set). feed_half_life: the protein feeds' intensity trend
+    (`petra.demand.FEED_INTENSITY_HALF_LIFE`: None off, inf kept, else the half-life in years); it acts
+    only on markets whose feed use follows livestock output (no `income_elasticity` rule). Raises
+    InputError for rules naming unknown regions or commodities; a failed solve is reported in the
+    result (`ok` False), not raised.
     """
     t0 = perf_counter()
     check_first_period(spec, dataset, scenario_file)
@@ -255,7 +265,8 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
     ssp_rates = None if levels is None else market_base_rates(levels, base.names.region)
     schedules = schedule_rates(base.dataset.tariff_schedules, base.names)
     check_schedules(spec, list(schedules), file=scenario_file)
-    uses, feed, productivity = demand_supply_inputs(base.dataset, p, spec.periods, levels)
+    uses, feed, productivity, intensity = demand_supply_inputs(base.dataset, p, spec.periods, levels,
+                                                               feed_half_life)
     arrays = driver_arrays(spec.drivers, base.names, spec.periods,
                            base_transport=r["transport_cost"].to_numpy(float),
                            base_tariff=r["tariff"].to_numpy(float),
@@ -264,6 +275,8 @@ def run_scenario(dataset: Dataset, spec: ScenarioSpec, *, config: CalibrationCon
                            income_elasticity=market_defaults(base.dataset.income_elasticities, base.names,
                                                              "income_elasticity"),
                            schedules=schedules, uses=uses, productivity=productivity)
+    if intensity is not None:
+        arrays = replace(arrays, feed_intensity=intensity)
     check_driver_bounds(arrays, base.names, base_supply=p.S0, base_demand=p.D0,
                         base_transport=r["transport_cost"].to_numpy(float), scenario=spec.name,
                         file=scenario_file)
@@ -600,16 +613,18 @@ def _spec_dataset_path(name: str) -> Path:
 
 
 def run_scenarios(scenario_file: str | Path | Mapping | None = None, names: list[str] | None = None, *,
-                  progress=None, tol: float = DEFAULT_TOLERANCE, embodied: bool = True) -> RunResult:
+                  progress=None, tol: float = DEFAULT_TOLERANCE, embodied: bool = True,
+                  feed_half_life: float | None = FEED_INTENSITY_HALF_LIFE) -> RunResult:
     """Run scenarios of a file or of a spec given as a mapping (default: the shipped
     runs/default.yaml; all its scenarios unless `names`); nothing is written.
-    `progress(done, total, label)` is called after each scenario."""
+    `progress(done, total, label)` is called after each scenario; feed_half_life: see `run_scenario`."""
     check_tolerance(tol)
-    return run_inputs(load_run_inputs(scenario_file, names), progress=progress, tol=tol, embodied=embodied)
+    return run_inputs(load_run_inputs(scenario_file, names), progress=progress, tol=tol, embodied=embodied,
+                      feed_half_life=feed_half_life)
 
 
 def run_inputs(inputs: RunInputs, *, progress=None, tol: float = DEFAULT_TOLERANCE,
-               embodied: bool = True) -> RunResult:
+               embodied: bool = True, feed_half_life: float | None = FEED_INTENSITY_HALF_LIFE) -> RunResult:
     """Run the scenarios of loaded run inputs (`load_run_inputs`); nothing is written."""
     check_tolerance(tol)
     path, sf, specs, dataset, config = inputs.path, inputs.file, inputs.specs, inputs.dataset, inputs.config
@@ -620,7 +635,8 @@ def run_inputs(inputs: RunInputs, *, progress=None, tol: float = DEFAULT_TOLERAN
         if spec.elasticities not in bases:
             bases[spec.elasticities] = calibrate(dataset, spec.elasticities, config)
         results.append(run_scenario(dataset, spec, config=config, base=bases[spec.elasticities],
-                                    embodied=embodied, tol=tol, scenario_file=label))
+                                    embodied=embodied, tol=tol, scenario_file=label,
+                                    feed_half_life=feed_half_life))
         if progress is not None:
             progress(i + 1, len(specs), spec.name)
     calib = {f"set {i}": b.check for i, b in enumerate(bases.values())}

@@ -128,3 +128,128 @@ def test_hindcast_quantities_model_writes_scores_and_refuses_bad_options(tmp_pat
     scores = pd.read_csv(tmp_path / "ok" / "scores.csv")
     assert set(scores["method"]) == {"petra", "persistence", "trend"}
     assert set(scores["quantity"]) == {"net_imports", "production", "consumption"}
+
+
+# --- the protein-feed intensity trend (option, off by default: petra.demand.FEED_INTENSITY_HALF_LIFE) ---
+
+def _feed_history(rate: float = 0.03) -> pd.DataFrame:
+    """Region A, 1991-2020: soybeans fed at 0.5 x exp(rate (year - 2010)) per unit of implied feed (an
+    exact log-linear series), maize at a falling 0.8 x exp(-0.02 (year - 2010)); one segment."""
+    years = np.arange(1991, 2021)
+    soy = pd.DataFrame({"region": "A", "feed": "soybeans", "year": years, "implied_feed": 100.0,
+                        "fbs_feed": 50.0 * np.exp(rate * (years - 2010)), "segment": 0})
+    maize = soy.assign(feed="maize", fbs_feed=80.0 * np.exp(-0.02 * (years - 2010)))
+    return pd.concat([soy, maize], ignore_index=True)
+
+
+def test_protein_feed_intensity_from_a_hand_made_history_by_hand():
+    from petra.demand import INTENSITY_BOUNDS, feed_intensity
+
+    h = _feed_history()
+    region = np.array(["A", "A", "A", "B"])
+    commodity = np.array(["soybeans", "maize", "pig_meat", "soybeans"])
+    # kept: the exact series gives g = 3 %/yr, so k = exp(0.03 t); t = 30 would be exp(0.9) = 2.46,
+    # held at the bound 2; maize (an energy feed), a livestock market and a region without history: 1
+    k = feed_intensity(h, region, commodity, 2010, [2010, 2015, 2020, 2040], math.inf)
+    np.testing.assert_allclose(k[:, 0], [1.0, math.exp(0.15), math.exp(0.30), INTENSITY_BOUNDS[1]],
+                               rtol=1e-9)
+    np.testing.assert_array_equal(k[:, 1:], 1.0)
+    # converging (half-life 5) to the world rate, here the same single region's 3 %/yr: the same
+    np.testing.assert_allclose(feed_intensity(h, region, commodity, 2010, [2020], 5.0)[0, 0],
+                               math.exp(0.30), rtol=1e-9)
+    # a falling trend is bounded below by 1/2: -2 %/yr (the rate bound) for 40 years gives exp(-0.8)
+    down = _feed_history(rate=-0.02)
+    np.testing.assert_allclose(feed_intensity(down, region, commodity, 2010, [2050], math.inf)[0, 0],
+                               max(math.exp(-0.8), INTENSITY_BOUNDS[0]), rtol=1e-9)
+    # off (None), or no feed history: the base-year intensity everywhere
+    np.testing.assert_array_equal(feed_intensity(h, region, commodity, 2010, [2020], None), 1.0)
+    np.testing.assert_array_equal(feed_intensity(None, region, commodity, 2010, [2020], math.inf), 1.0)
+
+
+def test_protein_feed_intensity_converges_to_the_world_rate_by_hand():
+    from petra.demand import feed_intensity
+    from petra.trends import feed_efficiency_trend
+
+    # region B's soybeans grow 1 %/yr: the world rate of the summed series lies between; A's 3 %/yr
+    # decays towards it: ln k(T) = (g_w T + (g - g_w) H / ln 2 (1 - 0.5^(T/H))) / 100
+    h = _feed_history()
+    b = _feed_history(rate=0.01).assign(region="B")
+    h = pd.concat([h, b[b["feed"] == "soybeans"]], ignore_index=True)
+    gw = feed_efficiency_trend(h, 2010).set_index(["region", "feed"]).loc[("A", "soybeans"), "world_rate"]
+    assert 1.0 < gw < 3.0
+    k = feed_intensity(h, np.array(["A"]), np.array(["soybeans"]), 2010, [2020], 5.0)[0, 0]
+    t, hl = 10.0, 5.0
+    assert k == pytest.approx(math.exp((gw * t + (3.0 - gw) * hl / math.log(2) * (1 - 0.5 ** (t / hl)))
+                                       / 100), rel=1e-9)
+
+
+def test_feed_coupling_with_an_intensity_factor_by_hand():
+    # A's soybean-like feed crop C at 1.3 times its base-year intensity, B's at 0.8: feed = base x k x
+    # (2.1 S_L) / (2.1 x 100); in a projection the crop's demand anchor is non-feed + that feed
+    ds = _with_uses(dataset(MARKETS, ROUTES))
+    p = build_problem(ds)
+    u = uses_demand(ds, p.region, p.commodity, p.D0, 2010)
+    feed = feed_coupling(ds, p.region, p.commodity, p.S0, u)
+    k = np.array([1.0, 1.3, 1.0, 0.8])
+    np.testing.assert_allclose(feed.at(k).feed(np.array([120.0, 300.0, 10.0, 30.0])),
+                               [0.0, 210.0 * 1.3 * 120.0 / 100.0, 0.0, 12.0 * 0.8 * 10.0 / 10.0])
+    np.testing.assert_allclose(feed.at(None).feed(p.S0), feed.feed(p.S0))
+    nonfeed = u.food + u.other
+    S = p.S0 * np.array([1.5, 1.0, 1.0, 1.0])
+    proj = project_periods(p, [PeriodInputs(key=1, production=S, consumption=nonfeed, feed=feed.at(k))],
+                           tol=1e-10)
+    assert proj.ok
+    assert proj.demand_anchor[0][1] == pytest.approx(nonfeed[1] + 210.0 * 1.3 * proj.S[0][0] / 100.0,
+                                                     rel=1e-12)
+    assert proj.demand_anchor[0][3] == pytest.approx(nonfeed[3] + 12.0 * 0.8 * proj.S[0][2] / 10.0,
+                                                     rel=1e-12)
+
+
+def test_projection_periods_take_their_own_feed_intensity():
+    from dataclasses import replace
+
+    from petra.projection.drivers import DriverArrays
+    from petra.projection.project import period_inputs
+
+    ds = _with_uses(dataset(MARKETS, ROUTES))
+    p = build_problem(ds)
+    u = uses_demand(ds, p.region, p.commodity, p.D0, 2010)
+    feed = feed_coupling(ds, p.region, p.commodity, p.S0, u)
+    T, n, m = 2, p.n_markets, p.n_routes
+    arrays = DriverArrays(periods=(2010, 2020), supply_factor=np.ones((T, n)), demand_factor=np.ones((T, n)),
+                          transport_cost=np.ones((T, m)), tariff=np.zeros((T, m)),
+                          banned=np.zeros((T, m), dtype=bool), quota=np.full((T, m), np.inf),
+                          population_factor=np.ones((T, n)), income_factor=np.ones((T, n)),
+                          fed=u.feed > 0)
+    assert all(x.feed.intensity is None for x in period_inputs(p, arrays, feed))
+    k = np.array([[1.0] * n, [1.0, 1.4, 1.0, 1.1]])
+    got = period_inputs(p, replace(arrays, feed_intensity=k), feed)
+    np.testing.assert_array_equal(got[1].feed.intensity, k[1])
+    np.testing.assert_array_equal(got[1].feed.base, u.feed)
+
+
+def test_feed_intensity_and_free_hindcast_read_no_year_after_the_base_year(shipped):
+    from petra.calibration.free_hindcast import run_free_hindcast
+    from petra.demand import feed_intensity
+
+    ds = shipped("china9")
+    h = ds.feed_history
+    later = h.copy()
+    after = later["year"] > 2010
+    later.loc[after, "fbs_feed"] *= 5.0
+    later.loc[after, "implied_feed"] *= 0.3
+    later = pd.concat([later, later[after].assign(year=later.loc[after, "year"] + 10)], ignore_index=True)
+    region, commodity = ds.markets["region"].to_numpy(), ds.markets["commodity"].to_numpy()
+    years = list(range(2011, 2021))
+    k = feed_intensity(h, region, commodity, 2010, years, math.inf)
+    np.testing.assert_array_equal(feed_intensity(later, region, commodity, 2010, years, math.inf), k)
+    chn_soy = (region == "CHN") & (commodity == "soybeans")
+    assert k[-1, chn_soy][0] == pytest.approx(math.exp(0.05 * 10))  # +5 %/yr (bounded) kept
+    a = run_free_hindcast(ds, 2010, [2012], feed_half_life=math.inf)
+    b = run_free_hindcast(ds.replace(feed_history=later), 2010, [2012], feed_half_life=math.inf)
+    pd.testing.assert_frame_equal(a.scores, b.scores)
+    pd.testing.assert_frame_equal(a.markets, b.markets)
+    # and the trend acts: China's soybean net imports of 2012 differ from the constant intensity's
+    off = run_free_hindcast(ds, 2010, [2012], feed_half_life=None).markets
+    sel = (off["region"] == "CHN") & (off["commodity"] == "soybeans") & (off["quantity"] == "net_imports")
+    assert a.markets.loc[sel, "petra"].iloc[0] > off.loc[sel, "petra"].iloc[0]
