@@ -56,7 +56,7 @@ from petra.calibration.config import CalibrationConfig
 from petra.calibration.observed import check_observations, market_anchors, observed_years, route_flows
 from petra.dataset import Dataset
 from petra.errors import InputError, PetraError
-from petra.model.problem import LOGIT, Problem, build_problem, commodity_slice
+from petra.model.problem import LOGIT, Problem, build_problem, commodity_slice, logit_parameters
 from petra.model.recursive import PeriodInputs, anchored_inputs, period_years, project_periods
 from petra.productivity import supply_response
 
@@ -202,13 +202,15 @@ class CommodityFit:
         slope = np.exp(theta[g:])[self.groups] * self.unit
         if not self.logit:
             return self.sub.with_routes(elasticity=np.exp(theta[:g])[self.groups], slope=slope)
-        # w = P_c / epsilon on the logit routes; the preference w_old*(ln A_old - ln X0) is kept
+        # the logit routes' parameters at the new epsilon, each route's preference
+        # w_old*(ln A_old - ln X0) kept (`logit_parameters`, as build_problem derives them)
         sub = self.sub
         on = sub.kind == LOGIT
         log_x0 = np.log(np.where(on, sub.flow_prev, 1.0))
         preference = np.where(on, sub.logit_scale * (sub.log_anchor - log_x0), 0.0)
-        w = np.where(on, sub.p_scale[0] / np.exp(theta[:g])[self.groups], np.nan)
-        log_anchor = np.where(on, log_x0 + preference / np.where(on, w, 1.0), np.nan)
+        eps = np.where(on, np.exp(theta[:g])[self.groups], np.nan)
+        price_scale = np.full(sub.n_routes, sub.p_scale[0])
+        w, log_anchor = logit_parameters(sub.flow_prev, eps, price_scale, preference)
         return sub.with_routes(slope=slope, logit_scale=w, log_anchor=log_anchor)
 
     def elasticity_of(self, problem: Problem) -> np.ndarray:

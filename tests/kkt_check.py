@@ -31,6 +31,8 @@ def max_violation(dataset, result) -> dict:
     out = {"balance": 0.0, "curves": 0.0, "price_gap": 0.0, "used_routes": 0.0, "domestic": 0.0}
     imports = {k: 0.0 for k in m.index}
     exports = {k: 0.0 for k in m.index}
+    anchors = m["price"] * to_trade
+    mean_anchor = anchors[anchors > 0].groupby(level="commodity").mean()  # P_c of the logit cost
     routes = dataset.routes.reset_index(drop=True)
     flows = result.flows.reset_index(drop=True)
     for i in range(len(routes)):
@@ -44,8 +46,7 @@ def max_violation(dataset, result) -> dict:
         adj = r.get("cost_adjustment", 0.0)
         eps = float(r.get("trade_elasticity", math.nan))
         if r["flow"] > 0 and math.isfinite(eps) and eps > 0:
-            anchors = (m["price"] * to_trade).xs(r["commodity"], level="commodity")
-            w = anchors[anchors > 0].mean() / eps
+            w = mean_anchor[r["commodity"]] / eps
             pref = float(r.get("preference", 0.0))
             pref = 0.0 if math.isnan(pref) else pref
             mc = adj + tau - pref + w * math.log(x / r["flow"]) if x > 0 else -math.inf
